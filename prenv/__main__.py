@@ -1,0 +1,3 @@
+from prenv.cli import main
+
+main()

@@ -1,0 +1,194 @@
+"""The GitHub Actions runtime: event payload, inputs, step outputs, job summary, masks, annotations, groups.
+
+Everything takes the environment as a mapping so tests can pass their own. Outside Actions (no
+`GITHUB_ACTIONS=true`) workflow commands are not printed: outputs and summaries go to the terminal only
+when asked for, and groups become plain headings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from prenv.errors import FailureReason, UsageError
+
+# GitHub's limit for one step's summary is 1 MiB; stay below it with room for the truncation note.
+SUMMARY_LIMIT_BYTES = 1024 * 1024 - 4096
+_TRUE = frozenset({"true", "True", "TRUE"})
+_FALSE = frozenset({"false", "False", "FALSE"})
+
+
+def escape_data(value: str) -> str:
+    """Escape a workflow command's message, as @actions/core does."""
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    """Escape a workflow command's property value (title, file, ...)."""
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def get_input(env: Mapping[str, str], name: str, *, required: bool = False) -> str:
+    """The action input `name`, trimmed, as the runner passes it (`INPUT_<NAME>`, spaces as `_`)."""
+    value = env.get(f"INPUT_{name.replace(' ', '_').upper()}", "").strip()
+    if required and not value:
+        raise UsageError(f"input '{name}' is required", hint=f"set `with: {name}: ...` in the workflow step")
+    return value
+
+
+def get_bool_input(env: Mapping[str, str], name: str, *, default: bool = False) -> bool:
+    """A YAML 1.2 core boolean input; anything else is an error rather than a guess."""
+    value = get_input(env, name)
+    if not value:
+        return default
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise UsageError(f"input '{name}' must be true or false, not {value!r}", hint="write `true` or `false`")
+
+
+def read_event(env: Mapping[str, str]) -> dict[str, Any] | None:
+    """The webhook payload at GITHUB_EVENT_PATH, or None when there is none."""
+    path = env.get("GITHUB_EVENT_PATH", "")
+    if not path:
+        return None
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"GITHUB_EVENT_PATH points at {path}, which does not exist") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UsageError(f"cannot read the event payload at {path}: {exc}") from None
+    return data if isinstance(data, dict) else None
+
+
+@dataclass(frozen=True)
+class PullRequestEvent:
+    """What prenv needs from a `pull_request` or `issue_comment` payload."""
+
+    number: int
+    head_sha: str = ""
+    head_ref: str = ""
+    title: str = ""
+    action: str = ""
+    is_fork: bool = False
+    merged: bool = False
+    labels: tuple[str, ...] = ()
+    comment_body: str = ""
+    author_association: str = ""
+
+
+def pull_request_event(event: Mapping[str, Any] | None) -> PullRequestEvent | None:
+    """The pull request an event is about: `pull_request.*` events and comments on a PR."""
+    if not event:
+        return None
+    pr = event.get("pull_request")
+    if isinstance(pr, dict) and isinstance(pr.get("number"), int):
+        head = pr.get("head") or {}
+        head_repo = head.get("repo") or {}
+        base_repo = (pr.get("base") or {}).get("repo") or {}
+        return PullRequestEvent(
+            number=pr["number"],
+            head_sha=str(head.get("sha") or ""),
+            head_ref=str(head.get("ref") or ""),
+            title=str(pr.get("title") or ""),
+            action=str(event.get("action") or ""),
+            is_fork=bool(head_repo.get("fork")) or head_repo.get("full_name") != base_repo.get("full_name"),
+            merged=bool(pr.get("merged")),
+            labels=tuple(str(label.get("name", "")) for label in pr.get("labels") or []),
+        )
+    issue = event.get("issue")
+    if isinstance(issue, dict) and issue.get("pull_request") and isinstance(issue.get("number"), int):
+        comment = event.get("comment") or {}
+        return PullRequestEvent(
+            number=issue["number"],
+            title=str(issue.get("title") or ""),
+            action=str(event.get("action") or ""),
+            labels=tuple(str(label.get("name", "")) for label in issue.get("labels") or []),
+            comment_body=str(comment.get("body") or ""),
+            author_association=str(comment.get("author_association") or ""),
+        )
+    return None
+
+
+@dataclass
+class Runtime:
+    """Writes workflow commands, step outputs and the job summary for the current step."""
+
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+
+    @property
+    def in_actions(self) -> bool:
+        return self.env.get("GITHUB_ACTIONS") == "true"
+
+    def _command(self, line: str) -> None:
+        if self.in_actions:
+            self.out.write(line + "\n")
+            self.out.flush()
+
+    def mask(self, value: str) -> None:
+        """Ask the runner to hide `value` (each line of it) in the log."""
+        for line in value.splitlines():
+            if line.strip():
+                self._command(f"::add-mask::{escape_data(line)}")
+
+    def annotate(self, level: str, message: str, *, title: str = "") -> None:
+        """An `error`, `warning` or `notice` annotation; outside Actions, a plain line on stderr."""
+        if self.in_actions:
+            props = f" title={escape_property(title)}" if title else ""
+            self._command(f"::{level}{props}::{escape_data(message)}")
+
+    @contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        """Fold what is printed inside into one collapsible group in the Actions log."""
+        self._command(f"::group::{escape_data(title)}")
+        try:
+            yield
+        finally:
+            self._command("::endgroup::")
+
+    def set_outputs(self, outputs: Mapping[str, str]) -> None:
+        """Append step outputs to GITHUB_OUTPUT with a random heredoc delimiter per value."""
+        path = self.env.get("GITHUB_OUTPUT", "")
+        if not path:
+            return
+        with open(path, "a", encoding="utf-8") as handle:
+            for name, value in outputs.items():
+                delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
+                while delimiter in value:  # pragma: no cover - 128 random bits
+                    delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
+                handle.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+
+    def write_summary(self, markdown: str) -> bool:
+        """Append to the job summary (bounded to GitHub's per-step limit). False when there is no summary file."""
+        path = self.env.get("GITHUB_STEP_SUMMARY", "")
+        if not path:
+            return False
+        data = markdown.encode("utf-8")
+        if len(data) > SUMMARY_LIMIT_BYTES:
+            cut = data[:SUMMARY_LIMIT_BYTES].decode("utf-8", errors="ignore")
+            markdown = cut[: cut.rfind("\n") + 1] + "\n\n_The summary was cut at GitHub's 1 MiB limit._\n"
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(markdown)
+        return True
+
+    def run_url(self) -> str:
+        """The link to this workflow run, or '' outside Actions."""
+        server = self.env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+        repo, run_id = self.env.get("GITHUB_REPOSITORY", ""), self.env.get("GITHUB_RUN_ID", "")
+        if not (repo and run_id):
+            return ""
+        attempt = self.env.get("GITHUB_RUN_ATTEMPT", "")
+        return f"{server}/{repo}/actions/runs/{run_id}" + (f"/attempts/{attempt}" if attempt else "")
+
+
+def failure_outputs(reason: FailureReason | str) -> dict[str, str]:
+    return {"failure-reason": str(reason)}

@@ -1,0 +1,63 @@
+"""The reporter for the GitHub Actions runtime: step outputs, the job summary, masks and annotations."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from prenv.actions import Runtime
+from prenv.config import Config
+from prenv.errors import PrenvError
+from prenv.report import Context, DeployOutcome, DestroyOutcome, Output, PlanOutcome
+
+
+def _mask_outputs(runtime: Runtime, outputs: tuple[Output, ...]) -> None:
+    for output in outputs:
+        if output.sensitive and output.value is not None:
+            value = output.value if isinstance(output.value, str) else json.dumps(output.value)
+            runtime.mask(value)
+
+
+@dataclass
+class ActionsReporter:
+    runtime: Runtime
+    config: Config
+
+    def _outputs(self, ctx: Context, **values: str) -> None:
+        self.runtime.set_outputs({"workspace": ctx.workspace, "pr-number": str(ctx.pr_number), **values})
+
+    def _counts(self, outcome: PlanOutcome | DeployOutcome) -> dict[str, str]:
+        summary = outcome.summary
+        return {
+            "changes": "true" if summary.has_changes else "false",
+            "to-add": str(summary.add),
+            "to-change": str(summary.change),
+            "to-destroy": str(summary.destroy),
+            "to-replace": str(summary.replace),
+        }
+
+    def _summary(self, ctx: Context, kind: str, **kwargs: object) -> None:
+        from prenv import render
+
+        self.runtime.write_summary(render.job_summary(ctx, kind, config=self.config, **kwargs))  # type: ignore[arg-type]
+
+    def started(self, ctx: Context) -> None:
+        return None
+
+    def planned(self, ctx: Context, outcome: PlanOutcome) -> None:
+        if ctx.command == "plan":
+            self._outputs(ctx, **self._counts(outcome), **{"failure-reason": ""})
+            self._summary(ctx, "planned", plan=outcome)
+
+    def ready(self, ctx: Context, outcome: DeployOutcome) -> None:
+        _mask_outputs(self.runtime, outcome.outputs)
+        self._outputs(ctx, url=outcome.url, **self._counts(outcome), **{"failure-reason": ""})
+        self._summary(ctx, "ready", deploy=outcome)
+
+    def destroyed(self, ctx: Context, outcome: DestroyOutcome) -> None:
+        self._outputs(ctx, **{"failure-reason": "", "destroyed": str(outcome.destroyed)})
+        self._summary(ctx, "destroyed", destroy=outcome)
+
+    def failed(self, ctx: Context, error: PrenvError, plan: PlanOutcome | None = None) -> None:
+        # The failure-reason output and the error annotation are written by the CLI, for every failure.
+        self._summary(ctx, "failed", error=error, plan=plan)

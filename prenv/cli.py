@@ -1,0 +1,161 @@
+"""The `prenv` command line: parses arguments and dispatches to prenv.commands; no logic here."""
+
+from __future__ import annotations
+
+import platform
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from prenv import __version__
+from prenv.errors import ExitStatus, PrenvError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _common(func: F) -> F:
+    """Options every command accepts (also accepted before the command name)."""
+    func = click.option("--config", "config_path", metavar="PATH",
+                        help="Configuration file [default: .github/prenv.yml].")(func)
+    func = click.option("-v", "--verbose", is_flag=True, default=None, help="Show Terraform's output.")(func)
+    func = click.option("--debug", is_flag=True, default=None, help="Show tracebacks for known errors.")(func)
+    return func
+
+
+def _services(ctx: click.Context, config_path: str | None, verbose: bool | None, debug: bool | None) -> Any:
+    from prenv.commands.common import Services
+
+    root = ctx.find_root()
+    obj = root.obj if isinstance(root.obj, dict) else {}
+    services: Services = obj.get("services") or Services()
+    services.config_path = config_path or obj.get("config_path") or services.config_path
+    services.verbose = bool(verbose or obj.get("verbose") or services.verbose)
+    if debug:
+        obj["debug"] = True
+    return services
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="prenv")
+@_common
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: bool | None, debug: bool | None) -> None:
+    """Per-pull-request preview environments on AWS with Terraform."""
+    ctx.ensure_object(dict)
+    ctx.obj.update({"config_path": config_path, "verbose": verbose, "debug": debug})
+
+
+_PR = click.option("--pr", metavar="N", help="Pull request number [default: from GITHUB_EVENT_PATH].")
+_SHA = click.option("--sha", default="", metavar="SHA", help="Head commit [default: from the event].")
+_IMAGE = click.option("--image", default="", metavar="IMAGE", help="Container image [default: from the config].")
+
+
+@cli.command()
+@_PR
+@_SHA
+@_IMAGE
+@_common
+@click.pass_context
+def deploy(ctx: click.Context, pr: str | None, sha: str, image: str, **common: Any) -> int:
+    """Create or update the PR's preview: plan, apply that plan, report the URL."""
+    from prenv.commands import deploy as command
+
+    return command.run(_services(ctx, **common), pr, sha=sha, image=image)
+
+
+@cli.command()
+@_PR
+@_SHA
+@_IMAGE
+@_common
+@click.pass_context
+def plan(ctx: click.Context, pr: str | None, sha: str, image: str, **common: Any) -> int:
+    """Plan the PR's preview and report the plan; nothing is applied."""
+    from prenv.commands import plan as command
+
+    return command.run(_services(ctx, **common), pr, sha=sha, image=image)
+
+
+@cli.command()
+@_PR
+@_common
+@click.pass_context
+def destroy(ctx: click.Context, pr: str | None, **common: Any) -> int:
+    """Destroy the PR's preview; its workspace is deleted only when its state is empty."""
+    from prenv.commands import destroy as command
+
+    return command.run(_services(ctx, **common), pr)
+
+
+@cli.command()
+@click.option("--pr", default="4242", show_default=True, metavar="N", help="The pretend pull request.")
+@click.option("--keep", is_flag=True, help="Leave the preview (and the emulator) up at the end.")
+@click.option("--root", metavar="DIR", help="Terraform root to run [default: terraform/preview, or the example].")
+@click.option("--comment-file", default="prenv-sandbox-comment.md", show_default=True, metavar="PATH",
+              help="Where to write the PR comment prenv would post.")
+@_common
+@click.pass_context
+def sandbox(ctx: click.Context, pr: str, keep: bool, root: str | None, comment_file: str, **common: Any) -> int:
+    """Run the whole PR lifecycle against an embedded AWS emulator (no cloud account needed)."""
+    from prenv.commands import sandbox as command
+
+    return command.run(_services(ctx, **common), pr, keep=keep, root=root, comment_file=comment_file)
+
+
+def _versions() -> str:
+    return f"prenv {__version__}, Python {platform.python_version()}, {platform.platform()}"
+
+
+def main(argv: Sequence[str] | None = None, *, services: Any = None) -> int:
+    """Entry point: runs the CLI and turns errors into exit statuses. Returns (and exits with) the status."""
+    obj: dict[str, Any] = {"services": services} if services is not None else {}
+    status = run(argv, obj)
+    if argv is None:
+        sys.exit(status)
+    return status
+
+
+def run(argv: Sequence[str] | None, obj: dict[str, Any]) -> int:
+    err = obj["services"].err if obj.get("services") is not None else sys.stderr
+    try:
+        result = cli.main(args=list(argv) if argv is not None else None, prog_name="prenv",
+                          standalone_mode=False, obj=obj)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.Abort:
+        err.write("prenv: aborted\n")
+        return int(ExitStatus.FAILURE)
+    except click.ClickException as exc:
+        exc.show(file=err)
+        return int(ExitStatus.USAGE)
+    except PrenvError as exc:
+        if obj.get("debug"):
+            traceback.print_exc(file=err)
+        if exc.detail and not exc.detail_shown:
+            err.write(exc.detail.rstrip() + "\n")
+        err.write(f"prenv: {exc.message} [{exc.reason}]" + (f"; {exc.hint}" if exc.hint else "") + "\n")
+        _report_failure(obj, str(exc.reason), exc.one_line())
+        return int(exc.exit_status)
+    except KeyboardInterrupt:
+        err.write("prenv: interrupted\n")
+        return 130
+    except Exception:  # noqa: BLE001 - the last resort: a traceback with versions, exit 3
+        err.write(traceback.format_exc())
+        err.write(f"prenv: unexpected error [unexpected-error]; please report it with this output ({_versions()})\n")
+        _report_failure(obj, "unexpected-error", "prenv failed unexpectedly; see the traceback in the log")
+        return int(ExitStatus.UNEXPECTED)
+    return int(result or 0)
+
+
+def _report_failure(obj: dict[str, Any], reason: str, line: str) -> None:
+    """The `failure-reason` step output and an error annotation, for every failure, however early."""
+    from prenv.actions import Runtime
+    from prenv.commands.common import Services
+
+    services = obj.get("services") or Services()
+    runtime = Runtime(env=services.env, out=services.out)
+    runtime.set_outputs({"failure-reason": reason})
+    runtime.annotate("error", line, title=f"prenv failed ({reason})")

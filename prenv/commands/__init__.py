@@ -1,0 +1,1 @@
+"""One module per command. Each exposes `run(services, ...)`, returning an exit status."""

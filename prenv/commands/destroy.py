@@ -1,0 +1,20 @@
+"""`prenv destroy`: destroy the PR's resources, then delete its workspace if (and only if) its state is empty."""
+
+from __future__ import annotations
+
+from prenv.commands.common import Services, engine, target
+from prenv.errors import ExitStatus, PrenvError
+
+
+def run(services: Services, pr: str | None) -> ExitStatus:
+    tgt = target(services, "destroy", pr)
+    reporter = services.reporters(tgt.config, tgt.ctx)
+    reporter.started(tgt.ctx)
+    try:
+        with engine(services, tgt) as eng:
+            outcome = eng.destroy()
+    except PrenvError as error:
+        reporter.failed(tgt.ctx, error)
+        raise
+    reporter.destroyed(tgt.ctx, outcome)
+    return ExitStatus.SUCCESS

@@ -1,0 +1,176 @@
+"""The lifecycle of one preview on Terraform: deploy (plan + apply the saved plan), plan, destroy.
+
+This module decides the order of the Terraform calls and what is safe; `terraform.py` runs them. The
+one rule it exists to keep: a workspace is deleted only after a destroy left `terraform state list`
+empty. Nothing else deletes state.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from prenv import plan as planmod
+from prenv.config import Config
+from prenv.errors import FailureReason
+from prenv.naming import Names
+from prenv.report import DeployOutcome, DestroyOutcome, Output, PlanOutcome
+from prenv.terraform import Terraform, TerraformError
+
+_VARIABLE = re.compile(r'^\s*variable\s+"([A-Za-z_][A-Za-z0-9_-]*)"', re.MULTILINE)
+_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
+
+TerraformFactory = Callable[[Path, Path], Terraform]  # (root, data_dir) -> Terraform
+
+
+def backend_config(config: Config, env: Mapping[str, str]) -> dict[str, str]:
+    """The `-backend-config` settings of the S3 backend (locking by lock file, no DynamoDB)."""
+    backend = config.backend
+    settings = {
+        "bucket": backend.bucket,
+        "region": backend.region,
+        "key": backend.key,
+        "workspace_key_prefix": backend.workspace_key_prefix,
+        "use_lockfile": "true",
+        "encrypt": "true",
+    }
+    path_style = backend.use_path_style
+    if path_style is None:
+        path_style = any(env.get(name) for name in _ENDPOINT_VARIABLES)
+    if path_style:
+        settings["use_path_style"] = "true"
+    return settings
+
+
+def declared_variables(root: Path) -> set[str] | None:
+    """The variables a root declares (`variable "x"` blocks), or None when they cannot be read."""
+    names: set[str] = set()
+    try:
+        for path in root.glob("*.tf"):
+            names.update(_VARIABLE.findall(path.read_text(encoding="utf-8")))
+        for path in root.glob("*.tf.json"):
+            document = json.loads(path.read_text(encoding="utf-8"))
+            variables = document.get("variable", {}) if isinstance(document, dict) else {}
+            names.update(variables if isinstance(variables, dict) else [])
+    except (OSError, ValueError):
+        return None
+    return names
+
+
+def variables(config: Config, names: Names, *, head_sha: str, image: str, declared: set[str] | None) -> dict[str, Any]:
+    """The values prenv passes to the root: its own (only those the root declares) and the config's."""
+    own: dict[str, Any] = {
+        "pr_number": names.pr_number,
+        "workspace": names.workspace,
+        "name_prefix": names.name_prefix,
+        "repository": names.repository,
+    }
+    if head_sha:
+        own["head_sha"] = head_sha
+    if image:
+        own["image"] = image
+    if declared is not None:
+        own = {key: value for key, value in own.items() if key in declared}
+    return {**own, **config.terraform.variables}
+
+
+def managed(addresses: list[str]) -> list[str]:
+    """State addresses of managed resources (data sources are not destroyed, only forgotten)."""
+    return [a for a in addresses if not (a.startswith("data.") or ".data." in a)]
+
+
+@dataclass
+class Engine:
+    """Runs the lifecycle of one workspace of `config`'s Terraform root."""
+
+    config: Config
+    names: Names
+    terraform_factory: TerraformFactory
+    env: Mapping[str, str]
+    base_dir: Path
+    head_sha: str = ""
+    image: str = ""
+
+    def __post_init__(self) -> None:
+        self.root = self.config.root_path(self.base_dir).resolve()
+        if not self.root.is_dir():
+            raise TerraformError(
+                f"the Terraform root {self.root} does not exist",
+                reason=FailureReason.INIT_FAILED,
+                hint=f"set terraform.root in {self.config.path} to the directory of the preview's Terraform",
+            )
+        data_dir = self.root / ".terraform" / "prenv" / self.names.workspace
+        self.tf = self.terraform_factory(self.root, data_dir)
+        self._work = tempfile.TemporaryDirectory(prefix="prenv-")
+        self.work_dir = Path(self._work.name)
+
+    def close(self) -> None:
+        self._work.cleanup()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def var_file(self) -> Path:
+        values = variables(
+            self.config, self.names, head_sha=self.head_sha, image=self.image,
+            declared=declared_variables(self.root),
+        )
+        path = self.work_dir / "prenv.tfvars.json"
+        path.write_text(json.dumps(values, indent=2, sort_keys=True), encoding="utf-8")
+        return path
+
+    def init(self) -> None:
+        self.tf.init(backend_config(self.config, self.env))
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    def plan(self) -> tuple[PlanOutcome, Path, bool]:
+        """init, select-or-create the workspace, save a plan. Returns the plan, its file and 'has changes'."""
+        self.init()
+        self.tf.select_workspace(self.names.workspace, create=True)
+        plan_file = self.work_dir / "preview.tfplan"
+        changed = self.tf.plan(plan_file, self.var_file())
+        document = self.tf.show_json(plan_file)
+        text = self.tf.show_text(plan_file)
+        return PlanOutcome(summary=planmod.summarize(document), plan_text=text), plan_file, changed
+
+    def apply(self, outcome: PlanOutcome, plan_file: Path, changed: bool) -> DeployOutcome:
+        """Apply exactly the saved plan (nothing when it has no changes) and read the outputs."""
+        if changed:
+            self.tf.apply(plan_file)
+        outputs = tuple(
+            Output(name=name, value=doc.get("value"), sensitive=bool(doc.get("sensitive")))
+            for name, doc in sorted(self.tf.outputs().items())
+        )
+        url = next(
+            (str(o.value) for o in outputs if o.name == self.config.terraform.url_output and not o.sensitive), ""
+        )
+        return DeployOutcome(summary=outcome.summary, plan_text=outcome.plan_text, applied=changed,
+                             url=url, outputs=outputs)
+
+    def destroy(self) -> DestroyOutcome:
+        """Destroy the workspace's resources; delete the workspace only when its state is then empty."""
+        self.init()
+        if self.names.workspace not in self.tf.workspaces():
+            return DestroyOutcome(existed=False)
+        self.tf.select_workspace(self.names.workspace, create=False)
+        before = len(managed(self.tf.state_list()))
+        self.tf.destroy(self.var_file())
+        remaining = self.tf.state_list()
+        if remaining:
+            shown = ", ".join(remaining[:5]) + (" ..." if len(remaining) > 5 else "")
+            raise TerraformError(
+                f"terraform destroy left {len(remaining)} resource(s) in workspace {self.names.workspace}: {shown}",
+                reason=FailureReason.DESTROY_FAILED,
+                hint="the workspace and its state were kept; fix the cause and run `prenv destroy` again",
+            )
+        self.tf.delete_workspace(self.names.workspace)
+        return DestroyOutcome(existed=True, destroyed=before, workspace_deleted=True)

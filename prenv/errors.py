@@ -1,0 +1,80 @@
+"""Exit statuses, failure reasons and the one error type every known failure is raised as."""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class ExitStatus(IntEnum):
+    SUCCESS = 0
+    FAILURE = 1  # a known failure: one clear line and what to do
+    USAGE = 2  # bad usage or configuration
+    UNEXPECTED = 3  # a bug or an unforeseen condition: traceback with versions
+
+
+class FailureReason(StrEnum):
+    """Values of the documented `failure-reason` step output."""
+
+    CONFIG_INVALID = "config-invalid"
+    USAGE = "bad-usage"
+    PR_NOT_FOUND = "pr-not-found"
+    TERRAFORM_NOT_FOUND = "terraform-not-found"
+    STATE_LOCKED = "state-locked"
+    INIT_FAILED = "init-failed"
+    WORKSPACE_FAILED = "workspace-failed"
+    PLAN_FAILED = "plan-failed"
+    APPLY_FAILED = "apply-failed"
+    OUTPUT_FAILED = "output-failed"
+    DESTROY_FAILED = "destroy-failed"
+    UNLOCK_FAILED = "unlock-failed"
+    HEALTH_CHECK_FAILED = "health-check-failed"
+    GITHUB_UNAVAILABLE = "github-unavailable"
+    GITHUB_TOKEN_MISSING = "github-token-missing"
+    AWS_UNAVAILABLE = "aws-unavailable"
+    FORK_REFUSED = "fork-refused"
+    CAP_REACHED = "cap-reached"
+    CLEANUP_FAILED = "cleanup-failed"
+    UNEXPECTED = "unexpected-error"
+
+
+class PrenvError(Exception):
+    """A known failure: `message` says what happened, `hint` what to do about it.
+
+    `detail` holds captured output (for example Terraform's error text) that is shown below the
+    one-line message; it is never needed to understand what to do.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: FailureReason,
+        hint: str = "",
+        detail: str = "",
+        exit_status: ExitStatus = ExitStatus.FAILURE,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason
+        self.hint = hint
+        self.detail = detail
+        self.exit_status = exit_status
+        self.detail_shown = False  # True once the detail was printed (Terraform output is shown as it fails)
+
+    def one_line(self) -> str:
+        """The message and the hint on one line, as printed by the CLI and used in annotations."""
+        return f"{self.message} {self.hint}".strip() if self.hint else self.message
+
+
+class UsageError(PrenvError):
+    """Bad usage: a missing or malformed argument. Exit status 2."""
+
+    def __init__(self, message: str, *, hint: str = "", reason: FailureReason = FailureReason.USAGE) -> None:
+        super().__init__(message, reason=reason, hint=hint, exit_status=ExitStatus.USAGE)
+
+
+class ConfigError(PrenvError):
+    """Invalid configuration; the message names the file, the line and the key. Exit status 2."""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message, reason=FailureReason.CONFIG_INVALID, hint=hint, exit_status=ExitStatus.USAGE)

@@ -1,0 +1,67 @@
+"""Helpers shared by the tests: the in-process CLI runner and config writing."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from prenv import cli
+from prenv.commands.common import Services
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LIGHT_ROOT = REPO_ROOT / "prenv" / "sandbox_root"
+GITHUB_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "github"
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def last_error_line(self) -> str:
+        lines = [line for line in self.stderr.splitlines() if line.startswith("prenv:")]
+        return lines[-1] if lines else ""
+
+
+def run_cli(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, **services: Any) -> CliResult:
+    """Run `prenv <argv>` in this process, as the console script would, and capture everything."""
+    out, err = io.StringIO(), io.StringIO()
+    svc = Services(env=dict(env), out=out, err=err, cwd=cwd, **services)
+    code = cli.main(list(argv), services=svc)
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+def write_config(directory: Path, document: Mapping[str, Any]) -> Path:
+    path = directory / ".github" / "prenv.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(dict(document), sort_keys=False), encoding="utf-8")
+    return path
+
+
+def copy_root(source: Path, directory: Path) -> Path:
+    """A private copy of a Terraform root, so .terraform directories of tests never mix."""
+    target = directory / source.name
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*", "__pycache__"))
+    return target
+
+
+def light_config(bucket: str, root: Path, **extra: Any) -> dict[str, Any]:
+    """A config for the light example root against the emulator's `bucket`."""
+    document: dict[str, Any] = {
+        "backend": {"bucket": bucket, "region": "us-east-1"},
+        "terraform": {"root": str(root), "lock_timeout": "5s"},
+    }
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(document.get(key), dict):
+            document[key] = {**document[key], **value}
+        else:
+            document[key] = value
+    return document
