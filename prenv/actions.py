@@ -168,7 +168,7 @@ class Runtime:
                 handle.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
 
     def write_summary(self, markdown: str) -> bool:
-        """Append to the job summary (bounded to GitHub's per-step limit). False when there is no summary file."""
+        """Append to the job summary, bounded to GitHub's per-step limit. False when there is none."""
         path = self.env.get("GITHUB_STEP_SUMMARY", "")
         if not path:
             return False

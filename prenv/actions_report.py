@@ -39,7 +39,7 @@ class ActionsReporter:
     def _summary(self, ctx: Context, kind: str, **kwargs: object) -> None:
         from prenv import render
 
-        self.runtime.write_summary(render.job_summary(ctx, kind, config=self.config, **kwargs))  # type: ignore[arg-type]
+        self.runtime.write_summary(render.job_summary(ctx, kind, config=self.config, **kwargs))
 
     def started(self, ctx: Context) -> None:
         return None

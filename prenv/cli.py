@@ -18,8 +18,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _common(func: F) -> F:
     """Options every command accepts (also accepted before the command name)."""
-    func = click.option("--config", "config_path", metavar="PATH",
-                        help="Configuration file [default: .github/prenv.yml].")(func)
+    func = click.option(
+        "--config", "config_path", metavar="PATH", help="Configuration file [default: .github/prenv.yml]."
+    )(func)
     func = click.option("-v", "--verbose", is_flag=True, default=None, help="Show Terraform's output.")(func)
     func = click.option("--debug", is_flag=True, default=None, help="Show tracebacks for known errors.")(func)
     return func
@@ -50,7 +51,9 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool | None, debug
 
 _PR = click.option("--pr", metavar="N", help="Pull request number [default: from GITHUB_EVENT_PATH].")
 _SHA = click.option("--sha", default="", metavar="SHA", help="Head commit [default: from the event].")
-_IMAGE = click.option("--image", default="", metavar="IMAGE", help="Container image [default: from the config].")
+_IMAGE = click.option(
+    "--image", default="", metavar="IMAGE", help="Container image [default: from the config]."
+)
 
 
 @cli.command()
@@ -59,7 +62,7 @@ _IMAGE = click.option("--image", default="", metavar="IMAGE", help="Container im
 @_IMAGE
 @_common
 @click.pass_context
-def deploy(ctx: click.Context, pr: str | None, sha: str, image: str, **common: Any) -> int:
+def deploy(ctx: click.Context, /, pr: str | None, sha: str, image: str, **common: Any) -> int:
     """Create or update the PR's preview: plan, apply that plan, report the URL."""
     from prenv.commands import deploy as command
 
@@ -72,7 +75,7 @@ def deploy(ctx: click.Context, pr: str | None, sha: str, image: str, **common: A
 @_IMAGE
 @_common
 @click.pass_context
-def plan(ctx: click.Context, pr: str | None, sha: str, image: str, **common: Any) -> int:
+def plan(ctx: click.Context, /, pr: str | None, sha: str, image: str, **common: Any) -> int:
     """Plan the PR's preview and report the plan; nothing is applied."""
     from prenv.commands import plan as command
 
@@ -83,7 +86,7 @@ def plan(ctx: click.Context, pr: str | None, sha: str, image: str, **common: Any
 @_PR
 @_common
 @click.pass_context
-def destroy(ctx: click.Context, pr: str | None, **common: Any) -> int:
+def destroy(ctx: click.Context, /, pr: str | None, **common: Any) -> int:
     """Destroy the PR's preview; its workspace is deleted only when its state is empty."""
     from prenv.commands import destroy as command
 
@@ -93,12 +96,21 @@ def destroy(ctx: click.Context, pr: str | None, **common: Any) -> int:
 @cli.command()
 @click.option("--pr", default="4242", show_default=True, metavar="N", help="The pretend pull request.")
 @click.option("--keep", is_flag=True, help="Leave the preview (and the emulator) up at the end.")
-@click.option("--root", metavar="DIR", help="Terraform root to run [default: terraform/preview, or the example].")
-@click.option("--comment-file", default="prenv-sandbox-comment.md", show_default=True, metavar="PATH",
-              help="Where to write the PR comment prenv would post.")
+@click.option(
+    "--root", metavar="DIR", help="Terraform root to run [default: terraform/preview, or the example]."
+)
+@click.option(
+    "--comment-file",
+    default="prenv-sandbox-comment.md",
+    show_default=True,
+    metavar="PATH",
+    help="Where to write the PR comment prenv would post.",
+)
 @_common
 @click.pass_context
-def sandbox(ctx: click.Context, pr: str, keep: bool, root: str | None, comment_file: str, **common: Any) -> int:
+def sandbox(
+    ctx: click.Context, /, pr: str, keep: bool, root: str | None, comment_file: str, **common: Any
+) -> int:
     """Run the whole PR lifecycle against an embedded AWS emulator (no cloud account needed)."""
     from prenv.commands import sandbox as command
 
@@ -121,8 +133,9 @@ def main(argv: Sequence[str] | None = None, *, services: Any = None) -> int:
 def run(argv: Sequence[str] | None, obj: dict[str, Any]) -> int:
     err = obj["services"].err if obj.get("services") is not None else sys.stderr
     try:
-        result = cli.main(args=list(argv) if argv is not None else None, prog_name="prenv",
-                          standalone_mode=False, obj=obj)
+        result = cli.main(
+            args=list(argv) if argv is not None else None, prog_name="prenv", standalone_mode=False, obj=obj
+        )
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.Abort:
@@ -142,9 +155,11 @@ def run(argv: Sequence[str] | None, obj: dict[str, Any]) -> int:
     except KeyboardInterrupt:
         err.write("prenv: interrupted\n")
         return 130
-    except Exception:  # noqa: BLE001 - the last resort: a traceback with versions, exit 3
+    except Exception:  # the last resort: a traceback with versions, exit 3
         err.write(traceback.format_exc())
-        err.write(f"prenv: unexpected error [unexpected-error]; please report it with this output ({_versions()})\n")
+        err.write(
+            f"prenv: unexpected error [unexpected-error]; please report it with this output ({_versions()})\n"
+        )
         _report_failure(obj, "unexpected-error", "prenv failed unexpectedly; see the traceback in the log")
         return int(ExitStatus.UNEXPECTED)
     return int(result or 0)

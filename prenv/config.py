@@ -72,7 +72,8 @@ class Comment:
     enabled: bool = True
     # Distinguishes the sticky comments (and Deployments) of several prenv set-ups in one repository.
     environment: str = ""
-    # Template overrides by name (deploying, ready, no_changes, failed, destroyed, summary), relative to the repo.
+    # Template overrides by name (deploying, ready, no_changes, failed, destroyed, summary),
+    # as paths relative to the repository.
     templates: dict[str, str] = field(default_factory=dict)
     # Regular expressions whose matches are replaced by *** in everything prenv writes to GitHub.
     mask_patterns: list[str] = field(default_factory=list)
@@ -171,41 +172,45 @@ def _describe(value: Any) -> str:
     return f"{kind} {shown}".strip()
 
 
-def _convert(tp: Any, value: Any, where: str, line: int) -> Any:
-    """Check `value` against the annotation `tp` and convert it (durations, nested sections)."""
+def _check_items(tp: Any, value: Any, where: str, line: int) -> Any:
+    """Mappings and lists: the container type, then the item type where it is `str`."""
     origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        options = [arg for arg in typing.get_args(tp) if arg is not type(None)]
-        if value is None:
-            return None
-        return _convert(options[0], value, where, line)
-    if dataclasses.is_dataclass(tp):
-        if not isinstance(value, dict):
-            raise _Located(line, f"{where}: expected a mapping, got {_describe(value)}")
-        return _build(tp, value, where)  # type: ignore[arg-type]
-    if tp is timedelta:
-        try:
-            return parse_duration(value) if not isinstance(value, bool) else parse_duration("")
-        except ValueError as exc:
-            raise _Located(line, f"{where}: {exc}") from None
     if origin is dict:
         if not isinstance(value, dict):
             raise _Located(line, f"{where}: expected a mapping, got {_describe(value)}")
-        key_type, value_type = typing.get_args(tp)
+        value_type = typing.get_args(tp)[1]
         for key, item in value.items():
             if not isinstance(key, str):
                 raise _Located(line, f"{where}: keys must be strings, got {_describe(key)}")
             if value_type is str and not isinstance(item, str):
                 raise _Located(line, f"{where}.{key}: expected a string, got {_describe(item)}")
         return dict(value)
-    if origin is list:
-        if not isinstance(value, list):
-            raise _Located(line, f"{where}: expected a list, got {_describe(value)}")
-        (item_type,) = typing.get_args(tp)
-        for index, item in enumerate(value):
-            if item_type is str and not isinstance(item, str):
-                raise _Located(line, f"{where}[{index}]: expected a string, got {_describe(item)}")
-        return list(value)
+    if not isinstance(value, list):
+        raise _Located(line, f"{where}: expected a list, got {_describe(value)}")
+    (item_type,) = typing.get_args(tp)
+    for index, item in enumerate(value):
+        if item_type is str and not isinstance(item, str):
+            raise _Located(line, f"{where}[{index}]: expected a string, got {_describe(item)}")
+    return list(value)
+
+
+def _convert(tp: Any, value: Any, where: str, line: int) -> Any:
+    """Check `value` against the annotation `tp` and convert it (durations, nested sections)."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        options = [arg for arg in typing.get_args(tp) if arg is not type(None)]
+        return None if value is None else _convert(options[0], value, where, line)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise _Located(line, f"{where}: expected a mapping, got {_describe(value)}")
+        return _build(tp, value, where)  # type: ignore[arg-type]
+    if tp is timedelta:
+        try:
+            return parse_duration(str(value))
+        except ValueError as exc:
+            raise _Located(line, f"{where}: {exc}") from None
+    if origin in (dict, list):
+        return _check_items(tp, value, where, line)
     if tp is Any:
         return value
     # bool is a subclass of int: `max_previews: yes` must not pass as 1.
@@ -260,7 +265,10 @@ def _validate(config: Config) -> None:
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise ValueError("comment.mask_patterns", f"comment.mask_patterns: {pattern!r} is not a valid regular expression ({exc})") from None
+            raise ValueError(
+                "comment.mask_patterns",
+                f"comment.mask_patterns: {pattern!r} is not a valid regular expression ({exc})",
+            ) from None
 
 
 def _line_of(document: Any, dotted: str) -> int:
@@ -282,14 +290,18 @@ def parse(text: str, path: str = str(DEFAULT_PATH)) -> Config:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
-        raise ConfigError(f"{where}: invalid YAML: {exc.problem or exc.context}", hint="fix the syntax") from None
+        raise ConfigError(
+            f"{where}: invalid YAML: {exc.problem or exc.context}", hint="fix the syntax"
+        ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: invalid YAML: {exc}", hint="fix the syntax") from None
     if document is None:
         document = _Mapping()
         document.line, document.key_lines = 1, {}
     if not isinstance(document, dict):
-        raise ConfigError(f"{path}:1: expected a mapping of settings at the top level, got {_describe(document)}")
+        raise ConfigError(
+            f"{path}:1: expected a mapping of settings at the top level, got {_describe(document)}"
+        )
     try:
         config: Config = _build(Config, document)
         _validate(config)

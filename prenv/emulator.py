@@ -31,7 +31,8 @@ FAKE_CREDENTIALS = {
     "AWS_SESSION_TOKEN": "testing",
 }
 
-_PRUNE = frozenset({"/proc", "/sys", "/dev", "/run", "/tmp", "/var/lib/docker", "/snap"})
+# Not searched for a provider mirror: virtual file systems, scratch space and container storage.
+_PRUNE = frozenset({"/proc", "/sys", "/dev", "/run", "/tmp", "/var/lib/docker", "/snap"})  # noqa: S108
 
 
 def _platform_dir() -> str:
@@ -45,7 +46,10 @@ def _is_mirror(path: Path) -> bool:
     aws = path.joinpath(*PROVIDER_SUBPATH)
     try:
         return any(
-            any(child.name.startswith("terraform-provider-aws") for child in version.joinpath(_platform_dir()).iterdir())
+            any(
+                child.name.startswith("terraform-provider-aws")
+                for child in version.joinpath(_platform_dir()).iterdir()
+            )
             for version in aws.iterdir()
             if version.joinpath(_platform_dir()).is_dir()
         )

@@ -62,7 +62,9 @@ def declared_variables(root: Path) -> set[str] | None:
     return names
 
 
-def variables(config: Config, names: Names, *, head_sha: str, image: str, declared: set[str] | None) -> dict[str, Any]:
+def variables(
+    config: Config, names: Names, *, head_sha: str, image: str, declared: set[str] | None
+) -> dict[str, Any]:
     """The values prenv passes to the root: its own (only those the root declares) and the config's."""
     own: dict[str, Any] = {
         "pr_number": names.pr_number,
@@ -120,7 +122,10 @@ class Engine:
 
     def var_file(self) -> Path:
         values = variables(
-            self.config, self.names, head_sha=self.head_sha, image=self.image,
+            self.config,
+            self.names,
+            head_sha=self.head_sha,
+            image=self.image,
             declared=declared_variables(self.root),
         )
         path = self.work_dir / "prenv.tfvars.json"
@@ -151,10 +156,12 @@ class Engine:
             for name, doc in sorted(self.tf.outputs().items())
         )
         url = next(
-            (str(o.value) for o in outputs if o.name == self.config.terraform.url_output and not o.sensitive), ""
+            (str(o.value) for o in outputs if o.name == self.config.terraform.url_output and not o.sensitive),
+            "",
         )
-        return DeployOutcome(summary=outcome.summary, plan_text=outcome.plan_text, applied=changed,
-                             url=url, outputs=outputs)
+        return DeployOutcome(
+            summary=outcome.summary, plan_text=outcome.plan_text, applied=changed, url=url, outputs=outputs
+        )
 
     def destroy(self) -> DestroyOutcome:
         """Destroy the workspace's resources; delete the workspace only when its state is then empty."""
@@ -168,7 +175,8 @@ class Engine:
         if remaining:
             shown = ", ".join(remaining[:5]) + (" ..." if len(remaining) > 5 else "")
             raise TerraformError(
-                f"terraform destroy left {len(remaining)} resource(s) in workspace {self.names.workspace}: {shown}",
+                f"terraform destroy left {len(remaining)} resource(s) in workspace "
+                f"{self.names.workspace}: {shown}",
                 reason=FailureReason.DESTROY_FAILED,
                 hint="the workspace and its state were kept; fix the cause and run `prenv destroy` again",
             )

@@ -29,7 +29,7 @@ class FailureReason(StrEnum):
     UNLOCK_FAILED = "unlock-failed"
     HEALTH_CHECK_FAILED = "health-check-failed"
     GITHUB_UNAVAILABLE = "github-unavailable"
-    GITHUB_TOKEN_MISSING = "github-token-missing"
+    GITHUB_TOKEN_MISSING = "github-token-missing"  # noqa: S105 - a failure reason, not a password
     AWS_UNAVAILABLE = "aws-unavailable"
     FORK_REFUSED = "fork-refused"
     CAP_REACHED = "cap-reached"
@@ -77,4 +77,6 @@ class ConfigError(PrenvError):
     """Invalid configuration; the message names the file, the line and the key. Exit status 2."""
 
     def __init__(self, message: str, *, hint: str = "") -> None:
-        super().__init__(message, reason=FailureReason.CONFIG_INVALID, hint=hint, exit_status=ExitStatus.USAGE)
+        super().__init__(
+            message, reason=FailureReason.CONFIG_INVALID, hint=hint, exit_status=ExitStatus.USAGE
+        )

@@ -32,8 +32,11 @@ def wait_healthy(
 ) -> int:
     """Poll `url` + `check.path` until it answers 2xx or `check.timeout` passes. Returns the last status."""
     if not url.startswith(("http://", "https://")):
-        raise PrenvError(f"the preview URL {url!r} is not an http(s) URL", reason=FailureReason.HEALTH_CHECK_FAILED,
-                         hint="check the url output of the Terraform root")
+        raise PrenvError(
+            f"the preview URL {url!r} is not an http(s) URL",
+            reason=FailureReason.HEALTH_CHECK_FAILED,
+            hint="check the url output of the Terraform root",
+        )
     target = url.rstrip("/") + "/" + check.path.lstrip("/")
     deadline = clock() + check.timeout.total_seconds()
     status, delay = 0, 2.0
@@ -47,7 +50,8 @@ def wait_healthy(
         delay = min(delay * 1.5, 15.0)
     seen = f"HTTP {status}" if status else "no answer"
     raise PrenvError(
-        f"the preview at {target} did not become healthy within {int(check.timeout.total_seconds())}s ({seen})",
+        f"the preview at {target} did not become healthy within "
+        f"{int(check.timeout.total_seconds())}s ({seen})",
         reason=FailureReason.HEALTH_CHECK_FAILED,
         hint="run `prenv status` and `prenv logs` for this PR to see why the service is not answering",
     )

@@ -78,7 +78,9 @@ def workspace_name(pattern: str, pr_number: int) -> str:
 def check_workspace_pattern(pattern: str) -> str:
     fields = _PATTERN_FIELD.findall(pattern)
     if fields != ["number"]:
-        raise NamingError(f"the workspace pattern {pattern!r} must contain `{{number}}` exactly once and no other field")
+        raise NamingError(
+            f"the workspace pattern {pattern!r} must contain `{{number}}` exactly once and no other field"
+        )
     sample = pattern.replace("{number}", "1")
     if not WORKSPACE_RE.match(sample):
         raise NamingError(

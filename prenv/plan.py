@@ -11,14 +11,33 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Resource types whose destruction loses data: flagged loudly when a plan deletes or replaces them.
-STATEFUL_TYPES = frozenset({
-    "aws_db_instance", "aws_rds_cluster", "aws_rds_cluster_instance", "aws_db_snapshot",
-    "aws_dynamodb_table", "aws_s3_bucket", "aws_efs_file_system", "aws_ebs_volume",
-    "aws_elasticache_cluster", "aws_elasticache_replication_group", "aws_opensearch_domain",
-    "aws_elasticsearch_domain", "aws_docdb_cluster", "aws_neptune_cluster", "aws_redshift_cluster",
-    "aws_secretsmanager_secret", "aws_kms_key", "aws_ecr_repository", "aws_backup_vault",
-    "aws_cloudwatch_log_group", "aws_sqs_queue", "aws_kinesis_stream", "aws_msk_cluster",
-})
+STATEFUL_TYPES = frozenset(
+    {
+        "aws_db_instance",
+        "aws_rds_cluster",
+        "aws_rds_cluster_instance",
+        "aws_db_snapshot",
+        "aws_dynamodb_table",
+        "aws_s3_bucket",
+        "aws_efs_file_system",
+        "aws_ebs_volume",
+        "aws_elasticache_cluster",
+        "aws_elasticache_replication_group",
+        "aws_opensearch_domain",
+        "aws_elasticsearch_domain",
+        "aws_docdb_cluster",
+        "aws_neptune_cluster",
+        "aws_redshift_cluster",
+        "aws_secretsmanager_secret",
+        "aws_kms_key",
+        "aws_ecr_repository",
+        "aws_backup_vault",
+        "aws_cloudwatch_log_group",
+        "aws_sqs_queue",
+        "aws_kinesis_stream",
+        "aws_msk_cluster",
+    }
+)
 
 ACTION_ORDER = ("replace", "delete", "update", "create", "import", "move", "read")
 
@@ -88,8 +107,14 @@ class PlanSummary:
         return ", ".join(parts)
 
     def counts(self) -> dict[str, int]:
-        return {"add": self.add, "change": self.change, "destroy": self.destroy,
-                "replace": self.replace, "import": self.import_, "move": self.move}
+        return {
+            "add": self.add,
+            "change": self.change,
+            "destroy": self.destroy,
+            "replace": self.replace,
+            "import": self.import_,
+            "move": self.move,
+        }
 
 
 def _action(actions: Iterable[str]) -> str:
@@ -97,8 +122,14 @@ def _action(actions: Iterable[str]) -> str:
     if acts in (("delete", "create"), ("create", "delete")):
         return "replace"
     if len(acts) == 1:
-        return {"no-op": "no-op", "create": "create", "update": "update", "delete": "delete",
-                "read": "read", "forget": "forget"}.get(acts[0], acts[0])
+        return {
+            "no-op": "no-op",
+            "create": "create",
+            "update": "update",
+            "delete": "delete",
+            "read": "read",
+            "forget": "forget",
+        }.get(acts[0], acts[0])
     return "+".join(acts)
 
 
@@ -133,30 +164,42 @@ def summarize(plan: Mapping[str, Any]) -> PlanSummary:
             shown = "import" if importing else "move"
         if action == "read":
             continue
-        changes.append(ResourceChange(
-            address=str(rc.get("address", "")),
-            type=str(rc.get("type", "")),
-            name=str(rc.get("name", "")),
-            action=shown,
-            mode=str(rc.get("mode", "managed")),
-            module=str(rc.get("module_address", "")),
-            importing=importing,
-            previous_address=previous if moved else "",
-            replace_reasons=tuple(
-                "/".join(str(step) for step in path) if isinstance(path, list) else str(path)
-                for path in (rc.get("replace_paths") or [])
-            ),
-        ))
+        changes.append(
+            ResourceChange(
+                address=str(rc.get("address", "")),
+                type=str(rc.get("type", "")),
+                name=str(rc.get("name", "")),
+                action=shown,
+                mode=str(rc.get("mode", "managed")),
+                module=str(rc.get("module_address", "")),
+                importing=importing,
+                previous_address=previous if moved else "",
+                replace_reasons=tuple(
+                    "/".join(str(step) for step in path) if isinstance(path, list) else str(path)
+                    for path in (rc.get("replace_paths") or [])
+                ),
+            )
+        )
     outputs = tuple(
-        OutputChange(name=name, action=_action((doc or {}).get("actions") or ["no-op"]),
-                     sensitive=bool((doc or {}).get("after_sensitive") or (doc or {}).get("before_sensitive")))
+        OutputChange(
+            name=name,
+            action=_action((doc or {}).get("actions") or ["no-op"]),
+            sensitive=bool((doc or {}).get("after_sensitive") or (doc or {}).get("before_sensitive")),
+        )
         for name, doc in sorted((plan.get("output_changes") or {}).items())
         if _action((doc or {}).get("actions") or ["no-op"]) != "no-op"
     )
     changes.sort(key=lambda c: (ACTION_ORDER.index(c.action) if c.action in ACTION_ORDER else 99, c.address))
     return PlanSummary(
-        add=add, change=change, destroy=destroy, replace=replace, import_=imports, move=moves, read=reads,
-        changes=tuple(changes), outputs=outputs,
+        add=add,
+        change=change,
+        destroy=destroy,
+        replace=replace,
+        import_=imports,
+        move=moves,
+        read=reads,
+        changes=tuple(changes),
+        outputs=outputs,
         terraform_version=str(plan.get("terraform_version", "")),
         errored=bool(plan.get("errored")),
         drift=len(plan.get("resource_drift") or []),

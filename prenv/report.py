@@ -102,7 +102,7 @@ class Reporters:
         for member in self.members:
             try:
                 getattr(member, method)(*args)
-            except Exception as exc:  # noqa: BLE001 - re-raised below once every reporter had its turn
+            except Exception as exc:  # re-raised below once every reporter had its turn
                 first = first or exc
         if first is not None:
             raise first

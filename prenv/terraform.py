@@ -64,7 +64,14 @@ class Result:
     seconds: float
 
 
-_LOCK_FIELDS = {"ID": "id", "Path": "path", "Operation": "operation", "Who": "who", "Version": "version", "Created": "created"}
+_LOCK_FIELDS = {
+    "ID": "id",
+    "Path": "path",
+    "Operation": "operation",
+    "Who": "who",
+    "Version": "version",
+    "Created": "created",
+}
 _LOCK_LINE = re.compile(r"^\s*(ID|Path|Operation|Who|Version|Created):\s*(.*?)\s*$", re.MULTILINE)
 
 
@@ -146,7 +153,8 @@ class Terraform:
             )
         except OSError as exc:
             raise PrenvError(
-                f"cannot run {self.binary}: {exc}", reason=FailureReason.TERRAFORM_NOT_FOUND,
+                f"cannot run {self.binary}: {exc}",
+                reason=FailureReason.TERRAFORM_NOT_FOUND,
                 hint="check that the Terraform binary exists and is executable",
             ) from exc
         result = Result(tuple(argv), done.returncode, done.stdout, done.stderr, time.monotonic() - start)
@@ -186,20 +194,27 @@ class Terraform:
     # --- commands -------------------------------------------------------------------------------
 
     def version(self) -> str:
-        out = self.run(["version", "-json"], reason=FailureReason.INIT_FAILED, what="terraform version").stdout
+        out = self.run(
+            ["version", "-json"], reason=FailureReason.INIT_FAILED, what="terraform version"
+        ).stdout
         return str(json.loads(out).get("terraform_version", ""))
 
     def init(self, backend_config: Mapping[str, str]) -> None:
         args = ["init", "-input=false", "-no-color", f"-lock-timeout={_duration_flag(self.lock_timeout)}"]
         args += [f"-backend-config={key}={value}" for key, value in backend_config.items()]
         self.run(
-            args, reason=FailureReason.INIT_FAILED, what="terraform init",
+            args,
+            reason=FailureReason.INIT_FAILED,
+            what="terraform init",
             hint="check the backend settings in the config and the AWS credentials",
         )
 
     def workspaces(self) -> list[str]:
-        out = self.run(["workspace", "list", "-no-color"], reason=FailureReason.WORKSPACE_FAILED,
-                       what="terraform workspace list").stdout
+        out = self.run(
+            ["workspace", "list", "-no-color"],
+            reason=FailureReason.WORKSPACE_FAILED,
+            what="terraform workspace list",
+        ).stdout
         return [line.strip("* ").strip() for line in out.splitlines() if line.strip("* ").strip()]
 
     def select_workspace(self, name: str, *, create: bool) -> None:
@@ -211,57 +226,95 @@ class Terraform:
         self.select_workspace("default", create=False)
         self.run(
             ["workspace", "delete", "-no-color", f"-lock-timeout={_duration_flag(self.lock_timeout)}", name],
-            reason=FailureReason.DESTROY_FAILED, what=f"terraform workspace delete {name}",
+            reason=FailureReason.DESTROY_FAILED,
+            what=f"terraform workspace delete {name}",
         )
 
     def plan(self, plan_file: Path, var_file: Path | None, *, destroy: bool = False) -> bool:
         """Save a plan to `plan_file`; True when it has changes (exit code 2 of -detailed-exitcode)."""
-        args = ["plan", "-input=false", "-no-color", "-detailed-exitcode",
-                f"-lock-timeout={_duration_flag(self.lock_timeout)}", f"-out={plan_file}"]
+        args = [
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-detailed-exitcode",
+            f"-lock-timeout={_duration_flag(self.lock_timeout)}",
+            f"-out={plan_file}",
+        ]
         args += [f"-var-file={var_file}"] if var_file else []
         args += ["-destroy"] if destroy else []
-        result = self.run(args, reason=FailureReason.PLAN_FAILED, what="terraform plan", ok=(0, 2),
-                          hint="fix the Terraform error above and push again")
+        result = self.run(
+            args,
+            reason=FailureReason.PLAN_FAILED,
+            what="terraform plan",
+            ok=(0, 2),
+            hint="fix the Terraform error above and push again",
+        )
         return result.returncode == 2
 
     def show_json(self, plan_file: Path) -> dict[str, Any]:
-        out = self.run(["show", "-json", "-no-color", str(plan_file)], reason=FailureReason.PLAN_FAILED,
-                       what="terraform show -json").stdout
+        out = self.run(
+            ["show", "-json", "-no-color", str(plan_file)],
+            reason=FailureReason.PLAN_FAILED,
+            what="terraform show -json",
+        ).stdout
         data: dict[str, Any] = json.loads(out)
         return data
 
     def show_text(self, plan_file: Path) -> str:
-        return self.run(["show", "-no-color", str(plan_file)], reason=FailureReason.PLAN_FAILED,
-                        what="terraform show").stdout
+        return self.run(
+            ["show", "-no-color", str(plan_file)], reason=FailureReason.PLAN_FAILED, what="terraform show"
+        ).stdout
 
     def apply(self, plan_file: Path) -> None:
         self.run(
-            ["apply", "-input=false", "-no-color", "-auto-approve",
-             f"-lock-timeout={_duration_flag(self.lock_timeout)}", str(plan_file)],
-            reason=FailureReason.APPLY_FAILED, what="terraform apply",
+            [
+                "apply",
+                "-input=false",
+                "-no-color",
+                "-auto-approve",
+                f"-lock-timeout={_duration_flag(self.lock_timeout)}",
+                str(plan_file),
+            ],
+            reason=FailureReason.APPLY_FAILED,
+            what="terraform apply",
             hint="read the error above; fix the Terraform or the app and push again, or re-run the job",
         )
 
     def outputs(self) -> dict[str, Any]:
-        out = self.run(["output", "-json", "-no-color"], reason=FailureReason.OUTPUT_FAILED,
-                       what="terraform output").stdout
+        out = self.run(
+            ["output", "-json", "-no-color"], reason=FailureReason.OUTPUT_FAILED, what="terraform output"
+        ).stdout
         data: dict[str, Any] = json.loads(out or "{}")
         return data
 
     def destroy(self, var_file: Path | None) -> None:
-        args = ["destroy", "-input=false", "-no-color", "-auto-approve",
-                f"-lock-timeout={_duration_flag(self.lock_timeout)}"]
+        args = [
+            "destroy",
+            "-input=false",
+            "-no-color",
+            "-auto-approve",
+            f"-lock-timeout={_duration_flag(self.lock_timeout)}",
+        ]
         args += [f"-var-file={var_file}"] if var_file else []
-        self.run(args, reason=FailureReason.DESTROY_FAILED, what="terraform destroy",
-                 hint="the workspace and its state were kept; fix the cause and run `prenv destroy` again")
+        self.run(
+            args,
+            reason=FailureReason.DESTROY_FAILED,
+            what="terraform destroy",
+            hint="the workspace and its state were kept; fix the cause and run `prenv destroy` again",
+        )
 
     def state_list(self) -> list[str]:
-        out = self.run(["state", "list"], reason=FailureReason.DESTROY_FAILED, what="terraform state list").stdout
+        out = self.run(
+            ["state", "list"], reason=FailureReason.DESTROY_FAILED, what="terraform state list"
+        ).stdout
         return [line for line in out.splitlines() if line.strip()]
 
     def force_unlock(self, lock_id: str) -> None:
-        self.run(["force-unlock", "-force", lock_id], reason=FailureReason.UNLOCK_FAILED,
-                 what=f"terraform force-unlock {lock_id}")
+        self.run(
+            ["force-unlock", "-force", lock_id],
+            reason=FailureReason.UNLOCK_FAILED,
+            what=f"terraform force-unlock {lock_id}",
+        )
 
 
 _ERROR_LINE = re.compile(r"^(?:│\s*)?Error:\s*(.+?)\s*$", re.MULTILINE)

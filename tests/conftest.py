@@ -14,10 +14,26 @@ from prenv import emulator as emu
 from tests.helpers import LIGHT_ROOT, copy_root
 
 # Variables that could send a test to a real AWS account or GitHub, removed from every test's environment.
-_REAL = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ACCESS_KEY_ID",
-         "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "GITHUB_TOKEN", "GH_TOKEN", "GITHUB_EVENT_PATH",
-         "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_ACTIONS", "GITHUB_REPOSITORY", "PRENV_CONFIG",
-         "PRENV_TERRAFORM", "TF_WORKSPACE", "TF_DATA_DIR")
+_REAL = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "GITHUB_EVENT_PATH",
+    "GITHUB_OUTPUT",
+    "GITHUB_STEP_SUMMARY",
+    "GITHUB_ACTIONS",
+    "GITHUB_REPOSITORY",
+    "PRENV_CONFIG",
+    "PRENV_TERRAFORM",
+    "TF_WORKSPACE",
+    "TF_DATA_DIR",
+)
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +54,9 @@ def moto_server() -> Iterator[emu.Emulator]:
 
 
 @pytest.fixture
-def aws_env(moto_server: emu.Emulator, tf_cli_config: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def aws_env(
+    moto_server: emu.Emulator, tf_cli_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
     """The environment of a run against the emulator: standard AWS variables only, fake credentials.
 
     Also applied to this process (boto3 in the tests reads it).

@@ -67,8 +67,15 @@ class Services:
         return partial(self._make_terraform, config, binary)
 
     def _make_terraform(self, config: Config, binary: str, root: Path, data_dir: Path) -> Terraform:
-        return Terraform(root=root, binary=binary, env=self.env, lock_timeout=config.terraform.lock_timeout,
-                         data_dir=data_dir, verbose=self.verbose, show=self.print_output)
+        return Terraform(
+            root=root,
+            binary=binary,
+            env=self.env,
+            lock_timeout=config.terraform.lock_timeout,
+            data_dir=data_dir,
+            verbose=self.verbose,
+            show=self.print_output,
+        )
 
     def reporters(self, config: Config, ctx: Context) -> Reporter:
         if self.reporter_factory is not None:
@@ -120,7 +127,9 @@ class Target:
     event: actions.PullRequestEvent | None
 
 
-def target(services: Services, command: str, pr_option: str | None, *, sha: str = "", image: str = "") -> Target:
+def target(
+    services: Services, command: str, pr_option: str | None, *, sha: str = "", image: str = ""
+) -> Target:
     """Load the config and work out the PR, its names and the command's context."""
     config = services.load_config()
     number, event = resolve_pr(services, pr_option)
@@ -133,7 +142,8 @@ def target(services: Services, command: str, pr_option: str | None, *, sha: str 
         pr_number=number,
         repository=repository,
         workspace=names.workspace,
-        environment=names.environment + (f"-{config.comment.environment}" if config.comment.environment else ""),
+        environment=names.environment
+        + (f"-{config.comment.environment}" if config.comment.environment else ""),
         command=command,
         head_sha=sha or (event.head_sha if event else ""),
         image=image or config.image,
@@ -149,6 +159,11 @@ def target(services: Services, command: str, pr_option: str | None, *, sha: str 
 
 def engine(services: Services, target: Target) -> Engine:
     return Engine(
-        config=target.config, names=target.names, terraform_factory=services.terraform(target.config),
-        env=services.env, base_dir=services.cwd, head_sha=target.ctx.head_sha, image=target.ctx.image,
+        config=target.config,
+        names=target.names,
+        terraform_factory=services.terraform(target.config),
+        env=services.env,
+        base_dir=services.cwd,
+        head_sha=target.ctx.head_sha,
+        image=target.ctx.image,
     )

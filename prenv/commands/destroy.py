@@ -1,4 +1,4 @@
-"""`prenv destroy`: destroy the PR's resources, then delete its workspace if (and only if) its state is empty."""
+"""`prenv destroy`: destroy the PR's resources, then delete its workspace only if its state is empty."""
 
 from __future__ import annotations
 

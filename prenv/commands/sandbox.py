@@ -8,6 +8,7 @@ applied once first) it runs those; elsewhere it runs a small example root shippe
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 import time
@@ -27,9 +28,19 @@ BUCKET = "prenv-sandbox-state"
 REPOSITORY = "prenv-sandbox/app"
 EXAMPLE_ROOT = Path(__file__).resolve().parent.parent / "sandbox_root"
 # Variables the real AWS stack gets from the user; in the emulator, small fixed values do.
-_CLEARED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
-            "GITHUB_TOKEN", "GH_TOKEN", "GITHUB_EVENT_PATH", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY",
-            "GITHUB_ACTIONS", "PRENV_CONFIG")
+_CLEARED = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "GITHUB_EVENT_PATH",
+    "GITHUB_OUTPUT",
+    "GITHUB_STEP_SUMMARY",
+    "GITHUB_ACTIONS",
+    "PRENV_CONFIG",
+)
 
 
 @dataclass
@@ -46,8 +57,11 @@ def choose_roots(cwd: Path, root_option: str | None, work: Path) -> Layout:
     if root_option:
         source = (cwd / root_option).resolve()
         if not source.is_dir():
-            raise PrenvError(f"--root {root_option}: no such directory", reason=FailureReason.USAGE,
-                             exit_status=ExitStatus.USAGE)
+            raise PrenvError(
+                f"--root {root_option}: no such directory",
+                reason=FailureReason.USAGE,
+                exit_status=ExitStatus.USAGE,
+            )
         target = work / "root"
         shutil.copytree(source, target, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
         return Layout(preview=target, base=None, source=str(source))
@@ -64,33 +78,45 @@ def choose_roots(cwd: Path, root_option: str | None, work: Path) -> Layout:
 
 def write_config(path: Path, preview_root: Path, region: str) -> Path:
     path.write_text(
-        "\n".join([
-            "# Written by `prenv sandbox`: the emulator's state bucket and the root it runs.",
-            "backend:",
-            f"  bucket: {BUCKET}",
-            f"  region: {region}",
-            "  key: preview.tfstate",
-            "  workspace_key_prefix: prenv",
-            "terraform:",
-            f"  root: {preview_root}",
-            "  lock_timeout: 30s",
-            f"repository: {REPOSITORY}",
-            "",
-        ]),
+        "\n".join(
+            [
+                "# Written by `prenv sandbox`: the emulator's state bucket and the root it runs.",
+                "backend:",
+                f"  bucket: {BUCKET}",
+                f"  region: {region}",
+                "  key: preview.tfstate",
+                "  workspace_key_prefix: prenv",
+                "terraform:",
+                f"  root: {preview_root}",
+                "  lock_timeout: 30s",
+                f"repository: {REPOSITORY}",
+                "",
+            ]
+        ),
         encoding="utf-8",
     )
     return path
 
 
-def _apply_base(services: Services, base: Path, env: dict[str, str], work: Path, say: Callable[[str], None]) -> None:
-    tf = Terraform(root=base, binary=find_binary("", env), env=env, verbose=services.verbose,
-                   show=services.print_output)
+def _apply_base(
+    services: Services, base: Path, env: dict[str, str], work: Path, say: Callable[[str], None]
+) -> None:
+    tf = Terraform(
+        root=base, binary=find_binary("", env), env=env, verbose=services.verbose, show=services.print_output
+    )
     say(f"Applying the shared base ({base.name}) once: VPC, load balancer, ECS cluster ...")
     start = time.monotonic()
-    tf.init({"bucket": BUCKET, "region": env["AWS_REGION"], "key": "base.tfstate", "use_lockfile": "true",
-             "use_path_style": "true"})
+    tf.init(
+        {
+            "bucket": BUCKET,
+            "region": env["AWS_REGION"],
+            "key": "base.tfstate",
+            "use_lockfile": "true",
+            "use_path_style": "true",
+        }
+    )
     var_file = work / "base.tfvars.json"
-    var_file.write_text('{"repository": "%s"}' % REPOSITORY, encoding="utf-8")
+    var_file.write_text(json.dumps({"repository": REPOSITORY}), encoding="utf-8")
     plan_file = work / "base.tfplan"
     if tf.plan(plan_file, var_file):
         tf.apply(plan_file)
@@ -125,7 +151,9 @@ def run(services: Services, pr: str, *, keep: bool, root: str | None, comment_fi
         env["TF_CLI_CONFIG_FILE"] = str(emulator.write_cli_config(work / "cli", mirror))
         env["PRENV_SANDBOX"] = "1"
         env["GITHUB_REPOSITORY"] = REPOSITORY
-        say(f"Terraform providers: {'local mirror ' + str(mirror) if mirror else 'downloaded from the registry'}")
+        say(
+            "Terraform providers: " + (f"local mirror {mirror}" if mirror else "downloaded from the registry")
+        )
         emulator.create_bucket(emu, BUCKET)
         say(f"State bucket s3://{BUCKET} created in the emulator.")
         layout = choose_roots(services.cwd, root, work)
@@ -134,8 +162,14 @@ def run(services: Services, pr: str, *, keep: bool, root: str | None, comment_fi
             _apply_base(services, layout.base, env, work, say)
         config_path = write_config(work / "prenv.yml", layout.preview, emu.region)
         comment_path = (services.cwd / comment_file) if comment_file else None
-        sub = replace(services, env=env, config_path=str(config_path), event=None, _event_loaded=True,
-                      reporter_factory=_reporters(comment_path))
+        sub = replace(
+            services,
+            env=env,
+            config_path=str(config_path),
+            event=None,
+            _event_loaded=True,
+            reporter_factory=_reporters(comment_path),
+        )
         say(f"\n[1/3] prenv deploy --pr {pr}")
         deploy.run(sub, pr, sha="0" * 40)
         say(f"\n[2/3] prenv deploy --pr {pr} (again: nothing changed, so nothing is applied)")
@@ -147,8 +181,10 @@ def run(services: Services, pr: str, *, keep: bool, root: str | None, comment_fi
         destroy.run(sub, pr)
         leftover = [key for key in _state_objects(emu.endpoint, emu.region) if f"/pr-{pr}/" in key]
         if leftover:
-            raise PrenvError(f"state objects are left after the destroy: {', '.join(leftover)}",
-                             reason=FailureReason.DESTROY_FAILED)
+            raise PrenvError(
+                f"state objects are left after the destroy: {', '.join(leftover)}",
+                reason=FailureReason.DESTROY_FAILED,
+            )
         say(f"State of workspace pr-{pr} is gone from s3://{BUCKET}; the workspace is no longer listed.")
         if comment_path is not None:
             say(f"The PR comment prenv would have posted is in {comment_path}")
@@ -161,8 +197,10 @@ def run(services: Services, pr: str, *, keep: bool, root: str | None, comment_fi
 
 def _wait_kept(say: Callable[[str], None], emu: emulator.Emulator, pr: str) -> None:
     say(f"\n--keep: the preview of PR {pr} stays up in the emulator at {emu.endpoint}.")
-    say(f"Try: AWS_ENDPOINT_URL={emu.endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
-        f"aws --region {emu.region} s3 ls s3://{BUCKET} --recursive")
+    say(
+        f"Try: AWS_ENDPOINT_URL={emu.endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
+        f"aws --region {emu.region} s3 ls s3://{BUCKET} --recursive"
+    )
     say("The emulator lives in this process: press Ctrl-C to stop it (everything in it is then gone).")
     try:
         while True:

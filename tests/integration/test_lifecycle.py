@@ -17,8 +17,9 @@ def _objects(boto: Any, bucket: str) -> list[str]:
     return [o["Key"] for o in boto("s3").list_objects_v2(Bucket=bucket).get("Contents", [])]
 
 
-def test_deploy_redeploy_destroy(tmp_path: Path, aws_env: dict[str, str], boto: Any, state_bucket: str,
-                                 light_root: Path, repository: str) -> None:
+def test_deploy_redeploy_destroy(
+    tmp_path: Path, aws_env: dict[str, str], boto: Any, state_bucket: str, light_root: Path, repository: str
+) -> None:
     write_config(tmp_path, light_config(state_bucket, light_root, repository=repository))
     names = names_for(12, repository)
 
@@ -40,7 +41,9 @@ def test_deploy_redeploy_destroy(tmp_path: Path, aws_env: dict[str, str], boto: 
     assert gone.exit_code == 0, gone.stderr
     assert "Destroyed 3 resource(s); workspace pr-12 deleted." in gone.stdout
     assert _objects(boto, state_bucket) == []
-    assert boto("logs").describe_log_groups(logGroupNamePrefix=f"/prenv/{names.name_prefix}")["logGroups"] == []
+    assert (
+        boto("logs").describe_log_groups(logGroupNamePrefix=f"/prenv/{names.name_prefix}")["logGroups"] == []
+    )
 
     twice = run_cli(["destroy", "--pr", "12"], env=aws_env, cwd=tmp_path)
     assert twice.exit_code == 0, twice.stderr
