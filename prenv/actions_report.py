@@ -37,6 +37,8 @@ class ActionsReporter:
         }
 
     def _summary(self, ctx: Context, kind: str, **kwargs: object) -> None:
+        if not self.runtime.env.get("GITHUB_STEP_SUMMARY"):
+            return  # rendering (and loading Jinja2) only when there is a summary to write
         from prenv import render
 
         self.runtime.write_summary(render.job_summary(ctx, kind, config=self.config, **kwargs))

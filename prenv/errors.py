@@ -30,6 +30,8 @@ class FailureReason(StrEnum):
     HEALTH_CHECK_FAILED = "health-check-failed"
     GITHUB_UNAVAILABLE = "github-unavailable"
     GITHUB_TOKEN_MISSING = "github-token-missing"  # noqa: S105 - a failure reason, not a password
+    GITHUB_PERMISSION_DENIED = "github-permission-denied"
+    GITHUB_REQUEST_FAILED = "github-request-failed"
     AWS_UNAVAILABLE = "aws-unavailable"
     FORK_REFUSED = "fork-refused"
     CAP_REACHED = "cap-reached"
@@ -62,8 +64,8 @@ class PrenvError(Exception):
         self.detail_shown = False  # True once the detail was printed (Terraform output is shown as it fails)
 
     def one_line(self) -> str:
-        """The message and the hint on one line, as printed by the CLI and used in annotations."""
-        return f"{self.message} {self.hint}".strip() if self.hint else self.message
+        """The message and the hint on one line, as used in annotations and comments."""
+        return f"{self.message}; {self.hint}" if self.hint else self.message
 
 
 class UsageError(PrenvError):

@@ -72,7 +72,7 @@ _LOCK_FIELDS = {
     "Version": "version",
     "Created": "created",
 }
-_LOCK_LINE = re.compile(r"^\s*(ID|Path|Operation|Who|Version|Created):\s*(.*?)\s*$", re.MULTILINE)
+_LOCK_LINE = re.compile(r"^[\s│]*(ID|Path|Operation|Who|Version|Created):\s*(.*?)\s*$", re.MULTILINE)
 
 
 def parse_lock_info(text: str) -> LockInfo | None:

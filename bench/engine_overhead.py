@@ -1,0 +1,123 @@
+"""prenv's overhead over bare Terraform: `prenv deploy` + `prenv destroy` against the same Terraform calls.
+
+Runs the light sandbox root against an embedded moto server, alternating the two sequences so that
+both see the same machine load, and prints the ratio of the median wall times. Target: <= 1.10.
+
+    python bench/engine_overhead.py [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from prenv import emulator, naming
+
+ROOT = Path(__file__).resolve().parent.parent
+LIGHT = ROOT / "prenv" / "sandbox_root"
+REPOSITORY = "bench/app"
+
+
+def run(argv: list[str], env: dict[str, str], cwd: Path, ok: tuple[int, ...] = (0,)) -> None:
+    done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, check=False)
+    if done.returncode not in ok:
+        sys.exit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+
+
+def prenv_sequence(pr: int, env: dict[str, str], repo: Path) -> float:
+    start = time.perf_counter()
+    run([sys.executable, "-m", "prenv", "deploy", "--pr", str(pr)], env, repo)
+    run([sys.executable, "-m", "prenv", "destroy", "--pr", str(pr)], env, repo)
+    return time.perf_counter() - start
+
+
+def terraform_sequence(pr: int, env: dict[str, str], root: Path, bucket: str, work: Path) -> float:
+    """The same Terraform calls prenv makes, typed out by hand."""
+    names = naming.names_for(pr, REPOSITORY)
+    var_file = work / f"vars-{pr}.json"
+    var_file.write_text(json.dumps({"pr_number": pr, "workspace": names.workspace, "name_prefix": names.name_prefix,
+                                    "repository": REPOSITORY}))
+    plan = work / f"plan-{pr}"
+    tf_env = {**env, "TF_IN_AUTOMATION": "1", "TF_DATA_DIR": str(root / ".terraform" / "bare" / names.workspace)}
+    backend = [f"-backend-config={k}={v}" for k, v in {
+        "bucket": bucket, "region": "us-east-1", "key": "preview.tfstate", "workspace_key_prefix": "prenv",
+        "use_lockfile": "true", "encrypt": "true", "use_path_style": "true"}.items()]
+    lock = "-lock-timeout=30s"
+    steps: list[tuple[list[str], tuple[int, ...]]] = [
+        (["init", "-input=false", "-no-color", lock, *backend], (0,)),
+        (["workspace", "select", "-no-color", "-or-create", names.workspace], (0,)),
+        (["plan", "-input=false", "-no-color", "-detailed-exitcode", lock, f"-out={plan}", f"-var-file={var_file}"],
+         (0, 2)),
+        (["show", "-json", "-no-color", str(plan)], (0,)),
+        (["show", "-no-color", str(plan)], (0,)),
+        (["apply", "-input=false", "-no-color", "-auto-approve", lock, str(plan)], (0,)),
+        (["output", "-json", "-no-color"], (0,)),
+        (["init", "-input=false", "-no-color", lock, *backend], (0,)),
+        (["workspace", "list", "-no-color"], (0,)),
+        (["workspace", "select", "-no-color", names.workspace], (0,)),
+        (["state", "list"], (0,)),
+        (["destroy", "-input=false", "-no-color", "-auto-approve", lock, f"-var-file={var_file}"], (0,)),
+        (["state", "list"], (0,)),
+        (["workspace", "select", "-no-color", "default"], (0,)),
+        (["workspace", "delete", "-no-color", lock, names.workspace], (0,)),
+    ]
+    start = time.perf_counter()
+    for args, ok in steps:
+        run(["terraform", *args], tf_env, root, ok)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    rounds = parser.parse_args().rounds
+    work = Path(tempfile.mkdtemp(prefix="prenv-bench-"))
+    emu = emulator.start_emulator()
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GITHUB_", "TF_"))}
+        env.update(emu.environment())
+        env["TF_CLI_CONFIG_FILE"] = str(emulator.write_cli_config(work / "cli", emulator.find_provider_mirror()))
+        bucket = "bench-state"
+        emulator.create_bucket(emu, bucket)
+        repo = work / "repo"
+        root = repo / "root"
+        shutil.copytree(LIGHT, root)
+        (repo / ".github").mkdir(parents=True)
+        (repo / ".github" / "prenv.yml").write_text(
+            f"backend: {{bucket: {bucket}, region: us-east-1}}\nterraform: {{root: root, lock_timeout: 30s}}\n"
+            f"repository: {REPOSITORY}\n")
+        # One warm-up of each, so provider start-up and file caches are not billed to the first sequence.
+        prenv_sequence(900, env, repo)
+        terraform_sequence(901, env, root, bucket, work)
+        with_prenv, bare = [], []
+        for i in range(rounds):
+            with_prenv.append(prenv_sequence(10 + i, env, repo))
+            bare.append(terraform_sequence(100 + i, env, root, bucket, work))
+        ratio = statistics.median(with_prenv) / statistics.median(bare)
+        print(f"rounds: {rounds} (alternating; light root against moto)")
+        print(f"prenv deploy + destroy: median {statistics.median(with_prenv):.2f}s  "
+              f"({', '.join(f'{t:.2f}' for t in with_prenv)})")
+        print(f"bare terraform calls:   median {statistics.median(bare):.2f}s  ({', '.join(f'{t:.2f}' for t in bare)})")
+        print(f"ratio prenv / terraform: {ratio:.3f}  (target <= 1.10)")
+        print(f"python -m prenv --version import time: {import_time():.3f}s")
+    finally:
+        emu.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def import_time() -> float:
+    start = time.perf_counter()
+    run([sys.executable, "-c", "import prenv.cli, prenv.commands.deploy, prenv.engine"], dict(os.environ), ROOT)
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    main()
