@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TextIO
@@ -13,7 +13,7 @@ from typing import TextIO
 from prenv import actions, naming
 from prenv.config import Config, load
 from prenv.engine import Engine, TerraformFactory
-from prenv.errors import ConfigError, FailureReason, UsageError
+from prenv.errors import ConfigError, FailureReason, PrenvError, UsageError
 from prenv.report import Context, Reporter, Reporters, TerminalReporter
 from prenv.terraform import Terraform, find_binary
 
@@ -81,8 +81,19 @@ class Services:
         if self.reporter_factory is not None:
             return self.reporter_factory(self, config, ctx)
         from prenv.actions_report import ActionsReporter
+        from prenv.conversation import github_reporter
 
-        return Reporters([TerminalReporter(self.out), ActionsReporter(self.runtime(), config)])
+        members: list[Reporter] = [TerminalReporter(self.out), ActionsReporter(self.runtime(), config)]
+        conversation = github_reporter(self.env, config, ctx, self.warn)
+        if conversation is not None:
+            members.append(conversation)
+        return Reporters(members)
+
+    def warn(self, message: str) -> None:
+        """A warning that does not stop the command: on stderr, and as an annotation in Actions."""
+        self.err.write(f"prenv: warning: {message}\n")
+        self.err.flush()
+        actions.Runtime(env=self.env, out=self.out).annotate("warning", message)
 
 
 def parse_pr_number(text: str, source: str = "--pr") -> int:
@@ -154,7 +165,38 @@ def target(
         comment_environment=config.comment.environment,
         sandbox=services.env.get("PRENV_SANDBOX") == "1",
     )
+    if command in ("deploy", "plan"):
+        ctx = _from_github(services, config, ctx, event)
     return Target(config=config, names=names, ctx=ctx, event=event)
+
+
+def _from_github(
+    services: Services, config: Config, ctx: Context, event: actions.PullRequestEvent | None
+) -> Context:
+    """Fill what the event lacks (head SHA, title, branch: a comment event or `--pr`) from the API,
+    and refuse a PR from a fork (the workflow skips forks too; this is defense in depth)."""
+    from prenv.conversation import client
+
+    is_fork = event.is_fork if event else False
+    if event is None or not event.head_sha:
+        gh = client(services.env, config, ctx.repository)
+        if gh is not None:
+            pr = gh.pull_request(ctx.pr_number)
+            is_fork = pr.is_fork
+            ctx = replace(
+                ctx,
+                head_sha=ctx.head_sha or pr.head_sha,
+                title=ctx.title or pr.title,
+                head_ref=ctx.head_ref or pr.head_ref,
+            )
+    if is_fork:
+        raise PrenvError(
+            f"PR #{ctx.pr_number} comes from a fork: prenv does not {ctx.command} it with this "
+            "repository's credentials",
+            reason=FailureReason.FORK_REFUSED,
+            hint="a maintainer can push the branch to this repository to get a preview",
+        )
+    return ctx
 
 
 def engine(services: Services, target: Target) -> Engine:

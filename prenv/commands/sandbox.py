@@ -212,6 +212,11 @@ def _wait_kept(say: Callable[[str], None], emu: emulator.Emulator, pr: str) -> N
 
 def _reporters(comment_path: Path | None) -> Callable[[Services, Config, Context], Reporter]:
     def build(services: Services, config: Config, ctx: Context) -> Reporter:
-        return Reporters([TerminalReporter(services.out)])
+        members: list[Reporter] = [TerminalReporter(services.out)]
+        if comment_path is not None:
+            from prenv.conversation import LocalCommentReporter
+
+            members.append(LocalCommentReporter(config=config, path=comment_path, out=services.out))
+        return Reporters(members)
 
     return build

@@ -1,0 +1,283 @@
+"""The PR conversation: the sticky comment and GitHub Deployments (a `Reporter`).
+
+`GitHubReporter` keeps exactly one comment per PR and `comment.environment`, found by its hidden
+marker among the comments the token's own identity wrote (every page), and edited in place; nothing
+is written when the new body equals the old one. It also records the preview as a GitHub Deployment of
+`ctx.environment` (in_progress -> success / failure; inactive on destroy).
+
+`LocalCommentReporter` is the same comment for `prenv sandbox`: written to a file and printed, never
+sent anywhere.
+
+Request order of a deploy: create the deployment and set it in_progress first (its `creator` tells who
+the token is, so finding the comment needs no extra request), then write the "deploying" comment; at
+the end, the "ready" comment and the success status.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from prenv.config import Config
+from prenv.errors import FailureReason, PrenvError
+from prenv.marker import Marker, format_marker, parse_marker
+from prenv.report import Context, DeployOutcome, DestroyOutcome, Output, PlanOutcome
+
+if TYPE_CHECKING:
+    from prenv.github import Comment, GitHub
+
+Warn = Callable[[str], None]
+
+
+def sensitive_values(outputs: tuple[Output, ...]) -> tuple[str, ...]:
+    """The exact values to hide: each sensitive output whole, and every string inside it."""
+    found: list[str] = []
+
+    def leaves(value: Any) -> None:
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                leaves(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                leaves(item)
+        elif value is not None and not isinstance(value, bool):
+            found.append(json.dumps(value))
+
+    for output in outputs:
+        if output.sensitive and output.value is not None:
+            if not isinstance(output.value, str):
+                found.append(json.dumps(output.value, sort_keys=True))
+            leaves(output.value)
+    return tuple(dict.fromkeys(value for value in found if value.strip()))
+
+
+def comment_body(state: str, ctx: Context, config: Config, **parts: Any) -> str:
+    """The whole comment: the marker line, then the rendered body, within GitHub's size limit."""
+    from prenv import render
+
+    marker = format_marker(Marker(env=ctx.comment_environment))
+    limit = render.COMMENT_LIMIT - len(marker) - 1
+    return marker + "\n" + render.comment(state, ctx, config=config, limit=limit, **parts)
+
+
+def plan_state(outcome: PlanOutcome) -> str:
+    return "planned" if outcome.summary.has_changes else "no_changes"
+
+
+@dataclass
+class _Comments:
+    """Which comment states a command goes through; subclasses say where the comment goes."""
+
+    config: Config
+
+    def _publish(self, ctx: Context, body: str, *, create: bool) -> None:
+        raise NotImplementedError
+
+    def _comment(self, state: str, ctx: Context, *, create: bool = True, **parts: Any) -> None:
+        if self.config.comment.enabled:
+            self._publish(ctx, comment_body(state, ctx, self.config, **parts), create=create)
+
+    def started(self, ctx: Context) -> None:
+        if ctx.command == "deploy":
+            self._comment("deploying", ctx)
+
+    def planned(self, ctx: Context, outcome: PlanOutcome) -> None:
+        if ctx.command == "plan":
+            self._comment(plan_state(outcome), ctx, plan=outcome)
+
+    def ready(self, ctx: Context, outcome: DeployOutcome) -> None:
+        state = "ready" if outcome.applied else "no_changes"
+        self._comment(state, ctx, deploy=outcome, masks=sensitive_values(outcome.outputs))
+
+    def destroyed(self, ctx: Context, outcome: DestroyOutcome) -> None:
+        # A PR that never had a preview gets no "destroyed" comment; an existing comment is updated.
+        self._comment("destroyed", ctx, destroy=outcome, create=outcome.existed)
+
+    def failed(self, ctx: Context, error: PrenvError, plan: PlanOutcome | None = None) -> None:
+        self._comment("failed", ctx, error=error, plan=plan)
+
+
+@dataclass
+class LocalCommentReporter(_Comments):
+    """The sandbox's PR: each comment prenv would post is printed and written to `path`."""
+
+    path: Path = field(default_factory=lambda: Path("prenv-sandbox-comment.md"))
+    out: TextIO | None = None
+    _last: str = ""
+
+    def _publish(self, ctx: Context, body: str, *, create: bool) -> None:
+        if body == self._last or (not create and not self._last):
+            return
+        self._last = body
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(body, encoding="utf-8")
+        if self.out is not None:
+            rule = "-" * 78
+            self.out.write(f"{rule}\nThe PR comment prenv would post (also in {self.path}):\n{rule}\n")
+            self.out.write(body.rstrip("\n") + f"\n{rule}\n")
+            self.out.flush()
+
+
+@dataclass
+class GitHubReporter(_Comments):
+    """The sticky comment and the Deployments of one command run."""
+
+    client: GitHub | None = None
+    warn: Warn = field(default=lambda message: None)
+    _found: bool = False
+    _comment_obj: Comment | None = None
+    _deployment: int | None = None
+
+    @property
+    def github(self) -> GitHub:
+        if self.client is None:
+            raise RuntimeError("GitHubReporter needs a client")
+        return self.client
+
+    # -- the sticky comment -----------------------------------------------------------------------------
+
+    def find_comment(self, ctx: Context) -> Comment | None:
+        """prenv's comment on the PR for this environment, written by the token's own identity."""
+        if not self._found:
+            self._comment_obj = self._search(ctx)
+            self._found = True
+        return self._comment_obj
+
+    def _search(self, ctx: Context) -> Comment | None:
+        for comment in self.github.comments(ctx.pr_number):
+            marker = parse_marker(comment.body)
+            if marker is None or marker.env != ctx.comment_environment:
+                continue
+            if comment.author.lower() == self.github.login().lower():
+                return comment
+        return None
+
+    def _publish(self, ctx: Context, body: str, *, create: bool) -> None:
+        existing = self.find_comment(ctx)
+        if existing is not None and existing.body == body:
+            return
+        if existing is not None:
+            self._comment_obj = self.github.update_comment(existing.id, body)
+        elif create:
+            self._comment_obj = self.github.create_comment(ctx.pr_number, body)
+
+    # -- deployments ------------------------------------------------------------------------------------
+
+    def _deploying(self, ctx: Context) -> None:
+        if not self.config.deployments.enabled:
+            return
+        ref = ctx.head_sha or f"refs/pull/{ctx.pr_number}/head"
+        deployment = self.github.create_deployment(
+            ref, ctx.environment, f"prenv preview of PR #{ctx.pr_number}"
+        )
+        self._deployment = deployment.id
+        self.github.create_deployment_status(
+            deployment.id,
+            "in_progress",
+            description=f"Deploying {ctx.head_sha[:7] or ref}",
+            log_url=ctx.run_url,
+        )
+
+    def _mark_inactive(self, ctx: Context) -> None:
+        for deployment in list(self.github.deployments(ctx.environment)):
+            if self.github.latest_status(deployment.id) != "inactive":
+                self.github.create_deployment_status(
+                    deployment.id, "inactive", description="Preview destroyed", log_url=ctx.run_url
+                )
+
+    def _delete_environment(self, ctx: Context) -> None:
+        from prenv.github import GitHubError
+
+        try:
+            self.github.delete_environment(ctx.environment)
+        except GitHubError as exc:
+            if exc.status not in (403, 404):
+                raise
+            self.warn(
+                f"could not delete the GitHub environment {ctx.environment} (HTTP {exc.status}); "
+                "deleting an environment needs a token with `administration: write` (the Actions token "
+                "cannot): set deployments.delete_environment to false, or use such a token"
+            )
+
+    # -- the Reporter port ------------------------------------------------------------------------------
+
+    def started(self, ctx: Context) -> None:
+        if ctx.command == "deploy":
+            self._deploying(ctx)
+        super().started(ctx)
+
+    def ready(self, ctx: Context, outcome: DeployOutcome) -> None:
+        super().ready(ctx, outcome)
+        if self._deployment is not None:
+            self.github.create_deployment_status(
+                self._deployment,
+                "success",
+                description="Preview ready" if outcome.applied else "Preview up to date",
+                log_url=ctx.run_url,
+                environment_url=outcome.url,
+            )
+
+    def destroyed(self, ctx: Context, outcome: DestroyOutcome) -> None:
+        if self.config.deployments.enabled:
+            self._mark_inactive(ctx)
+            if self.config.deployments.delete_environment:
+                self._delete_environment(ctx)
+        super().destroyed(ctx, outcome)
+
+    def failed(self, ctx: Context, error: PrenvError, plan: PlanOutcome | None = None) -> None:
+        """Report the failure; a GitHub error here is a warning, so the original error stays the one shown."""
+        try:
+            super().failed(ctx, error, plan)
+            if self._deployment is not None:
+                self.github.create_deployment_status(
+                    self._deployment,
+                    "failure",
+                    description=f"prenv failed: {error.reason}",
+                    log_url=ctx.run_url,
+                )
+        except PrenvError as exc:
+            self.warn(f"could not report the failure on the pull request: {exc.one_line()}")
+
+
+def github_needed(env: Mapping[str, str], config: Config) -> bool:
+    """In a workflow run, with the comment or Deployments enabled, GitHub is part of the job."""
+    return (
+        env.get("GITHUB_ACTIONS") == "true"
+        and env.get("PRENV_SANDBOX") != "1"
+        and (config.comment.enabled or config.deployments.enabled)
+    )
+
+
+def client(env: Mapping[str, str], config: Config, repository: str) -> GitHub | None:
+    """The GitHub adapter for this run; None where GitHub is not used (local runs without a token).
+
+    Raises `github-token-missing` where GitHub is needed and GITHUB_TOKEN is not set.
+    """
+    if env.get("PRENV_SANDBOX") == "1":
+        return None
+    from prenv import github
+
+    found = github.from_env(env, repository)
+    if found is None and github_needed(env, config):
+        raise PrenvError(
+            "GITHUB_TOKEN is not set, so prenv cannot update the pull request's comment and Deployments",
+            reason=FailureReason.GITHUB_TOKEN_MISSING,
+            hint="pass `github-token: ${{ github.token }}` to the action (or set GITHUB_TOKEN), "
+            "or set comment.enabled and deployments.enabled to false",
+        )
+    return found
+
+
+def github_reporter(
+    env: Mapping[str, str], config: Config, ctx: Context, warn: Warn
+) -> GitHubReporter | None:
+    """The reporter that talks to the PR, or None when neither the comment nor Deployments are wanted."""
+    if not (config.comment.enabled or config.deployments.enabled):
+        return None
+    gh = client(env, config, ctx.repository)
+    return GitHubReporter(config=config, client=gh, warn=warn) if gh is not None else None
