@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from prenv.actions import Runtime
 from prenv.config import Config
@@ -36,7 +37,7 @@ class ActionsReporter:
             "to-replace": str(summary.replace),
         }
 
-    def _summary(self, ctx: Context, kind: str, **kwargs: object) -> None:
+    def _summary(self, ctx: Context, kind: str, **kwargs: Any) -> None:
         if not self.runtime.env.get("GITHUB_STEP_SUMMARY"):
             return  # rendering (and loading Jinja2) only when there is a summary to write
         from prenv import render

@@ -1,12 +1,409 @@
-"""Markdown for the PR comment and the job summary (pure). Placeholder until the templates land."""
+"""Markdown for the PR comment and the job summary (pure: values in, text out).
+
+Templates are Jinja2 files in `prenv/templates/` (`<name>.md.j2`), rendered in a sandboxed environment
+with autoescape off (this is Markdown, not HTML): every value a pull request can influence goes
+through a filter (`untrusted`, `code`, `cell`, `url`). `config.comment.templates` overrides any
+template by name with a file of the repository.
+
+Size: the comment never exceeds `limit` characters and the summary never exceeds GitHub's 1 MiB. The
+folded plan is what gives way: it is cut at a line boundary (the template still closes its code fence
+and `<details>`) and a note says how much was left out and where the full plan is. Anything still too
+long (a large custom template, huge outputs) is cut by `fit_markdown`, which closes what is open.
+Secrets: every outside string is redacted before it is escaped, and the whole result once more.
+"""
 
 from __future__ import annotations
 
+import functools
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from prenv.config import Config
-from prenv.report import Context
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from prenv import mask
+from prenv.actions import SUMMARY_LIMIT_BYTES
+from prenv.config import Config, format_duration
+from prenv.errors import ConfigError, PrenvError
+from prenv.mask import Block, Cut, block, cut_block, escape_untrusted, fit_markdown, redact, tail_block
+from prenv.plan import PlanSummary, ResourceChange
+from prenv.report import Context, DeployOutcome, DestroyOutcome, Output, PlanOutcome
+
+__all__ = ["COMMENT_LIMIT", "comment", "escape_untrusted", "fit_markdown", "job_summary", "redact"]
+
+COMMENT_LIMIT = 65536
+SUMMARY_LIMIT = SUMMARY_LIMIT_BYTES - 1024  # bytes; room for anything the runtime appends
+STATES = ("deploying", "planned", "ready", "no_changes", "failed", "destroyed", "idle_warning")
+SUMMARY_KINDS = ("planned", "ready", "failed", "destroyed")
+DETAIL_LIMIT = 8000  # characters of error detail (Terraform's error text) kept, from the end
+VALUE_LIMIT = 300  # characters of one output value shown
 
 
-def job_summary(ctx: Context, kind: str, *, config: Config, **parts: Any) -> str:
-    return f"## prenv {ctx.command}: PR #{ctx.pr_number} ({kind})\n"
+@dataclass(frozen=True)
+class Caps:
+    risky: int
+    rows: int
+
+
+COMMENT_CAPS = Caps(risky=50, rows=100)
+SUMMARY_CAPS = Caps(risky=500, rows=1000)
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_MARKER = re.compile(r"^([ \t]+)([-+~])(?=[ \t]|$)", re.MULTILINE)
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+# --- the view: plain values the templates show ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutputRow:
+    name: str
+    value: str
+    sensitive: bool
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    href: str
+    target: str
+
+
+def diff_text(plan_text: str) -> str:
+    """`terraform show` text with each line's `+`, `-`, `~` moved to column 0 for GitHub's diff colours.
+
+    `~` (update in place) becomes `!`, which GitHub's diff grammar colours as changed; `-/+` and `+/-`
+    (replace) already start at column 0. Terminal colour codes are dropped.
+    """
+    text = _ANSI.sub("", plan_text.replace("\r\n", "\n")).strip("\n")
+    return _MARKER.sub(lambda m: ("!" if m.group(2) == "~" else m.group(2)) + m.group(1), text)
+
+
+def _scrubbed(change: ResourceChange, scrub: Callable[[str], str]) -> ResourceChange:
+    return replace(
+        change,
+        address=scrub(change.address),
+        previous_address=scrub(change.previous_address),
+        replace_reasons=tuple(scrub(reason) for reason in change.replace_reasons),
+    )
+
+
+def _format_value(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return text if len(text) <= VALUE_LIMIT else text[: VALUE_LIMIT - 1] + "…"
+
+
+def _console(region: str) -> str:
+    if region.startswith("cn-"):
+        return f"https://{region}.console.amazonaws.cn"
+    if region.startswith("us-gov-"):
+        return f"https://{region}.console.amazonaws-us-gov.com"
+    return f"https://{region}.console.aws.amazon.com"
+
+
+def _links(outputs: Sequence[Output], ctx: Context) -> tuple[list[Link], list[str]]:
+    """Console links for the log group and the ECS service, and the prenv commands, from the outputs."""
+    from urllib.parse import quote
+
+    values = {o.name: o.value for o in outputs if not o.sensitive and isinstance(o.value, str) and o.value}
+    region = values.get("region", "")
+    region = region if re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d{1,2}", region) else ""
+    log_group, cluster, service = (values.get(k, "") for k in ("log_group", "ecs_cluster", "ecs_service"))
+    links: list[Link] = []
+    commands: list[str] = []
+    if log_group:
+        if region and not ctx.sandbox:
+            group = quote(log_group, safe="").replace("%", "$25")
+            href = f"{_console(region)}/cloudwatch/home?region={region}#logsV2:log-groups/log-group/{group}"
+            links.append(Link("CloudWatch log group", href, log_group))
+        commands.append(f"prenv logs --pr {ctx.pr_number}")
+    if cluster and service:
+        if region and not ctx.sandbox:
+            names = [quote(v.rsplit("/", 1)[-1], safe="") for v in (cluster, service)]
+            href = f"{_console(region)}/ecs/v2/clusters/{names[0]}/services/{names[1]}/health?region={region}"
+            links.append(Link("ECS service", href, service.rsplit("/", 1)[-1]))
+        commands.append(f"prenv exec --pr {ctx.pr_number}")
+    return links, commands
+
+
+# --- the template environment ----------------------------------------------------------------------
+
+
+def safe_url(value: str) -> str:
+    """An http(s) URL that is safe as a Markdown link destination, or '' for anything else."""
+    from urllib.parse import quote, urlsplit
+
+    text = str(value).strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return ""
+    return quote(text, safe="/:?#@!$&'*+,;=%-._~")
+
+
+def _num(value: int) -> str:
+    return f"{value:,}"
+
+
+def _known_templates() -> frozenset[str]:
+    return frozenset(path.name.removesuffix(".md.j2") for path in TEMPLATES.glob("*.md.j2"))
+
+
+class _Overrides(jinja2.BaseLoader):
+    """The repository's templates, by name (`ready` -> `ready.md.j2`)."""
+
+    def __init__(self, paths: dict[str, Path]) -> None:
+        self.paths = paths
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        path = self.paths.get(template.removesuffix(".md.j2"))
+        if path is None:
+            raise jinja2.TemplateNotFound(template)
+        mtime = path.stat().st_mtime
+        return path.read_text(encoding="utf-8"), str(path), lambda: path.stat().st_mtime == mtime
+
+
+def _override_paths(config: Config, base: Path) -> dict[str, Path]:
+    known, paths = _known_templates(), {}
+    root = base.resolve()
+    for name, relative in sorted(config.comment.templates.items()):
+        key = f"{config.path}: comment.templates.{name}"
+        if name not in known:
+            raise ConfigError(
+                f"{key}: no template is called {name!r}", hint=f"use one of {', '.join(sorted(known))}"
+            )
+        path = (root / relative).resolve()
+        if Path(relative).is_absolute() or not path.is_relative_to(root):
+            raise ConfigError(f"{key}: {relative} is outside the repository", hint="give a path inside it")
+        if not path.is_file():
+            raise ConfigError(
+                f"{key}: {relative} does not exist", hint="fix the path (relative to the repository)"
+            )
+        paths[name] = path
+    return paths
+
+
+@functools.lru_cache(maxsize=16)
+def _environment(overrides: tuple[tuple[str, Path], ...]) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = [_Overrides(dict(overrides))] if overrides else []
+    env = SandboxedEnvironment(
+        loader=jinja2.ChoiceLoader([*loaders, jinja2.FileSystemLoader(TEMPLATES)]),
+        autoescape=False,  # Markdown: untrusted values go through the filters below instead
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        untrusted=escape_untrusted,
+        code=mask.inline_code,
+        cell=lambda value: mask.inline_code(value, table=True),
+        url=safe_url,
+        num=_num,
+    )
+    return env
+
+
+def _template(name: str, config: Config, template_dir: Path | None) -> jinja2.Template:
+    overrides = _override_paths(config, template_dir or Path.cwd()) if config.comment.templates else {}
+    try:
+        return _environment(tuple(sorted(overrides.items()))).get_template(f"{name}.md.j2")
+    except jinja2.TemplateError as exc:
+        raise _template_error(config, name, exc) from None
+
+
+def _template_error(config: Config, name: str, exc: jinja2.TemplateError) -> PrenvError:
+    if not config.comment.templates:
+        raise exc  # a bug in prenv's own templates
+    where = f" ({exc.filename}:{exc.lineno})" if isinstance(exc, jinja2.TemplateSyntaxError) else ""
+    return ConfigError(
+        f"{config.path}: comment.templates: the {name} template cannot be rendered{where}: {exc.message}",
+        hint="fix the template or remove the override",
+    )
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    ctx: Context
+    config: Config
+    plan: PlanOutcome | None
+    deploy: DeployOutcome | None
+    destroy: DestroyOutcome | None
+    error: PrenvError | None
+    masks: Sequence[str]
+
+
+def _error_view(error: PrenvError, scrub: Callable[[str], str]) -> dict[str, Any]:
+    detail = scrub(error.detail.strip("\n"))
+    return {
+        "message": scrub(error.message),
+        "hint": scrub(error.hint),
+        "reason": str(error.reason),
+        "detail": tail_block(detail, DETAIL_LIMIT) if detail.strip() else None,
+    }
+
+
+def _view(inputs: _Inputs, caps: Caps) -> tuple[dict[str, Any], Block | None, Callable[[str], str]]:
+    """The template variables (all outside strings already redacted), the plan block and the redactor."""
+    outputs = inputs.deploy.outputs if inputs.deploy else ()
+    secrets = [*inputs.masks]
+    for output in outputs:
+        if output.sensitive:
+            secrets.extend(mask.secret_values(output.value))
+    patterns = tuple(inputs.config.comment.mask_patterns)
+
+    def scrub(text: str) -> str:
+        return redact(text, secrets, patterns)
+
+    ctx = inputs.ctx
+    ctx = replace(ctx, title=scrub(ctx.title), head_ref=scrub(ctx.head_ref), head_sha=scrub(ctx.head_sha))
+    source = inputs.deploy or inputs.plan
+    summary: PlanSummary | None = source.summary if source else None
+    plan = block(scrub(diff_text(source.plan_text))) if source and source.plan_text.strip() else None
+    risky = list(summary.risky) if summary else []
+    changes = list(summary.changes) if summary else []
+    links, commands = _links(outputs, ctx) if inputs.deploy else ([], [])
+    error = inputs.error
+    view: dict[str, Any] = {
+        "ctx": ctx,
+        "short_sha": ctx.head_sha[:7],
+        "run_url": ctx.run_url,
+        "summary": summary,
+        "counts": [(n, f"to {word}") for word, n in summary.counts().items()] if summary else [],
+        "risky": [_scrubbed(c, scrub) for c in risky[: caps.risky]],
+        "risky_total": len(risky),
+        "risky_more": max(0, len(risky) - caps.risky),
+        "rows": [_scrubbed(c, scrub) for c in changes[: caps.rows]],
+        "rows_more": max(0, len(changes) - caps.rows),
+        "url": scrub(inputs.deploy.url) if inputs.deploy else "",
+        "url_output": inputs.config.terraform.url_output,
+        "applied": inputs.deploy.applied if inputs.deploy else None,
+        "outputs": [
+            OutputRow(o.name, "" if o.sensitive else scrub(_format_value(o.value)), o.sensitive)
+            for o in outputs
+        ],
+        "links": links,
+        "commands": commands,
+        "destroy": inputs.destroy,
+        "error": _error_view(error, scrub) if error else None,
+        "keep_label": inputs.config.cleanup.keep_label,
+        "max_age": format_duration(inputs.config.cleanup.max_age),
+    }
+    return view, plan, scrub
+
+
+def _render(
+    name: str,
+    view: dict[str, Any],
+    plan: Block | None,
+    scrub: Callable[[str], str],
+    *,
+    limit: int,
+    measure: Callable[[str], int],
+    config: Config,
+    template_dir: Path | None,
+) -> str:
+    template = _template(name, config, template_dir)
+
+    def attempt(plan_block: Block | None) -> str:
+        try:
+            body = template.render(**view, plan=plan_block)
+        except jinja2.TemplateError as exc:
+            raise _template_error(config, name, exc) from None
+        return scrub(body).strip("\n") + "\n"
+
+    body = attempt(plan)
+    if measure(body) > limit and plan is not None:
+        skeleton = replace(plan, text="", cut=Cut(omitted_lines=plan.lines, omitted_chars=len(plan.text)))
+        budget = limit - measure(attempt(skeleton))
+        body = attempt(cut_block(plan, budget, measure))
+    return fit_markdown(
+        body, limit, measure=measure, where=f"; the full text is in {view['full_plan_where']}"
+    )
+
+
+def _when(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def comment(
+    state: str,
+    ctx: Context,
+    *,
+    config: Config,
+    plan: PlanOutcome | None = None,
+    deploy: DeployOutcome | None = None,
+    destroy: DestroyOutcome | None = None,
+    error: PrenvError | None = None,
+    masks: Sequence[str] = (),
+    limit: int = COMMENT_LIMIT,
+    expires_at: datetime | None = None,
+    template_dir: Path | None = None,
+) -> str:
+    """The sticky comment's body for `state` (without the hidden marker), at most `limit` characters."""
+    if state not in STATES:
+        raise ValueError(f"unknown comment state {state!r}; expected one of {', '.join(STATES)}")
+    inputs = _Inputs(ctx, config, plan, deploy, destroy, error, masks)
+    view, plan_block, scrub = _view(inputs, COMMENT_CAPS)
+    view |= {
+        "state": state,
+        "expires_at": _when(expires_at),
+        "limit_name": "GitHub's comment limit",
+        "full_plan_where": "the job summary and the run log",
+    }
+    return _render(
+        state, view, plan_block, scrub, limit=limit, measure=len, config=config, template_dir=template_dir
+    )
+
+
+def _bytes(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def job_summary(
+    ctx: Context,
+    kind: str,
+    *,
+    config: Config,
+    plan: PlanOutcome | None = None,
+    deploy: DeployOutcome | None = None,
+    destroy: DestroyOutcome | None = None,
+    error: PrenvError | None = None,
+    masks: Sequence[str] = (),
+) -> str:
+    """The job summary: the full plan (within GitHub's 1 MiB per step) and the resource table."""
+    if kind not in SUMMARY_KINDS:
+        raise ValueError(f"unknown summary kind {kind!r}; expected one of {', '.join(SUMMARY_KINDS)}")
+    inputs = _Inputs(ctx, config, plan, deploy, destroy, error, masks)
+    view, plan_block, scrub = _view(inputs, SUMMARY_CAPS)
+    view |= {
+        "kind": kind,
+        "state": kind,
+        "expires_at": "",
+        "limit_name": "GitHub's 1 MiB job-summary limit",
+        "summary_limit": SUMMARY_LIMIT,
+        "full_plan_where": "the run log",
+    }
+    return _render(
+        "summary",
+        view,
+        plan_block,
+        scrub,
+        limit=SUMMARY_LIMIT,
+        measure=_bytes,
+        config=config,
+        template_dir=None,
+    )

@@ -1,0 +1,195 @@
+"""Making text safe to put on GitHub (pure): secrets redacted, PR-supplied text inert, size bounded.
+
+`redact` replaces secret values (exact strings) and configured patterns by `***`. `escape_untrusted`
+turns any text a pull request controls (title, branch, resource addresses, output values, error text)
+into Markdown that renders as the same characters but cannot open an HTML tag, a link, an autolink,
+an image, a task list or an `@mention`. `inline_code` is the other safe form: a code span whose
+delimiters no backtick run inside it can close. `fit_markdown` and `cut_block` bound the size at a
+line boundary and keep the Markdown valid: every code fence and `<details>` that was open is closed.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+MASK = "***"
+ZWJ = "\u200d"  # zero-width joiner: invisible, but breaks `@name`, `://` and `www.` for GitHub's linkers
+
+# Every ASCII punctuation character CommonMark lets a backslash escape and that could start Markdown
+# syntax; `<`, `>` and `&` become entities instead, so no HTML tag or entity can form.
+_ESCAPES: dict[int, str | None] = {ord(ch): "\\" + ch for ch in "\\`*_{}[]()#+-.!|~$"}
+_ESCAPES |= {ord("<"): "&lt;", ord(">"): "&gt;", ord("&"): "&amp;"}
+# Line breaks and tabs become spaces (one line stays one line); other control characters and the
+# bidirectional overrides that can reorder what a reader sees ("Trojan Source") are dropped.
+_ESCAPES |= {ord(ch): " " for ch in "\r\n\t\v\f\u2028\u2029\x85"}
+_ESCAPES |= {cp: None for cp in [*range(0x00, 0x20), 0x7F] if chr(cp) not in "\r\n\t\v\f"}
+_BIDI: dict[int, str | None] = {cp: None for cp in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
+_ESCAPES |= _BIDI
+_LINKY = re.compile(r"@|:(?=\\?/)|(?<=www)(?=\\\.)", re.IGNORECASE)
+_BACKTICKS = re.compile(r"`+")
+
+
+def escape_untrusted(text: str) -> str:
+    """Markdown that shows `text` literally: no HTML, no links or autolinks, no mentions, one line."""
+    escaped = str(text).translate(_ESCAPES)
+    # After `@` (mentions, e-mail autolinks), between `:` and `//` (URL autolinks), and inside `www.`.
+    return _LINKY.sub(lambda m: m.group(0) + ZWJ, escaped)
+
+
+def inline_code(text: str, *, table: bool = False) -> str:
+    """A code span showing `text` on one line; in a table cell `|` is escaped as GFM requires."""
+    value = re.sub(r"[\r\n\t\v\f\u2028\u2029\x85]+", " ", str(text))
+    value = value.translate(_BIDI)
+    if table:
+        value = value.replace("|", "\\|")
+    fence = "`" * (longest_backtick_run(value) + 1)
+    if not value.strip(" ") or value.startswith("`") or value.endswith("`"):
+        value = f" {value} "
+    return f"{fence}{value}{fence}"
+
+
+def longest_backtick_run(text: str) -> int:
+    return max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+
+
+def _leaves(value: Any) -> Iterator[str]:
+    if isinstance(value, bool) or value is None:
+        return
+    if isinstance(value, str | int | float):
+        yield str(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _leaves(item)
+
+
+def secret_values(value: Any) -> list[str]:
+    """The strings to hide for one secret value: the whole (as text and as JSON), each leaf, each line."""
+    found: list[str] = []
+    if isinstance(value, str):
+        found.append(value)
+    elif value is not None and not isinstance(value, bool):
+        found.append(json.dumps(value))
+        found.append(json.dumps(value, sort_keys=True, separators=(",", ":")))
+        found.extend(_leaves(value))
+    for item in list(found):
+        found.extend(line.strip() for line in item.splitlines())
+    return [item for item in found if item.strip()]
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _replace_nonempty(match: re.Match[str]) -> str:
+    return MASK if match.group(0) else ""
+
+
+def redact(text: str, masks: Sequence[str] | Iterable[str], patterns: Sequence[str]) -> str:
+    """Replace every exact occurrence of a mask and every match of a pattern by `***`.
+
+    Longer masks win over shorter ones they contain. Masks that do not occur cost one substring search
+    each, so a large text with many masks stays linear in practice.
+    """
+    present = sorted({m for m in masks if m and m.strip() and m in text}, key=len, reverse=True)
+    if present:
+        text = re.sub("|".join(re.escape(m) for m in present), MASK, text)
+    for pattern in patterns:
+        text = _compiled(pattern).sub(_replace_nonempty, text)
+    return text
+
+
+# --- size: cutting Markdown so that it stays valid -------------------------------------------------
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+
+
+@dataclass(frozen=True)
+class Cut:
+    omitted_lines: int
+    omitted_chars: int
+
+
+@dataclass(frozen=True)
+class Block:
+    """Outside text for a fenced code block: `fence` is longer than any backtick run in `text`."""
+
+    text: str
+    fence: str
+    lines: int
+    cut: Cut | None = None
+
+
+def block(text: str) -> Block:
+    fence = "`" * max(3, longest_backtick_run(text) + 1)
+    return Block(text=text, fence=fence, lines=text.count("\n") + 1 if text else 0)
+
+
+def cut_block(full: Block, budget: int, measure: Callable[[str], int] = len) -> Block:
+    """`full` cut to its first whole lines, at most `budget` in size (`measure`: characters or bytes)."""
+    if measure(full.text) <= budget:
+        return full
+    if budget <= 0:
+        head = ""
+    elif measure is len:
+        head = full.text[:budget]
+    else:
+        head = full.text.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
+    kept = head[: head.rfind("\n") + 1]
+    rest = full.text[len(kept) :]
+    cut = Cut(omitted_lines=rest.count("\n") + 1, omitted_chars=len(rest))
+    return Block(text=kept.rstrip("\n"), fence=full.fence, lines=full.lines, cut=cut)
+
+
+def tail_block(text: str, limit: int) -> Block:
+    """The last whole lines of `text`, at most `limit` characters (errors come at the end)."""
+    if len(text) <= limit:
+        return block(text)
+    rest = text[-limit:]
+    rest = rest[rest.find("\n") + 1 :]
+    left = text[: len(text) - len(rest)]
+    return replace(block(rest), cut=Cut(omitted_lines=left.count("\n"), omitted_chars=len(left)))
+
+
+def _closers(fence: str | None, details: int) -> str:
+    return (f"\n{fence}\n" if fence else "") + "\n</details>\n" * details
+
+
+def fit_markdown(text: str, limit: int, *, measure: Callable[[str], int] = len, where: str = "") -> str:
+    """`text` when it fits in `limit`; else its first lines with every open code fence and `<details>`
+    closed and a note saying how much was left out (and `where` the whole is)."""
+    if measure(text) <= limit:
+        return text
+    lines = text.splitlines(keepends=True)
+    note = "\n_… {:,} more lines ({:,} characters) left out to stay within the size limit{}._\n"
+    reserve = measure(note.format(len(lines), len(text), where))
+    if reserve + len("\n</details>\n") > limit:
+        return "_Too long to show._"[: max(limit, 0)]
+    fence: str | None = None
+    details = used = best = 0
+    best_closers = ""
+    for index, line in enumerate(lines):
+        closers = _closers(fence, details)
+        if used + measure(closers) + reserve > limit:
+            break
+        best, best_closers = index, closers
+        used += measure(line)
+        match = _FENCE.match(line.rstrip("\r\n"))
+        if fence is None and match:
+            fence = match.group(1)
+        elif fence is not None:
+            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
+                fence = None if not match.group(2).strip() else fence
+        else:
+            lower = line.lower()
+            details = max(0, details + lower.count("<details") - lower.count("</details>"))
+    rest = "".join(lines[best:])
+    return "".join(lines[:best]) + best_closers + note.format(rest.count("\n") + 1, len(rest), where)
