@@ -94,6 +94,18 @@ def destroy(ctx: click.Context, /, pr: str | None, **common: Any) -> int:
 
 
 @cli.command()
+@_PR
+@click.option("--lock-id", default="", metavar="ID", help="The ID of the lock to release (required).")
+@_common
+@click.pass_context
+def unlock(ctx: click.Context, /, pr: str | None, lock_id: str, **common: Any) -> int:
+    """Release a stale state lock of the PR's workspace: only the lock with the given ID."""
+    from prenv.commands import unlock as command
+
+    return command.run(_services(ctx, **common), pr, lock_id)
+
+
+@cli.command()
 @click.option("--pr", default="4242", show_default=True, metavar="N", help="The pretend pull request.")
 @click.option("--keep", is_flag=True, help="Leave the preview (and the emulator) up at the end.")
 @click.option(

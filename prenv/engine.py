@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from prenv import naming
 from prenv import plan as planmod
 from prenv.config import Config
-from prenv.errors import FailureReason
+from prenv.errors import FailureReason, PrenvError
 from prenv.naming import Names
 from prenv.report import DeployOutcome, DestroyOutcome, Output, PlanOutcome
 from prenv.terraform import Terraform, TerraformError
@@ -140,12 +141,34 @@ class Engine:
     def plan(self) -> tuple[PlanOutcome, Path, bool]:
         """init, select-or-create the workspace, save a plan. Returns the plan, its file and 'has changes'."""
         self.init()
+        if self.config.max_previews:
+            self.check_cap(self.tf.workspaces())
         self.tf.select_workspace(self.names.workspace, create=True)
         plan_file = self.work_dir / "preview.tfplan"
         changed = self.tf.plan(plan_file, self.var_file())
         document = self.tf.show_json(plan_file)
         text = self.tf.show_text(plan_file)
         return PlanOutcome(summary=planmod.summarize(document), plan_text=text), plan_file, changed
+
+    def check_cap(self, workspaces: list[str]) -> None:
+        """Refuse a new preview when `max_previews` previews already exist (an existing one may update)."""
+        pattern = self.config.workspace_pattern
+        previews = sorted(
+            (w for w in workspaces if naming.pr_number_from_workspace(pattern, w) is not None),
+            key=lambda w: naming.pr_number_from_workspace(pattern, w) or 0,
+        )
+        cap = self.config.max_previews
+        if self.names.workspace in previews or len(previews) < cap:
+            return
+        holders = ", ".join(f"{w} (#{naming.pr_number_from_workspace(pattern, w)})" for w in previews)
+        raise PrenvError(
+            f"the preview cap is reached: {len(previews)} of {cap} previews exist: {holders}",
+            reason=FailureReason.CAP_REACHED,
+            hint=(
+                "close or destroy one of them (`prenv destroy --pr N`), "
+                f"or raise max_previews in {self.config.path}"
+            ),
+        )
 
     def apply(self, outcome: PlanOutcome, plan_file: Path, changed: bool) -> DeployOutcome:
         """Apply exactly the saved plan (nothing when it has no changes) and read the outputs."""

@@ -137,3 +137,35 @@ def test_pr_number_from_the_event(
     result = run_cli(["plan"], env={**aws_env, "GITHUB_EVENT_PATH": str(event)}, cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
     assert f"prenv plan: PR #2 of {repository}, workspace pr-2" in result.stdout
+
+
+def test_unlock_releases_only_the_named_lock(
+    tmp_path: Path, aws_env: dict[str, str], boto: Any, state_bucket: str, light_root: Path, repository: str
+) -> None:
+    write_config(
+        tmp_path,
+        light_config(state_bucket, light_root, repository=repository, terraform={"lock_timeout": "1s"}),
+    )
+    assert run_cli(["deploy", "--pr", "34"], env=aws_env, cwd=tmp_path).exit_code == 0
+    key = "prenv/pr-34/preview.tfstate.tflock"
+    boto("s3").put_object(
+        Bucket=state_bucket, Key=key, Body=json.dumps({**LOCK, "Path": f"{state_bucket}/x"})
+    )
+
+    missing = run_cli(["unlock", "--pr", "34"], env=aws_env, cwd=tmp_path)
+    assert missing.exit_code == 2
+    assert missing.last_error_line == (
+        "prenv: --lock-id is required: prenv releases only the lock you name [bad-usage]; "
+        "copy the ID from the state-locked error or from `prenv cleanup`'s stale-lock report"
+    )
+    wrong = run_cli(["unlock", "--pr", "34", "--lock-id", "not-the-id"], env=aws_env, cwd=tmp_path)
+    assert wrong.exit_code == 1
+    assert wrong.last_error_line.startswith("prenv: terraform force-unlock not-the-id failed")
+    assert "[unlock-failed]" in wrong.last_error_line
+    assert boto("s3").get_object(Bucket=state_bucket, Key=key)["Body"].read()  # still held
+
+    right = run_cli(["unlock", "--pr", "34", "--lock-id", LOCK["ID"]], env=aws_env, cwd=tmp_path)
+    assert right.exit_code == 0, right.stderr
+    assert right.stdout.endswith(f"Released lock {LOCK['ID']} of workspace pr-34.\n")
+    assert boto("s3").list_objects_v2(Bucket=state_bucket, Prefix=key).get("KeyCount") == 0
+    assert run_cli(["deploy", "--pr", "34"], env=aws_env, cwd=tmp_path).exit_code == 0
