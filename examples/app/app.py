@@ -10,8 +10,10 @@ The database settings come from the environment in the shape the ECS task receiv
 DB_HOST, DB_PORT, DB_NAME, and DB_USERNAME / DB_PASSWORD, which ECS injects from single keys of the
 RDS-managed secret (`valueFrom: "<secret-arn>:username::"`). DB_SECRET, the whole secret as JSON
 (`{"username": ..., "password": ...}`), is accepted as well; DB_USERNAME / DB_PASSWORD win over it.
+libpq's names (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE) are read where the DB_* name is
+unset. APP_VERSION (else the first 12 characters of PRENV_HEAD_SHA) and PRENV_PR label the page.
 DB_SSLMODE defaults to libpq's `prefer`: TLS where the server offers it (RDS for PostgreSQL 15 and
-later requires it), plain on the local compose database. PRENV_PR and APP_VERSION label the page.
+later requires it), plain on the local compose database.
 
 Run `python app.py` to serve on PORT (8080); `python app.py --healthcheck` asks the running server's
 /healthz and exits 0 or 1 (the container's HEALTHCHECK).
@@ -81,6 +83,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
+        # DB_* first; libpq's own names (PGHOST, ...) as the fallback, so either task shape works.
+        env = {**{db: env[pg] for db, pg in _LIBPQ_NAMES.items() if env.get(pg)}, **env}
         secret = _secret(env.get("DB_SECRET", ""))
         return cls(
             host=env.get("DB_HOST", "").strip(),
@@ -91,8 +95,18 @@ class Settings:
             sslmode=env.get("DB_SSLMODE", "").strip() or "prefer",
             connect_timeout=_integer(env, "DB_CONNECT_TIMEOUT", 3),
             pr=env.get("PRENV_PR", "").strip(),
-            version=env.get("APP_VERSION", "").strip() or "dev",
+            version=(env.get("APP_VERSION") or env.get("PRENV_HEAD_SHA", "")[:12]).strip() or "dev",
         )
+
+
+_LIBPQ_NAMES = {
+    "DB_HOST": "PGHOST",
+    "DB_PORT": "PGPORT",
+    "DB_NAME": "PGDATABASE",
+    "DB_USERNAME": "PGUSER",
+    "DB_PASSWORD": "PGPASSWORD",
+    "DB_SSLMODE": "PGSSLMODE",
+}
 
 
 def _secret(text: str) -> dict[str, str]:

@@ -150,3 +150,17 @@ def test_explicit_username_and_password_win_over_the_secret(app_module: ModuleTy
     )
     assert (settings.user, settings.password) == ("c", "d")
     assert "d" not in repr(settings).replace("dbname", "")
+
+
+def test_libpq_names_are_read_where_the_db_names_are_unset(pg: PgCluster, serve: Serve) -> None:
+    """The task may carry PGHOST, PGPORT, ... (libpq's names) instead of DB_HOST, DB_PORT, ..."""
+    env = {
+        "PGHOST": "127.0.0.1",
+        "PGPORT": str(pg.port),
+        "PGDATABASE": "postgres",
+        "PGUSER": USER,
+        "PGPASSWORD": PASSWORD,
+    }
+    url = serve({**env, "PRENV_HEAD_SHA": "0123456789abcdef0123", "PRENV_PR": "5"})
+    assert get(url + "/healthz").status == 200  # over TCP this time
+    assert "<tr><th>Version</th><td>0123456789ab</td></tr>" in get(url + "/").body
