@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from prenv.commands import activity
 from prenv.commands.common import Services, engine, target
 from prenv.errors import ExitStatus, PrenvError
 from prenv.report import PlanOutcome
@@ -24,5 +25,6 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
     except PrenvError as error:
         reporter.failed(tgt.ctx, error, planned)
         raise
+    activity.record_deploy(services, tgt)
     reporter.ready(tgt.ctx, outcome)
     return ExitStatus.SUCCESS

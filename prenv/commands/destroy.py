@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from prenv.commands import activity
 from prenv.commands.common import Services, engine, target
 from prenv.errors import ExitStatus, PrenvError
 
@@ -16,5 +17,7 @@ def run(services: Services, pr: str | None) -> ExitStatus:
     except PrenvError as error:
         reporter.failed(tgt.ctx, error)
         raise
+    if outcome.workspace_deleted:
+        activity.forget(services, tgt)
     reporter.destroyed(tgt.ctx, outcome)
     return ExitStatus.SUCCESS
