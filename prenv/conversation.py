@@ -65,22 +65,20 @@ def comment_body(state: str, ctx: Context, config: Config, **parts: Any) -> str:
     return marker + "\n" + render.comment(state, ctx, config=config, limit=limit, **parts)
 
 
-def plan_state(outcome: PlanOutcome) -> str:
-    return "planned" if outcome.summary.has_changes else "no_changes"
-
-
 @dataclass
 class _Comments:
     """Which comment states a command goes through; subclasses say where the comment goes."""
 
     config: Config
+    template_dir: Path | None = None  # the repository, where comment.templates overrides are found
 
     def _publish(self, ctx: Context, body: str, *, create: bool) -> None:
         raise NotImplementedError
 
     def _comment(self, state: str, ctx: Context, *, create: bool = True, **parts: Any) -> None:
         if self.config.comment.enabled:
-            self._publish(ctx, comment_body(state, ctx, self.config, **parts), create=create)
+            body = comment_body(state, ctx, self.config, template_dir=self.template_dir, **parts)
+            self._publish(ctx, body, create=create)
 
     def started(self, ctx: Context) -> None:
         if ctx.command == "deploy":
@@ -88,7 +86,7 @@ class _Comments:
 
     def planned(self, ctx: Context, outcome: PlanOutcome) -> None:
         if ctx.command == "plan":
-            self._comment(plan_state(outcome), ctx, plan=outcome)
+            self._comment("planned", ctx, plan=outcome)
 
     def ready(self, ctx: Context, outcome: DeployOutcome) -> None:
         state = "ready" if outcome.applied else "no_changes"
@@ -274,10 +272,12 @@ def client(env: Mapping[str, str], config: Config, repository: str) -> GitHub | 
 
 
 def github_reporter(
-    env: Mapping[str, str], config: Config, ctx: Context, warn: Warn
+    env: Mapping[str, str], config: Config, ctx: Context, warn: Warn, template_dir: Path | None = None
 ) -> GitHubReporter | None:
     """The reporter that talks to the PR, or None when neither the comment nor Deployments are wanted."""
     if not (config.comment.enabled or config.deployments.enabled):
         return None
     gh = client(env, config, ctx.repository)
-    return GitHubReporter(config=config, client=gh, warn=warn) if gh is not None else None
+    if gh is None:
+        return None
+    return GitHubReporter(config=config, template_dir=template_dir, client=gh, warn=warn)

@@ -272,23 +272,23 @@ class GitHub:
         )
 
     def _failure(self, status: int, message: str, what: str, permission: str) -> GitHubError:
-        said = f" ({message})" if message else ""
+        said = f"HTTP {status}" + (f": {message}" if message else "")
         if status == 401:
             return GitHubError(
-                f"GitHub rejected the token (401{said}) when trying to {what}",
+                f"GitHub rejected the token ({said}) when trying to {what}",
                 status=status,
                 reason=FailureReason.GITHUB_PERMISSION_DENIED,
                 hint="check GITHUB_TOKEN (the action's github-token input): it is invalid or expired",
             )
         if status == 403:
             return GitHubError(
-                f"GitHub refused to {what} (403{said}): the token lacks the `{permission}` permission",
+                f"GitHub refused to {what} ({said}): the token lacks the `{permission}` permission",
                 status=status,
                 reason=FailureReason.GITHUB_PERMISSION_DENIED,
                 hint=f"grant it in the workflow job: `permissions: {{{permission}}}`",
             )
         return GitHubError(
-            f"GitHub could not {what} (HTTP {status}{said})",
+            f"GitHub could not {what} ({said})",
             status=status,
             reason=FailureReason.GITHUB_REQUEST_FAILED,
             hint="check the repository name (GITHUB_REPOSITORY) and that the token can access it",

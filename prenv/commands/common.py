@@ -84,7 +84,7 @@ class Services:
         from prenv.conversation import github_reporter
 
         members: list[Reporter] = [TerminalReporter(self.out), ActionsReporter(self.runtime(), config)]
-        conversation = github_reporter(self.env, config, ctx, self.warn)
+        conversation = github_reporter(self.env, config, ctx, self.warn, self.cwd)
         if conversation is not None:
             members.append(conversation)
         return Reporters(members)

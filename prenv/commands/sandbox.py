@@ -216,7 +216,11 @@ def _reporters(comment_path: Path | None) -> Callable[[Services, Config, Context
         if comment_path is not None:
             from prenv.conversation import LocalCommentReporter
 
-            members.append(LocalCommentReporter(config=config, path=comment_path, out=services.out))
+            members.append(
+                LocalCommentReporter(
+                    config=config, template_dir=services.cwd, path=comment_path, out=services.out
+                )
+            )
         return Reporters(members)
 
     return build
