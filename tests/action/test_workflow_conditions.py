@@ -1,0 +1,159 @@
+"""The workflows' decisions, evaluated from their own `if:` strings against GitHub's webhook payloads.
+
+The payloads are the vendored official examples (tests/fixtures/github/webhooks, the fork one included).
+No official payload holds a `/prenv` command, so the comment cases copy the official comment-on-a-PR
+payload and change only `comment.body`, `comment.author_association` or `issue.state`, as each case says.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from tests.action import gha_expr
+from tests.action.conftest import WORKFLOWS, load_yaml, payload
+
+PREVIEW = load_yaml(WORKFLOWS / "preview.yml")
+JOBS = ("fork-notice", "deploy", "destroy")
+
+
+def _comment(body: str, association: str = "OWNER", *, on_pr: bool = True, state: str = "open") -> dict:
+    event = copy.deepcopy(
+        payload("issue_comment.created.on_pull_request.derived" if on_pr else "issue_comment.created")
+    )
+    event["comment"]["body"] = body
+    event["comment"]["author_association"] = association
+    event["issue"]["state"] = state
+    return event
+
+
+def _contexts(event_name: str, event: dict[str, Any], variables: dict[str, str]) -> dict[str, Any]:
+    return {"github": gha_expr.github_context(event_name, event), "vars": variables}
+
+
+def _decide(event_name: str, event: dict[str, Any], variables: dict[str, str]) -> set[str]:
+    contexts = _contexts(event_name, event, variables)
+    return {job for job in JOBS if gha_expr.condition(PREVIEW["jobs"][job].get("if"), contexts)}
+
+
+def _fork(action: str) -> dict[str, Any]:
+    event = payload("pull_request.opened.from_fork.derived")
+    event["action"] = action  # only the action differs from the derived fork payload
+    if action == "closed":
+        event["pull_request"]["state"] = "closed"
+    return event
+
+
+NO_LABEL: dict[str, str] = {}
+LABEL_BUG = {"PRENV_LABEL": "bug"}  # every example PR carries the label "bug"
+LABEL_OTHER = {"PRENV_LABEL": "preview"}
+
+CASES = [
+    # (case id, event name, payload, repository variables, jobs that run)
+    ("opened", "pull_request", payload("pull_request.opened"), NO_LABEL, {"deploy"}),
+    ("synchronize", "pull_request", payload("pull_request.synchronize"), NO_LABEL, {"deploy"}),
+    ("reopened", "pull_request", payload("pull_request.reopened"), NO_LABEL, {"deploy"}),
+    ("closed unmerged", "pull_request", payload("pull_request.closed.not_merged"), NO_LABEL, {"destroy"}),
+    ("closed merged", "pull_request", payload("pull_request.closed.merged.derived"), NO_LABEL, {"destroy"}),
+    ("labeled, no opt-in label", "pull_request", payload("pull_request.labeled"), NO_LABEL, set()),
+    ("labeled with the opt-in label", "pull_request", payload("pull_request.labeled"), LABEL_BUG, {"deploy"}),
+    ("labeled with another label", "pull_request", payload("pull_request.labeled"), LABEL_OTHER, set()),
+    ("opened, has the opt-in label", "pull_request", payload("pull_request.opened"), LABEL_BUG, {"deploy"}),
+    ("opened, lacks the opt-in label", "pull_request", payload("pull_request.opened"), LABEL_OTHER, set()),
+    ("closed, without the opt-in label", "pull_request", payload("pull_request.closed.not_merged"), LABEL_OTHER, {"destroy"}),
+    ("fork opened", "pull_request", payload("pull_request.opened.from_fork.derived"), NO_LABEL, {"fork-notice"}),
+    ("fork opened, labelled", "pull_request", payload("pull_request.opened.from_fork.derived"), LABEL_BUG, {"fork-notice"}),
+    ("fork synchronize", "pull_request", _fork("synchronize"), NO_LABEL, {"fork-notice"}),
+    ("fork closed", "pull_request", _fork("closed"), NO_LABEL, set()),
+    ("fork labeled", "pull_request", _fork("labeled"), LABEL_BUG, set()),
+    ("comment without a command", "issue_comment", payload("issue_comment.created.on_pull_request.derived"), NO_LABEL, set()),
+    ("comment on an issue, not a PR", "issue_comment", _comment("/prenv deploy", on_pr=False), NO_LABEL, set()),
+    ("/prenv deploy by the owner", "issue_comment", _comment("/prenv deploy"), NO_LABEL, {"deploy"}),
+    ("/prenv plan by a member", "issue_comment", _comment("/prenv plan", "MEMBER"), NO_LABEL, {"deploy"}),
+    ("/prenv destroy by a collaborator", "issue_comment", _comment("/prenv destroy", "COLLABORATOR"), NO_LABEL, {"destroy"}),
+    ("command case-insensitive", "issue_comment", _comment("/PRENV Deploy"), NO_LABEL, {"deploy"}),
+    ("command then more text", "issue_comment", _comment("/prenv deploy\nplease"), NO_LABEL, {"deploy"}),
+    ("command not at the start", "issue_comment", _comment("please /prenv deploy"), NO_LABEL, set()),
+    ("/prenv deploy by a contributor", "issue_comment", _comment("/prenv deploy", "CONTRIBUTOR"), NO_LABEL, set()),
+    ("/prenv deploy by a first-timer", "issue_comment", _comment("/prenv deploy", "FIRST_TIME_CONTRIBUTOR"), NO_LABEL, set()),
+    ("/prenv destroy by nobody", "issue_comment", _comment("/prenv destroy", "NONE"), NO_LABEL, set()),
+    ("/prenv deploy on a closed PR", "issue_comment", _comment("/prenv deploy", state="closed"), NO_LABEL, set()),
+    ("/prenv destroy on a closed PR", "issue_comment", _comment("/prenv destroy", state="closed"), NO_LABEL, {"destroy"}),
+    ("label opt-in does not gate commands", "issue_comment", _comment("/prenv deploy"), LABEL_OTHER, {"deploy"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("event_name", "event", "variables", "expected"),
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_each_event_runs_exactly_the_expected_jobs(
+    event_name: str, event: dict[str, Any], variables: dict[str, str], expected: set[str]
+) -> None:
+    assert _decide(event_name, event, variables) == expected
+
+
+@pytest.mark.parametrize(
+    ("event_name", "event", "command"),
+    [
+        ("pull_request", payload("pull_request.opened"), "deploy"),
+        ("issue_comment", _comment("/prenv deploy"), "deploy"),
+        ("issue_comment", _comment("/prenv plan"), "plan"),
+        ("issue_comment", _comment("/Prenv PLAN"), "plan"),
+    ],
+)
+def test_the_deploy_job_passes_the_command_to_the_action(
+    event_name: str, event: dict[str, Any], command: str
+) -> None:
+    step = next(s for s in PREVIEW["jobs"]["deploy"]["steps"] if s.get("uses") == "./")
+    assert gha_expr.render(step["with"]["command"], _contexts(event_name, event, {})) == command
+
+
+def test_deploy_and_destroy_of_one_pr_share_one_queue_whatever_the_event() -> None:
+    groups = set()
+    for job in ("deploy", "destroy"):
+        concurrency = PREVIEW["jobs"][job]["concurrency"]
+        assert concurrency["cancel-in-progress"] is False
+        for event_name, event in (
+            ("pull_request", payload("pull_request.opened")),
+            ("pull_request", payload("pull_request.closed.merged.derived")),
+        ):
+            groups.add(gha_expr.render(concurrency["group"], _contexts(event_name, event, {})))
+    assert groups == {"prenv-preview-pr-2"}
+    comment = gha_expr.render(
+        PREVIEW["jobs"]["destroy"]["concurrency"]["group"],
+        _contexts("issue_comment", _comment("/prenv destroy"), {}),
+    )
+    assert comment == "prenv-preview-pr-1"  # the comment payload is about PR #1
+
+
+@pytest.mark.parametrize("job", ["deploy", "destroy"])
+def test_commands_are_acknowledged_only_on_comments(job: str) -> None:
+    step = next(s for s in PREVIEW["jobs"][job]["steps"] if s["name"] == "Acknowledge the command")
+    assert "reactions" in step["run"]
+    assert gha_expr.condition(step["if"], _contexts("issue_comment", _comment("/prenv deploy"), {}))
+    assert not gha_expr.condition(step["if"], _contexts("pull_request", payload("pull_request.opened"), {}))
+
+
+def test_the_comment_run_looks_up_the_head_commit_and_passes_it() -> None:
+    steps = PREVIEW["jobs"]["deploy"]["steps"]
+    head = next(s for s in steps if s.get("id") == "head")
+    assert gha_expr.condition(head["if"], _contexts("issue_comment", _comment("/prenv deploy"), {}))
+    assert not gha_expr.condition(head["if"], _contexts("pull_request", payload("pull_request.opened"), {}))
+    action = next(s for s in steps if s.get("uses") == "./")
+    assert action["with"]["sha"] == "${{ steps.head.outputs.sha }}"
+
+
+def test_destroy_checks_out_the_base_commit_or_the_default_branch() -> None:
+    checkout = next(
+        s for s in PREVIEW["jobs"]["destroy"]["steps"] if str(s.get("uses", "")).startswith("actions/checkout@")
+    )
+    closed = payload("pull_request.closed.merged.derived")
+    contexts = _contexts("pull_request", closed, {})
+    assert gha_expr.render(checkout["with"]["ref"], contexts) == closed["pull_request"]["base"]["sha"]
+    comment = _contexts("issue_comment", _comment("/prenv destroy"), {})
+    comment["github"]["sha"] = "0" * 40
+    assert gha_expr.render(checkout["with"]["ref"], comment) == "0" * 40
