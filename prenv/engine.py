@@ -186,6 +186,14 @@ class Engine:
             summary=outcome.summary, plan_text=outcome.plan_text, applied=changed, url=url, outputs=outputs
         )
 
+    def read_outputs(self) -> dict[str, Any] | None:
+        """The workspace's `output -json`, or None when it has no workspace. Read-only: creates nothing."""
+        self.init()
+        if self.names.workspace not in self.tf.workspaces():
+            return None
+        self.tf.select_workspace(self.names.workspace, create=False)
+        return self.tf.outputs()
+
     def destroy(self) -> DestroyOutcome:
         """Destroy the workspace's resources; delete the workspace only when its state is then empty."""
         self.init()
