@@ -129,6 +129,92 @@ def sandbox(
     return command.run(_services(ctx, **common), pr, keep=keep, root=root, comment_file=comment_file)
 
 
+# --- troubleshooting: read-only views of a running preview ------------------------------------
+
+_PR_ARG = click.argument("pr_arg", metavar="[PR]", required=False)
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+
+@cli.command()
+@_PR_ARG
+@_PR
+@_JSON
+@click.option("--events", default=10, show_default=True, metavar="N", help="How many service events.")
+@_common
+@click.pass_context
+def status(
+    ctx: click.Context, /, pr_arg: str | None, pr: str | None, as_json: bool, events: int, **common: Any
+) -> int:
+    """Describe the PR's preview: service, tasks, stopped reasons, events, targets, database, URL."""
+    from prenv.commands import status as command
+    from prenv.commands.locate import pr_argument
+
+    return command.run(_services(ctx, **common), pr_argument(pr_arg, pr), as_json=as_json, events=events)
+
+
+@cli.command()
+@_PR_ARG
+@_PR
+@click.option(
+    "--since", default="1h", show_default=True, metavar="AGE", help="Start this long ago (10m, 2h)."
+)
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines until interrupted.")
+@_JSON
+@_common
+@click.pass_context
+def logs(
+    ctx: click.Context,
+    /,
+    *,
+    pr_arg: str | None,
+    pr: str | None,
+    since: str,
+    follow: bool,
+    as_json: bool,
+    **common: Any,
+) -> int:
+    """Print the PR's container logs from CloudWatch (one JSON object per line with --json)."""
+    from prenv.commands import logs as command
+    from prenv.commands.locate import pr_argument
+
+    services = _services(ctx, **common)
+    return command.run(services, pr_argument(pr_arg, pr), since=since, follow=follow, as_json=as_json)
+
+
+@cli.command("exec")
+@_PR_ARG
+@_PR
+@click.option("--container", default="app", show_default=True, metavar="NAME", help="Container to enter.")
+@click.option("--command", default="/bin/sh", show_default=True, metavar="CMD", help="What to run in it.")
+@click.option(
+    "--run", "execute", is_flag=True, help="Run the command (needs aws and session-manager-plugin)."
+)
+@_JSON
+@_common
+@click.pass_context
+def exec_(
+    ctx: click.Context,
+    /,
+    *,
+    pr_arg: str | None,
+    pr: str | None,
+    container: str,
+    command: str,
+    execute: bool,
+    as_json: bool,
+    **common: Any,
+) -> int:
+    """Print (or --run) the `aws ecs execute-command` that opens a shell in the PR's running task."""
+    from prenv.commands import exec_ as module
+    from prenv.commands.locate import pr_argument
+
+    services = _services(ctx, **common)
+    number = pr_argument(pr_arg, pr)
+    return module.run(
+        services, number, container=container, command=command, execute=execute, as_json=as_json
+    )
+
+
 def _versions() -> str:
     return f"prenv {__version__}, Python {platform.python_version()}, {platform.platform()}"
 

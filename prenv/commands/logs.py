@@ -1,0 +1,92 @@
+"""`prenv logs PR [--since 10m] [--follow]`: a preview's container logs (CloudWatch), like `kubectl logs`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+
+from prenv import describe
+from prenv.commands.common import Services
+from prenv.commands.locate import AwsMaker, default_aws, open_preview
+from prenv.config import parse_duration
+from prenv.errors import ExitStatus, FailureReason, PrenvError, UsageError
+
+# Late events: CloudWatch may ingest an event after newer ones; each poll looks back this far.
+LOOKBACK_MS = 15_000
+
+
+def parse_since(text: str) -> timedelta:
+    try:
+        since = parse_duration(text)
+    except ValueError as exc:
+        raise UsageError(f"--since: {exc}") from None
+    if since <= timedelta(0):
+        raise UsageError("--since must be longer than 0, such as 10m")
+    return since
+
+
+def tail(
+    fetch: Callable[[int], Iterable[dict[str, object]]],
+    start_ms: int,
+    emit: Callable[[describe.LogRecord], None],
+    *,
+    follow: bool,
+    sleep: Callable[[float], None],
+    interval: float = 2.0,
+) -> None:
+    """Emit every event from `start_ms`, once each; with `follow`, poll for new ones until interrupted."""
+    seen: dict[str, int] = {}  # event id -> timestamp, for events inside the look-back window
+    newest = start_ms
+    while True:
+        for raw in fetch(max(start_ms, newest - LOOKBACK_MS)):
+            record = describe.log_record(raw)
+            stamp = int(record.at.timestamp() * 1000)
+            if record.event_id and record.event_id in seen:
+                continue
+            seen[record.event_id] = stamp
+            newest = max(newest, stamp)
+            emit(record)
+        if not follow:
+            return
+        seen = {key: value for key, value in seen.items() if value >= newest - LOOKBACK_MS}
+        sleep(interval)
+
+
+def run(
+    services: Services,
+    pr: str | None,
+    *,
+    since: str = "1h",
+    follow: bool = False,
+    as_json: bool = False,
+    make_aws: AwsMaker = default_aws,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ExitStatus:
+    window = parse_since(since)
+    preview = open_preview(services, "logs", pr, make_aws)
+    group = preview.location.log_group
+    render = describe.log_json if as_json else describe.render_log
+
+    def fetch(start_ms: int) -> Iterable[dict[str, object]]:
+        return preview.aws.log_events(group, start_ms=start_ms)
+
+    def emit(record: describe.LogRecord) -> None:
+        services.out.write(render(record) + "\n")
+        services.out.flush()
+
+    start = describe.since_start(window, datetime.now(UTC))
+    try:
+        tail(fetch, start, emit, follow=follow, sleep=sleep)
+    except PrenvError as exc:
+        if getattr(exc, "code", "") == "ResourceNotFoundException":
+            number = preview.location.pr
+            raise PrenvError(
+                f"log group {group} does not exist in {preview.location.region}",
+                reason=FailureReason.PREVIEW_NOT_FOUND,
+                hint=f"the preview of PR {number} may not be deployed; see `prenv status {number}`",
+            ) from None
+        raise
+    except KeyboardInterrupt:  # the way out of --follow
+        return ExitStatus.SUCCESS
+    return ExitStatus.SUCCESS

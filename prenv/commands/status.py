@@ -1,0 +1,60 @@
+"""`prenv status PR`: a preview's ECS service, tasks, events, targets and database (`kubectl describe`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, datetime
+
+from prenv import describe, troubleshoot
+from prenv.commands.common import Services
+from prenv.commands.locate import AwsMaker, Preview, default_aws, find_service, not_found, open_preview
+from prenv.errors import ExitStatus
+
+
+def gather(preview: Preview, *, events: int, stopped: int) -> troubleshoot.Status:
+    """Ask AWS about each part of the located preview (read-only calls) and build its status."""
+    preview = find_service(preview)
+    loc, aws = preview.location, preview.aws
+    if preview.service is None:
+        raise not_found(preview)
+    service = troubleshoot.service(preview.service, events=events)
+    running = [troubleshoot.task(t) for t in aws.ecs_tasks(preview.cluster, loc.service, "RUNNING")]
+    finished = [troubleshoot.task(t) for t in aws.ecs_tasks(preview.cluster, loc.service, "STOPPED")]
+    group = loc.target_group_arn or next(
+        (
+            str(lb["targetGroupArn"])
+            for lb in preview.service.get("loadBalancers") or []
+            if lb.get("targetGroupArn")
+        ),
+        "",
+    )
+    targets = tuple(troubleshoot.target(t) for t in aws.target_health(group)) if group else None
+    db = aws.db_instance(loc.db_identifier) if loc.db_identifier else None
+    status = troubleshoot.Status(
+        location=dataclasses.replace(loc, cluster=preview.cluster),
+        service=service,
+        running=troubleshoot.newest_first(running, stopped=False),
+        stopped=troubleshoot.newest_first(finished, stopped=True)[:stopped],
+        targets=targets,
+        database=troubleshoot.database(db) if db else None,
+    )
+    return dataclasses.replace(status, hints=troubleshoot.diagnose(status))
+
+
+def run(
+    services: Services,
+    pr: str | None,
+    *,
+    as_json: bool = False,
+    events: int = 10,
+    stopped: int = 5,
+    make_aws: AwsMaker = default_aws,
+) -> ExitStatus:
+    preview = open_preview(services, "status", pr, make_aws)
+    status = gather(preview, events=events, stopped=stopped)
+    if as_json:
+        services.out.write(json.dumps(describe.status_document(status), indent=2) + "\n")
+    else:
+        services.out.write(describe.render_status(status, datetime.now(UTC)))
+    return ExitStatus.SUCCESS
