@@ -159,6 +159,11 @@ def tail_block(text: str, limit: int) -> Block:
     return replace(block(rest), cut=Cut(omitted_lines=left.count("\n"), omitted_chars=len(left)))
 
 
+def newlines(text: str) -> str:
+    """Markdown's line endings (CRLF, CR) as `\n`; other characters Python calls line breaks stay."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _closers(fence: str | None, details: int) -> str:
     return (f"\n{fence}\n" if fence else "") + "\n</details>\n" * details
 
@@ -168,7 +173,9 @@ def fit_markdown(text: str, limit: int, *, measure: Callable[[str], int] = len, 
     closed and a note saying how much was left out (and `where` the whole is)."""
     if measure(text) <= limit:
         return text
-    lines = text.splitlines(keepends=True)
+    text = newlines(text)
+    lines = [line + "\n" for line in text.split("\n")]
+    lines[-1] = lines[-1][:-1]
     note = "\n_… {:,} more lines ({:,} characters) left out to stay within the size limit{}._\n"
     reserve = measure(note.format(len(lines), len(text), where))
     if reserve + len("\n</details>\n") > limit:

@@ -81,7 +81,7 @@ def diff_text(plan_text: str) -> str:
     `~` (update in place) becomes `!`, which GitHub's diff grammar colours as changed; `-/+` and `+/-`
     (replace) already start at column 0. Terminal colour codes are dropped.
     """
-    text = _ANSI.sub("", plan_text.replace("\r\n", "\n")).strip("\n")
+    text = _ANSI.sub("", mask.newlines(plan_text)).strip("\n")
     return _MARKER.sub(lambda m: ("!" if m.group(2) == "~" else m.group(2)) + m.group(1), text)
 
 
@@ -226,8 +226,9 @@ def _template_error(config: Config, name: str, exc: jinja2.TemplateError) -> Pre
     if not config.comment.templates:
         raise exc  # a bug in prenv's own templates
     where = f" ({exc.filename}:{exc.lineno})" if isinstance(exc, jinja2.TemplateSyntaxError) else ""
+    message = (exc.message or str(exc)).rstrip(".")
     return ConfigError(
-        f"{config.path}: comment.templates: the {name} template cannot be rendered{where}: {exc.message}",
+        f"{config.path}: comment.templates: the {name} template cannot be rendered{where}: {message}",
         hint="fix the template or remove the override",
     )
 
@@ -243,11 +244,16 @@ class _Inputs:
     masks: Sequence[str]
 
 
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text[:1].upper() + text[1:] + ("" if not text or text[-1] in ".!?" else ".")
+
+
 def _error_view(error: PrenvError, scrub: Callable[[str], str]) -> dict[str, Any]:
-    detail = scrub(error.detail.strip("\n"))
+    detail = scrub(mask.newlines(error.detail).strip("\n"))
     return {
         "message": scrub(error.message),
-        "hint": scrub(error.hint),
+        "hint": _sentence(scrub(error.hint)),
         "reason": str(error.reason),
         "detail": tail_block(detail, DETAIL_LIMIT) if detail.strip() else None,
     }
@@ -276,7 +282,7 @@ def _view(inputs: _Inputs, caps: Caps) -> tuple[dict[str, Any], Block | None, Ca
     error = inputs.error
     view: dict[str, Any] = {
         "ctx": ctx,
-        "short_sha": ctx.head_sha[:7],
+        "short_sha": ctx.head_sha[:7] if re.fullmatch(r"[0-9a-f]{7,64}", ctx.head_sha) else "",
         "run_url": ctx.run_url,
         "summary": summary,
         "counts": [(n, f"to {word}") for word, n in summary.counts().items()] if summary else [],
