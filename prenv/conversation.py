@@ -160,8 +160,17 @@ class GitHubReporter(_Comments):
         if existing is not None and existing.body == body:
             return
         if existing is not None:
-            self._comment_obj = self.github.update_comment(existing.id, body)
-        elif create:
+            from prenv.github import GitHubError
+
+            try:
+                self._comment_obj = self.github.update_comment(existing.id, body)
+            except GitHubError as exc:
+                if exc.status != 404:
+                    raise
+                # Deleted since it was found (by a person, or another run): post a new one.
+            else:
+                return
+        if existing is not None or create:
             self._comment_obj = self.github.create_comment(ctx.pr_number, body)
 
     # -- deployments ------------------------------------------------------------------------------------

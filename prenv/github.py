@@ -1,59 +1,26 @@
-"""The GitHub REST adapter, on PyGithub's requester: bounded retries, one host, plain values out.
+"""The GitHub REST operations prenv needs (PyGithub underneath), returning plain values.
 
-prenv calls a handful of REST operations (comments, pull requests, deployments, environments). They go
-through PyGithub's `Requester` (authentication, base URL, JSON, exception types) with PyGithub's own
-retries and pacing turned off, because this module does both itself, testably:
-
-- 5xx answers and connection errors are retried with exponential backoff;
-- secondary rate limits (403 or 429 with `retry-after`, `x-ratelimit-remaining: 0` / `x-ratelimit-reset`,
-  or GitHub's rate-limit message) wait as GitHub asks, then retry;
-- any other 403 fails at once, saying which permission the token lacks;
-- waits go through an injectable `sleep` and `clock`, so tests patch time instead of waiting;
-- every URL, including pagination links sent by the server, must be on the configured API host.
-
-The token is never logged, printed or put in an error message.
+Requests go through `prenv.github_http.Transport`: bounded retries with patchable waits, secondary
+rate limits honoured, a permission 403 reported at once with the permission to grant, and no request
+to any host but the configured API. The token is never logged, printed or put in an error message.
 """
 
 from __future__ import annotations
 
-import re
-import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from prenv.errors import FailureReason, PrenvError
+from prenv.errors import FailureReason
+from prenv.github_http import DEFAULT_API_URL, GitHubError, RetryPolicy, Transport
 
-if TYPE_CHECKING:
-    from github.Requester import Requester
+__all__ = ["DEFAULT_API_URL", "GitHub", "GitHubError", "RetryPolicy", "from_env"]
 
-DEFAULT_API_URL = "https://api.github.com"
-API_VERSION = "2022-11-28"
-PER_PAGE = 100
 # The login of the token Actions gives every workflow run (GET /user is refused for it).
 ACTIONS_BOT = "github-actions[bot]"
 # Installation tokens (the Actions token is one) start with this; GitHub refuses GET /user for all of them.
 INSTALLATION_TOKEN_PREFIX = "ghs_"  # noqa: S105 - a token prefix, not a password
-
-_NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
-_RATE_LIMIT_WORDS = ("rate limit", "abuse detection")
-
-
-def _default_sleep(seconds: float) -> None:
-    time.sleep(seconds)
-
-
-def _default_clock() -> float:
-    return time.time()
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 4  # the first try and three retries
-    backoff: float = 2.0  # seconds before the first retry of a 5xx; doubles each time
-    rate_limit_wait: float = 60.0  # a secondary rate limit that names no time: GitHub says wait a minute
-    max_wait: float = 300.0  # longer waits are not worth blocking a job for: fail instead
 
 
 @dataclass(frozen=True)
@@ -81,82 +48,6 @@ class Deployment:
     creator: str
 
 
-class GitHubError(PrenvError):
-    """A GitHub request that failed for good; `status` is the HTTP status (0: no answer)."""
-
-    def __init__(self, message: str, *, status: int, reason: FailureReason, hint: str = "") -> None:
-        super().__init__(message, reason=reason, hint=hint)
-        self.status = status
-
-
-def _header(headers: Mapping[str, Any] | None, name: str) -> str:
-    for key, value in (headers or {}).items():
-        if key.lower() == name:
-            return str(value)
-    return ""
-
-
-def _message(data: Any) -> str:
-    if isinstance(data, dict) and isinstance(data.get("message"), str):
-        return str(data["message"])
-    return ""
-
-
-def is_rate_limited(status: int, headers: Mapping[str, Any] | None, message: str) -> bool:
-    """A 403/429 that is a (primary or secondary) rate limit rather than a refusal."""
-    if status == 429:
-        return True
-    if status != 403:
-        return False
-    if _header(headers, "retry-after") or _header(headers, "x-ratelimit-remaining") == "0":
-        return True
-    return any(word in message.lower() for word in _RATE_LIMIT_WORDS)
-
-
-def retry_delay(
-    status: int,
-    headers: Mapping[str, Any] | None,
-    message: str,
-    *,
-    attempt: int,
-    now: float,
-    policy: RetryPolicy,
-) -> float | None:
-    """Seconds to wait before retrying a failed request, or None when it must not be retried (pure).
-
-    `status` 0 means the request got no answer (connection error or timeout). `attempt` counts from 1.
-    """
-    if status == 0 or status >= 500:
-        return float(policy.backoff * 2.0 ** (attempt - 1))
-    if not is_rate_limited(status, headers, message):
-        return None
-    retry_after = _header(headers, "retry-after")
-    if retry_after.strip().isdigit():
-        return float(retry_after.strip())
-    reset = _header(headers, "x-ratelimit-reset")
-    if _header(headers, "x-ratelimit-remaining") == "0" and reset.strip().isdigit():
-        return max(float(reset.strip()) - now, 0.0) + 1.0
-    return float(policy.rate_limit_wait * 2.0 ** (attempt - 1))
-
-
-def next_link(headers: Mapping[str, Any] | None) -> str:
-    """The `rel="next"` URL of a `Link` header, or ''."""
-    match = _NEXT_LINK.search(_header(headers, "link"))
-    return match.group(1) if match else ""
-
-
-def same_origin(url: str, base: str) -> bool:
-    """True when `url` is on the host (scheme, host, port) and under the path of the API base URL."""
-    a, b = urllib.parse.urlsplit(url), urllib.parse.urlsplit(base)
-    port = {"http": 80, "https": 443}
-    return (
-        a.scheme == b.scheme
-        and (a.hostname or "").lower() == (b.hostname or "").lower()
-        and (a.port or port.get(a.scheme)) == (b.port or port.get(b.scheme))
-        and a.path.startswith(b.path.rstrip("/") + "/")
-    )
-
-
 class GitHub:
     """The REST operations prenv needs, for one repository."""
 
@@ -171,137 +62,24 @@ class GitHub:
         policy: RetryPolicy | None = None,
         timeout: int = 30,
     ) -> None:
-        if not token:
-            raise ValueError("a GitHub token is required")
+        self.http = Transport(
+            token, api_url=api_url, sleep=sleep, clock=clock, policy=policy, timeout=timeout
+        )
         self.repository = repository.strip().strip("/")
-        self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
-        self.policy = policy or RetryPolicy()
-        self.sleep = sleep or _default_sleep
-        self.clock = clock or _default_clock
-        self.calls = 0  # requests sent, retries included
         self._installation_token = token.startswith(INSTALLATION_TOKEN_PREFIX)
         self._login = ""
-        self._requester = self._make_requester(token, timeout)
 
-    def _make_requester(self, token: str, timeout: int) -> Requester:
-        from github import Auth, Github
+    @property
+    def api_url(self) -> str:
+        return self.http.api_url
 
-        from prenv import __version__
-
-        client = Github(
-            auth=Auth.Token(token),
-            base_url=self.api_url,
-            timeout=timeout,
-            user_agent=f"prenv/{__version__}",
-            per_page=PER_PAGE,
-            retry=None,  # retries are done below, with waits that tests can patch
-            seconds_between_requests=None,
-            seconds_between_writes=None,
-            api_version=API_VERSION,
-        )
-        return client.requester
+    @property
+    def calls(self) -> int:
+        """Requests sent so far, retries included."""
+        return self.http.calls
 
     def __repr__(self) -> str:  # never shows the token
         return f"GitHub({self.repository!r}, api_url={self.api_url!r})"
-
-    # -- the one place requests are sent ---------------------------------------------------------------
-
-    def _url(self, path: str) -> str:
-        return path if "://" in path else f"{self.api_url}{path}"
-
-    def request(
-        self,
-        verb: str,
-        path: str,
-        *,
-        what: str,
-        permission: str,
-        parameters: dict[str, Any] | None = None,
-        body: Any = None,
-    ) -> tuple[dict[str, Any], Any]:
-        """Send one request (with retries); `what` and `permission` word the error when it fails."""
-        from github.GithubException import GithubException
-        from requests import RequestException
-
-        url = self._url(path)
-        if not same_origin(url, self.api_url):
-            host = urllib.parse.urlsplit(url).netloc
-            raise GitHubError(
-                f"refusing to send a GitHub request to {host}: only {self.api_url} is allowed ({what})",
-                status=0,
-                reason=FailureReason.GITHUB_UNAVAILABLE,
-                hint="check GITHUB_API_URL; the API answered with a link to another host",
-            )
-        status, message = 0, ""
-        for attempt in range(1, self.policy.attempts + 1):
-            self.calls += 1
-            headers: Mapping[str, Any] | None = None
-            try:
-                return self._requester.requestJsonAndCheck(verb, path, parameters=parameters, input=body)
-            except GithubException as exc:
-                status, headers, message = (
-                    exc.status,
-                    exc.headers,
-                    _message(exc.data) or str(exc.message or ""),
-                )
-            except RequestException as exc:
-                status, message = 0, type(exc).__name__
-            delay = retry_delay(
-                status, headers, message, attempt=attempt, now=self.clock(), policy=self.policy
-            )
-            if delay is None:
-                raise self._failure(status, message, what, permission)
-            if delay > self.policy.max_wait:
-                raise GitHubError(
-                    f"GitHub's rate limit blocks {what} for {delay:.0f}s, longer than prenv waits "
-                    f"({self.policy.max_wait:.0f}s)",
-                    status=status,
-                    reason=FailureReason.GITHUB_UNAVAILABLE,
-                    hint="re-run the job later; other workflows may be using the same token's quota",
-                )
-            if attempt < self.policy.attempts:
-                self.sleep(delay)
-        answer = f"HTTP {status}" if status else "no answer"
-        raise GitHubError(
-            f"GitHub did not {what} after {self.policy.attempts} attempts (last: {answer}"
-            + (f", {message}" if message else "")
-            + ")",
-            status=status,
-            reason=FailureReason.GITHUB_UNAVAILABLE,
-            hint="GitHub may be having trouble (https://www.githubstatus.com); re-run the job",
-        )
-
-    def _failure(self, status: int, message: str, what: str, permission: str) -> GitHubError:
-        said = f"HTTP {status}" + (f": {message}" if message else "")
-        if status == 401:
-            return GitHubError(
-                f"GitHub rejected the token ({said}) when trying to {what}",
-                status=status,
-                reason=FailureReason.GITHUB_PERMISSION_DENIED,
-                hint="check GITHUB_TOKEN (the action's github-token input): it is invalid or expired",
-            )
-        if status == 403:
-            return GitHubError(
-                f"GitHub refused to {what} ({said}): the token lacks the `{permission}` permission",
-                status=status,
-                reason=FailureReason.GITHUB_PERMISSION_DENIED,
-                hint=f"grant it in the workflow job: `permissions: {{{permission}}}`",
-            )
-        return GitHubError(
-            f"GitHub could not {what} ({said})",
-            status=status,
-            reason=FailureReason.GITHUB_REQUEST_FAILED,
-            hint="check the repository name (GITHUB_REPOSITORY) and that the token can access it",
-        )
-
-    def _pages(self, path: str, *, what: str, permission: str, parameters: dict[str, Any]) -> Iterator[Any]:
-        """Every item of a paginated list, page after page, following the server's `Link` headers."""
-        url: str = path
-        params: dict[str, Any] | None = {"per_page": PER_PAGE, **parameters}
-        while url:
-            headers, data = self.request("GET", url, what=what, permission=permission, parameters=params)
-            yield from data if isinstance(data, list) else []
-            url, params = next_link(headers), None
 
     # -- identity ----------------------------------------------------------------------------------------
 
@@ -325,7 +103,7 @@ class GitHub:
             self._login = ACTIONS_BOT
             return self._login
         try:
-            _, data = self.request("GET", "/user", what="read the token's user", permission="none")
+            _, data = self.http.request("GET", "/user", what="read the token's user", permission="none")
         except GitHubError as exc:
             if exc.status != 403:
                 raise
@@ -338,7 +116,7 @@ class GitHub:
 
     def pull_request(self, number: int) -> PullRequest:
         try:
-            _, data = self.request(
+            _, data = self.http.request(
                 "GET",
                 f"/repos/{self.repository}/pulls/{number}",
                 what=f"read pull request #{number}",
@@ -366,7 +144,7 @@ class GitHub:
         )
 
     def comments(self, number: int) -> Iterator[Comment]:
-        for item in self._pages(
+        for item in self.http.pages(
             f"/repos/{self.repository}/issues/{number}/comments",
             what=f"list the comments of PR #{number}",
             permission="pull-requests: read",
@@ -375,7 +153,7 @@ class GitHub:
             yield _comment(item)
 
     def create_comment(self, number: int, body: str) -> Comment:
-        _, data = self.request(
+        _, data = self.http.request(
             "POST",
             f"/repos/{self.repository}/issues/{number}/comments",
             what=f"comment on PR #{number}",
@@ -387,7 +165,7 @@ class GitHub:
         return comment
 
     def update_comment(self, comment_id: int, body: str) -> Comment:
-        _, data = self.request(
+        _, data = self.http.request(
             "PATCH",
             f"/repos/{self.repository}/issues/comments/{comment_id}",
             what=f"edit comment {comment_id}",
@@ -399,7 +177,7 @@ class GitHub:
     # -- deployments ----------------------------------------------------------------------------------
 
     def create_deployment(self, ref: str, environment: str, description: str) -> Deployment:
-        _, data = self.request(
+        _, data = self.http.request(
             "POST",
             f"/repos/{self.repository}/deployments",
             what=f"create a deployment of {environment}",
@@ -434,7 +212,7 @@ class GitHub:
             body["log_url"] = log_url
         if environment_url:
             body["environment_url"] = environment_url
-        self.request(
+        self.http.request(
             "POST",
             f"/repos/{self.repository}/deployments/{deployment_id}/statuses",
             what=f"set deployment {deployment_id} to {state}",
@@ -443,7 +221,7 @@ class GitHub:
         )
 
     def deployments(self, environment: str) -> Iterator[Deployment]:
-        for item in self._pages(
+        for item in self.http.pages(
             f"/repos/{self.repository}/deployments",
             what=f"list the deployments of {environment}",
             permission="deployments: read",
@@ -453,7 +231,7 @@ class GitHub:
 
     def latest_status(self, deployment_id: int) -> str:
         """The state of a deployment's newest status ('' when it has none)."""
-        _, data = self.request(
+        _, data = self.http.request(
             "GET",
             f"/repos/{self.repository}/deployments/{deployment_id}/statuses",
             what=f"read the statuses of deployment {deployment_id}",
@@ -463,7 +241,7 @@ class GitHub:
         return str(data[0].get("state") or "") if isinstance(data, list) and data else ""
 
     def delete_environment(self, name: str) -> None:
-        self.request(
+        self.http.request(
             "DELETE",
             f"/repos/{self.repository}/environments/{urllib.parse.quote(name, safe='')}",
             what=f"delete the environment {name}",

@@ -190,7 +190,7 @@ def test_github_down_fails_the_deploy_with_a_reason(
     tmp_path: Path, repo_dir: Path, fake_api: FakeGitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     waits: list[float] = []
-    monkeypatch.setattr("prenv.github._default_sleep", waits.append)
+    monkeypatch.setattr("prenv.github_http._default_sleep", waits.append)
     fake_api.fail("repos/create-deployment", 502, times=10)
     result = run_cli(["deploy"], env=github_env(tmp_path, fake_api, "pull_request.opened.json"), cwd=repo_dir)
     assert result.exit_code == 1

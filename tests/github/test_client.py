@@ -6,15 +6,8 @@ import pytest
 import responses
 
 from prenv.errors import FailureReason
-from prenv.github import (
-    ACTIONS_BOT,
-    DEFAULT_API_URL,
-    GitHub,
-    GitHubError,
-    RetryPolicy,
-    from_env,
-    retry_delay,
-)
+from prenv.github import ACTIONS_BOT, DEFAULT_API_URL, GitHub, GitHubError, from_env
+from prenv.github_http import RetryPolicy, retry_delay
 from tests.github.conftest import TOKEN, Clock
 from tests.github.fake import FakeGitHub, fake_github
 

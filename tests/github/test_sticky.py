@@ -148,3 +148,14 @@ def test_destroy_updates_the_comment(fake: FakeGitHub, gh: GitHub) -> None:
         COMMENTS_ONLY,
         destroy=DestroyOutcome(existed=True, destroyed=3, workspace_deleted=True),
     )
+
+
+def test_a_comment_deleted_meanwhile_is_posted_again(fake: FakeGitHub, gh: GitHub) -> None:
+    fake.add_comment(7, MARKER + "\nold", author=BOT)
+    fake.fail("issues/update-comment", 404, body={"message": "Not Found"})
+    reporter(gh).ready(make_ctx(), deployed())
+    assert fake.sequence() == [
+        "GET issues/list-comments",
+        "PATCH issues/update-comment",
+        "POST issues/create-comment",
+    ]

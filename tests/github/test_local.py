@@ -1,0 +1,46 @@
+"""The sandbox's comment: what prenv would post, printed and written to a file, never sent."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from prenv.conversation import LocalCommentReporter, comment_body
+from prenv.marker import Marker, parse_marker
+from prenv.report import DestroyOutcome
+from tests.github.conftest import deployed, make_config, make_ctx
+
+
+def test_each_state_is_written_and_printed(tmp_path: Path) -> None:
+    out, path = io.StringIO(), tmp_path / "comments" / "pr.md"
+    config = make_config()
+    local = LocalCommentReporter(config=config, path=path, out=out)
+    ctx = make_ctx(sandbox=True)
+
+    local.started(ctx)
+    assert path.read_text() == comment_body("deploying", ctx, config)
+    local.ready(ctx, deployed())
+    ready = comment_body("ready", ctx, config, deploy=deployed())
+    assert path.read_text() == ready
+    assert parse_marker(ready) == Marker()
+    assert "hunter2-Sup3r-S3cret" not in ready
+    local.ready(ctx, deployed())  # the same body again: not printed twice
+
+    printed = out.getvalue()
+    assert printed.count(f"The PR comment prenv would post (also in {path}):") == 2
+    assert ready.rstrip("\n") in printed
+
+
+def test_nothing_for_a_pr_that_never_had_a_preview(tmp_path: Path) -> None:
+    out, path = io.StringIO(), tmp_path / "pr.md"
+    local = LocalCommentReporter(config=make_config(), path=path, out=out)
+    local.destroyed(make_ctx("destroy"), DestroyOutcome(existed=False))
+    assert not path.exists()
+    assert out.getvalue() == ""
+
+
+def test_comment_disabled(tmp_path: Path) -> None:
+    path = tmp_path / "pr.md"
+    local = LocalCommentReporter(config=make_config("comment: {enabled: false}\n"), path=path)
+    local.started(make_ctx())
+    assert not path.exists()
