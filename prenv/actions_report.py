@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,10 +12,11 @@ from prenv.report import Context, DeployOutcome, DestroyOutcome, Output, PlanOut
 
 
 def _mask_outputs(runtime: Runtime, outputs: tuple[Output, ...]) -> None:
-    for output in outputs:
-        if output.sensitive and output.value is not None:
-            value = output.value if isinstance(output.value, str) else json.dumps(output.value)
-            runtime.mask(value)
+    """`::add-mask::` every form of each sensitive output (whole, as JSON, each leaf, each line)."""
+    from prenv.conversation import sensitive_values
+
+    for value in sensitive_values(outputs):
+        runtime.mask(value)
 
 
 @dataclass

@@ -15,7 +15,6 @@ the end, the "ready" comment and the success status.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,27 +32,11 @@ Warn = Callable[[str], None]
 
 
 def sensitive_values(outputs: tuple[Output, ...]) -> tuple[str, ...]:
-    """The exact values to hide: each sensitive output whole, and every string inside it."""
-    found: list[str] = []
+    """The exact values to hide: every form of each sensitive output's value (whole, leaves, lines)."""
+    from prenv.mask import secret_values
 
-    def leaves(value: Any) -> None:
-        if isinstance(value, str):
-            found.append(value)
-        elif isinstance(value, dict):
-            for item in value.values():
-                leaves(item)
-        elif isinstance(value, list | tuple):
-            for item in value:
-                leaves(item)
-        elif value is not None and not isinstance(value, bool):
-            found.append(json.dumps(value))
-
-    for output in outputs:
-        if output.sensitive and output.value is not None:
-            if not isinstance(output.value, str):
-                found.append(json.dumps(output.value, sort_keys=True))
-            leaves(output.value)
-    return tuple(dict.fromkeys(value for value in found if value.strip()))
+    found = [value for output in outputs if output.sensitive for value in secret_values(output.value)]
+    return tuple(dict.fromkeys(found))
 
 
 def comment_body(state: str, ctx: Context, config: Config, **parts: Any) -> str:

@@ -44,3 +44,31 @@ def test_comment_disabled(tmp_path: Path) -> None:
     local = LocalCommentReporter(config=make_config("comment: {enabled: false}\n"), path=path)
     local.started(make_ctx())
     assert not path.exists()
+
+
+def test_sensitive_values_cover_every_form() -> None:
+    from prenv.conversation import sensitive_values
+    from prenv.report import Output
+
+    values = sensitive_values(
+        (
+            Output("plain", "not secret", False),
+            Output("password", "s3cr3t-pass", True),
+            Output("creds", {"user": "admin-user", "key": "k3y-v4lue"}, True),
+        )
+    )
+    assert "not secret" not in values
+    assert {"s3cr3t-pass", "admin-user", "k3y-v4lue", '{"key":"k3y-v4lue","user":"admin-user"}'} <= set(
+        values
+    )
+
+
+def test_the_actions_runtime_masks_each_sensitive_value(tmp_path: Path) -> None:
+    from prenv.actions import Runtime
+    from prenv.actions_report import ActionsReporter
+
+    out = io.StringIO()
+    runtime = Runtime(env={"GITHUB_ACTIONS": "true"}, out=out)
+    ActionsReporter(runtime, make_config()).ready(make_ctx(), deployed())
+    assert "::add-mask::hunter2-Sup3r-S3cret\n" in out.getvalue()
+    assert "::add-mask::https://pr-7.preview.example/" not in out.getvalue()
