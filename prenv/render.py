@@ -54,7 +54,9 @@ COMMENT_CAPS = Caps(risky=50, rows=100)
 SUMMARY_CAPS = Caps(risky=500, rows=1000)
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_MARKER = re.compile(r"^([ \t]+)([-+~])(?=[ \t]|$)", re.MULTILINE)
+_ADD_REMOVE = re.compile(r"^([ \t]+)([-+])(?=[ \t]|$)", re.MULTILINE)
+_UPDATE = re.compile(r"^([ \t]+)~(?=[ \t]|$)", re.MULTILINE)
+_MARKED = re.compile(r"\n([ \t]+)([-+~])(?=([ \t\n]))")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
@@ -75,14 +77,20 @@ class Link:
     target: str
 
 
+@functools.lru_cache(maxsize=2)  # a deploy renders the same plan for the comment and the summary
 def diff_text(plan_text: str) -> str:
     """`terraform show` text with each line's `+`, `-`, `~` moved to column 0 for GitHub's diff colours.
 
     `~` (update in place) becomes `!`, which GitHub's diff grammar colours as changed; `-/+` and `+/-`
     (replace) already start at column 0. Terminal colour codes are dropped.
     """
-    text = _ANSI.sub("", mask.newlines(plan_text)).strip("\n")
-    return _MARKER.sub(lambda m: ("!" if m.group(2) == "~" else m.group(2)) + m.group(1), text)
+    text = "\n" + _ANSI.sub("", mask.newlines(plan_text)).strip("\n") + "\n"
+    # Fast path: one str.replace per distinct (indent, marker, next character) of the plan.
+    for indent, marker, after in set(_MARKED.findall(text)):
+        shown = "!" if marker == "~" else marker
+        text = text.replace(f"\n{indent}{marker}{after}", f"\n{shown}{indent}{after}")
+    # What replace could not reach (a bare marker line right after another): the regular expressions.
+    return _UPDATE.sub(r"!\1", _ADD_REMOVE.sub(r"\2\1", text.strip("\n")))
 
 
 def _scrubbed(change: ResourceChange, scrub: Callable[[str], str]) -> ResourceChange:
@@ -195,8 +203,9 @@ def _override_paths(config: Config, base: Path) -> dict[str, Path]:
 
 @functools.lru_cache(maxsize=16)
 def _environment(overrides: tuple[tuple[str, Path], ...]) -> jinja2.Environment:
+    # The repository's templates run sandboxed; prenv's own (trusted, and the benchmark's hot path) do not.
     loaders: list[jinja2.BaseLoader] = [_Overrides(dict(overrides))] if overrides else []
-    env = SandboxedEnvironment(
+    env = (SandboxedEnvironment if overrides else jinja2.Environment)(
         loader=jinja2.ChoiceLoader([*loaders, jinja2.FileSystemLoader(TEMPLATES)]),
         autoescape=False,  # Markdown: untrusted values go through the filters below instead
         undefined=jinja2.StrictUndefined,
@@ -328,8 +337,9 @@ def _render(
             raise _template_error(config, name, exc) from None
         return scrub(body).strip("\n") + "\n"
 
-    body = attempt(plan)
-    if measure(body) > limit and plan is not None:
+    # A plan that alone exceeds the limit is certain to be cut: skip rendering it whole.
+    body = attempt(plan) if plan is None or measure(plan.text) <= limit else ""
+    if plan is not None and (not body or measure(body) > limit):
         skeleton = replace(plan, text="", cut=Cut(omitted_lines=plan.lines, omitted_chars=len(plan.text)))
         budget = limit - measure(attempt(skeleton))
         body = attempt(cut_block(plan, budget, measure))

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from prenv import render
 from prenv.errors import FailureReason, PrenvError
@@ -194,6 +197,26 @@ def test_diff_text_moves_markers_and_drops_colour_codes() -> None:
     )
     assert render.diff_text(source) == '  # a will be created\n+   resource "x" "a" {\n!       b = 1 -> 2'
     assert render.diff_text('  <= data "x" "y" {\n') == '  <= data "x" "y" {'
+
+
+def _reference_diff(text: str) -> str:
+    """The definition diff_text must match: each line's leading marker swapped with its indentation."""
+    out = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").strip("\n").split("\n"):
+        match = re.match(r"([ \t]+)([-+~])([ \t].*)?$", line)
+        if not match:
+            out.append(line)
+            continue
+        indent, marker, rest = match.group(1), match.group(2), match.group(3) or ""
+        out.append(("!" if marker == "~" else marker) + indent + rest)
+    return "\n".join(out)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.text(alphabet=" \t+-~<=x\r", max_size=8), max_size=30))
+def test_diff_text_matches_its_definition(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    assert render.diff_text(text) == _reference_diff(text)
 
 
 def test_deploying_shows_the_commit_and_the_run() -> None:
