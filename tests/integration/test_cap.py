@@ -28,7 +28,7 @@ def test_new_preview_beyond_the_cap_is_refused(
     )
     assert "\ncap-reached\n" in output.read_text()
     keys = [o["Key"] for o in boto("s3").list_objects_v2(Bucket=state_bucket)["Contents"]]
-    assert keys == ["prenv/pr-41/preview.tfstate"]  # no workspace was created for PR 42
+    assert keys == ["prenv/pr-41/prenv-deployed.json", "prenv/pr-41/preview.tfstate"]  # nothing for PR 42
     # The preview holding the slot may still be updated.
     again = run_cli(["deploy", "--pr", "41"], env=aws_env, cwd=tmp_path)
     assert again.exit_code == 0, again.stderr

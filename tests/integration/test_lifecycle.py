@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,11 @@ def test_deploy_redeploy_destroy(
     assert first.exit_code == 0, first.stderr
     assert "Plan: 3 to add, 0 to change, 0 to destroy." in first.stdout
     assert f"Preview URL: http://{names.name_prefix}.preview.invalid/" in first.stdout
-    assert _objects(boto, state_bucket) == ["prenv/pr-12/preview.tfstate"]
+    assert _objects(boto, state_bucket) == ["prenv/pr-12/prenv-deployed.json", "prenv/pr-12/preview.tfstate"]
+    marker = json.loads(
+        boto("s3").get_object(Bucket=state_bucket, Key="prenv/pr-12/prenv-deployed.json")["Body"].read()
+    )
+    assert marker["pr"] == 12 and marker["deployed_at"].endswith("+00:00")
     groups = boto("logs").describe_log_groups(logGroupNamePrefix=f"/prenv/{names.name_prefix}")["logGroups"]
     assert [g["logGroupName"] for g in groups] == [f"/prenv/{names.name_prefix}"]
     tags = boto("logs").list_tags_for_resource(resourceArn=groups[0]["logGroupArn"])["tags"]
