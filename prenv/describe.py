@@ -10,7 +10,7 @@ from typing import Any
 
 from prenv.troubleshoot import Location, Status, Task
 
-_LABEL = 16  # width of the label column, as in `kubectl describe`
+_LABEL = 17  # width of the label column, as in `kubectl describe`
 
 
 def _utc(at: datetime) -> datetime:

@@ -51,6 +51,8 @@ def locate(outputs: Mapping[str, Any] | None, names: Names, *, default_region: s
             derived.append(output)
         return value or fallback
 
+    service = pick("ecs_service", names.ecs_service)
+    log_group = pick("log_group", names.log_group)
     endpoint = _text(found, "db_endpoint")
     db_identifier = _text(found, "db_identifier") or (endpoint.split(".")[0] if endpoint else "")
     if not db_identifier:
@@ -60,8 +62,8 @@ def locate(outputs: Mapping[str, Any] | None, names: Names, *, default_region: s
         workspace=names.workspace,
         region=_text(found, "region") or default_region,
         cluster=_text(found, "ecs_cluster"),
-        service=pick("ecs_service", names.ecs_service),
-        log_group=pick("log_group", names.log_group),
+        service=service,
+        log_group=log_group,
         url=_text(found, "url"),
         db_identifier=db_identifier or names.rds_identifier,
         target_group_arn=_text(found, "target_group_arn"),
@@ -312,7 +314,11 @@ def _task_hints(status: Status) -> list[str]:
         text = " ".join([stopped.stopped_reason, stopped.stop_code, *(c.reason for c in stopped.containers)])
         hints += [hint for needle, hint in _STOP_HINTS if needle in text]
         for c in stopped.containers:
-            if c.exit_code == 137 and "OutOfMemory" not in text:
+            if (
+                c.exit_code == 137
+                and stopped.stop_code == "EssentialContainerExited"
+                and "OutOfMemory" not in text
+            ):
                 hints.append(
                     f"container {c.name} was killed (exit 137): out of memory, or it ignored SIGTERM"
                 )
