@@ -93,10 +93,9 @@ class GitHub:
             self._login = login
 
     def login(self) -> str:
-        """Who the token acts as: GET /user's login, or `github-actions[bot]` where GET /user is refused.
-
-        Installation tokens (the Actions token among them) are always refused, so they are not asked.
-        """
+        """Who the token acts as: the creator of something it created in this run (a deployment, a
+        status, a comment), else GET /user's login, else `github-actions[bot]` (GET /user is refused
+        for installation tokens, the Actions token among them, so those are not asked)."""
         if self._login:
             return self._login
         if self._installation_token:
@@ -212,13 +211,15 @@ class GitHub:
             body["log_url"] = log_url
         if environment_url:
             body["environment_url"] = environment_url
-        self.http.request(
+        _, data = self.http.request(
             "POST",
             f"/repos/{self.repository}/deployments/{deployment_id}/statuses",
             what=f"set deployment {deployment_id} to {state}",
             permission="deployments: write",
             body=body,
         )
+        # Its creator is this token: who wrote it is then known without asking GET /user.
+        self.learn_login(str(((data or {}).get("creator") or {}).get("login") or ""))
 
     def deployments(self, environment: str) -> Iterator[Deployment]:
         for item in self.http.pages(

@@ -7,6 +7,7 @@ import pytest
 from prenv.conversation import GitHubReporter
 from prenv.errors import FailureReason, PrenvError
 from prenv.github import GitHub, GitHubError
+from prenv.marker import Marker, format_marker
 from prenv.plan import PlanSummary
 from prenv.report import DestroyOutcome, PlanOutcome
 from tests.github.conftest import RUN_URL, SHA, deployed, make_config, make_ctx
@@ -161,3 +162,15 @@ def test_a_github_failure_while_deploying_is_an_error(fake: FakeGitHub, gh: GitH
         reporter(gh).started(make_ctx())
     assert caught.value.reason == FailureReason.GITHUB_PERMISSION_DENIED
     assert "`deployments: write`" in caught.value.message
+
+
+def test_a_personal_token_learns_its_login_from_the_statuses_it_writes() -> None:
+    from tests.github.fake import fake_github
+
+    with fake_github(login="octocat", user_endpoint=True) as fake:
+        fake.add_deployment("pr-7", creator="octocat", states=("success",))
+        fake.add_comment(7, format_marker(Marker()) + "\nready", author="octocat")
+        gh = GitHub("ghp_personal", fake.repository, api_url=fake.api_url)
+        reporter(gh).destroyed(make_ctx("destroy"), DestroyOutcome(existed=True, destroyed=1))
+        assert "GET users/get-authenticated" not in fake.sequence()
+        assert fake.sequence()[-1] == "PATCH issues/update-comment"
