@@ -75,6 +75,7 @@ def secret_values(value: Any) -> list[str]:
     found: list[str] = []
     if isinstance(value, str):
         found.append(value)
+        found.append(json.dumps(value)[1:-1])  # as Terraform prints it inside quotes (\" \\ \n)
     elif value is not None and not isinstance(value, bool):
         found.append(json.dumps(value))
         found.append(json.dumps(value, sort_keys=True, separators=(",", ":")))

@@ -1,9 +1,9 @@
 """Markdown for the PR comment and the job summary (pure: values in, text out).
 
-Templates are Jinja2 files in `prenv/templates/` (`<name>.md.j2`), rendered in a sandboxed environment
-with autoescape off (this is Markdown, not HTML): every value a pull request can influence goes
-through a filter (`untrusted`, `code`, `cell`, `url`). `config.comment.templates` overrides any
-template by name with a file of the repository.
+Templates are Jinja2 files in `prenv/templates/` (`<name>.md.j2`) with autoescape off (this is
+Markdown, not HTML): every value a pull request can influence goes through a filter (`untrusted`,
+`code`, `cell`, `url`). `config.comment.templates` overrides any template by name with a file of the
+repository (a ChoiceLoader falls back to prenv's own); those run in Jinja2's sandbox.
 
 Size: the comment never exceeds `limit` characters and the summary never exceeds GitHub's 1 MiB. The
 folded plan is what gives way: it is cut at a line boundary (the template still closes its code fence
@@ -102,8 +102,9 @@ def _scrubbed(change: ResourceChange, scrub: Callable[[str], str]) -> ResourceCh
     )
 
 
-def _format_value(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+def _format_value(value: Any, scrub: Callable[[str], str]) -> str:
+    """The value as shown in the outputs table: redacted first, then shortened (never the reverse)."""
+    text = scrub(value if isinstance(value, str) else json.dumps(value, sort_keys=True))
     return text if len(text) <= VALUE_LIMIT else text[: VALUE_LIMIT - 1] + "…"
 
 
@@ -304,7 +305,7 @@ def _view(inputs: _Inputs, caps: Caps) -> tuple[dict[str, Any], Block | None, Ca
         "url_output": inputs.config.terraform.url_output,
         "applied": inputs.deploy.applied if inputs.deploy else None,
         "outputs": [
-            OutputRow(o.name, "" if o.sensitive else scrub(_format_value(o.value)), o.sensitive)
+            OutputRow(scrub(o.name), "" if o.sensitive else _format_value(o.value, scrub), o.sensitive)
             for o in outputs
         ],
         "links": links,

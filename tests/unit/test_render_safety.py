@@ -225,6 +225,28 @@ def test_planted_secrets_never_appear_in_comment_or_summary() -> None:
     assert "| `note` | `contains *** inline` |" in ready
 
 
+def test_a_secret_at_the_end_of_a_long_value_is_not_cut_in_half() -> None:
+    outputs = (Output("long", "x" * 295 + "MASKED-VALUE-123", False),)
+    text = render.comment(
+        "ready",
+        fx.context(),
+        config=fx.config(),
+        deploy=fx.deploy(outputs=outputs),
+        masks=["MASKED-VALUE-123"],
+    )
+    assert "MASK" not in text
+    assert "x" * 295 + "***" in text
+
+
+def test_a_secret_with_quotes_is_hidden_as_terraform_prints_it() -> None:
+    secret = 'pa"ss\\word'
+    plan = PlanOutcome(fx.summary(), '  + value = "pa\\"ss\\\\word"\n')
+    assert 'pa\\"ss' in plan.plan_text
+    text = render.comment("planned", fx.context(), config=fx.config(), plan=plan, masks=secret_values(secret))
+    assert "pa" not in text.split("```diff")[1].split("```")[0]
+    assert '+   value = "***"' in text
+
+
 def test_sensitive_outputs_are_hidden_even_without_masks() -> None:
     _, deploy = _secret_deploy()
     for text in (
