@@ -35,13 +35,20 @@ def _default(value: Any) -> str:
 
 def table(action: dict[str, Any]) -> str:
     """The generated block, markers included."""
-    lines = [START, NOTE, "", "### Inputs", "", "| Input | Description | Default | Required |", "|---|---|---|---|"]
-    for name, spec in (action.get("inputs") or {}).items():
-        spec = spec or {}
+    lines = [
+        START,
+        NOTE,
+        "",
+        "### Inputs",
+        "",
+        "| Input | Description | Default | Required |",
+        "|---|---|---|---|",
+    ]
+    for name, given in (action.get("inputs") or {}).items():
+        spec = given or {}
+        description, default = _cell(spec.get("description", "")), _default(spec.get("default"))
         required = "yes" if spec.get("required") else "no"
-        lines.append(
-            f"| `{name}` | {_cell(spec.get('description', ''))} | {_default(spec.get('default'))} | {required} |"
-        )
+        lines.append(f"| `{name}` | {description} | {default} | {required} |")
     lines += ["", "### Outputs", "", "| Output | Description |", "|---|---|"]
     for name, spec in (action.get("outputs") or {}).items():
         lines.append(f"| `{name}` | {_cell((spec or {}).get('description', ''))} |")
@@ -61,7 +68,9 @@ def updated(readme: str, block: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Generate the README's table of the action's inputs/outputs.")
+    parser = argparse.ArgumentParser(
+        description="Generate the README's table of the action's inputs/outputs."
+    )
     parser.add_argument("--check", action="store_true", help="fail when README.md is out of date")
     parser.add_argument("--action", type=Path, default=ROOT / "action.yml")
     parser.add_argument("--readme", type=Path, default=ROOT / "README.md")

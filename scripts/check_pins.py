@@ -17,7 +17,9 @@ import sys
 from pathlib import Path
 
 PINS = Path(__file__).resolve().parent / "pins.txt"
-_USES = re.compile(r"""^\s*(?:-\s+)?uses:\s*(?P<q>["']?)(?P<ref>[^\s"'#]+)(?P=q)\s*(?:#\s*(?P<comment>.*))?$""")
+_USES = re.compile(
+    r"""^\s*(?:-\s+)?uses:\s*(?P<q>["']?)(?P<ref>[^\s"'#]+)(?P=q)\s*(?:#\s*(?P<comment>.*))?$"""
+)
 _PIN = re.compile(r"^(?P<action>[\w.-]+/[\w.-]+)@(?P<version>v\d+(?:\.\d+)*)\s*->\s*(?P<sha>[0-9a-f]{40})\b")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _VERSION = re.compile(r"^v\d+(?:\.\d+)*$")
@@ -46,10 +48,10 @@ def check_line(ref: str, comment: str, pins: dict[str, tuple[str, str]]) -> str:
     if "@" not in ref:
         return f"{ref}: no ref at all; pin a full commit SHA"
     name, sha = ref.rsplit("@", 1)
-    action = "/".join(name.split("/")[:2])
+    action = "/".join(name.split("/", 2)[:2])
     if not _SHA.match(sha):
         return f"{ref}: not pinned to a full commit SHA (a tag or branch can be moved)"
-    version = comment.split()[0] if comment.strip() else ""
+    version = comment.split(maxsplit=1)[0] if comment.strip() else ""
     if not _VERSION.match(version):
         return f"{ref}: add the version as a comment, such as `# v1.2.3`"
     if action not in pins:

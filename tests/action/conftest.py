@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,18 @@ from tests.helpers import GITHUB_FIXTURES, REPO_ROOT
 ACTION = REPO_ROOT / "action.yml"
 WORKFLOWS = REPO_ROOT / ".github" / "workflows"
 WEBHOOKS = GITHUB_FIXTURES / "webhooks"
+
+
+def copy_action(target: Path) -> Path:
+    """A private copy of the action's files (action.yml and what it installs); returns its action.yml.
+
+    The install step keys its environment on a hash of prenv's sources, which other work may be editing.
+    """
+    target.mkdir(parents=True)
+    for name in ("action.yml", "pyproject.toml", "README.md"):
+        shutil.copy2(REPO_ROOT / name, target / name)
+    shutil.copytree(REPO_ROOT / "prenv", target / "prenv", ignore=shutil.ignore_patterns("__pycache__"))
+    return target / "action.yml"
 
 
 def load_yaml(path: Path) -> dict[str, Any]:
@@ -59,6 +72,7 @@ def make_runner(tmp_path: Path) -> MakeRunner:
         uses: Mapping[str, UsesStandIn] | None = None,
         workspace: Path | None = None,
         api_url: str = "http://127.0.0.1:9",
+        action_file: Path = ACTION,
     ) -> CompositeRunner:
         event_path = WEBHOOKS / f"{payload_name}.json"
         workspace = workspace or tmp_path / "workspace"
@@ -67,7 +81,7 @@ def make_runner(tmp_path: Path) -> MakeRunner:
         job_env = {**env, "GITHUB_API_URL": api_url, "GITHUB_SERVER_URL": "https://github.com"}
         job_env.update({"GITHUB_RUN_ID": "4242", "HOME": str(tmp_path / "home")})
         return CompositeRunner(
-            action_file=ACTION,
+            action_file=action_file,
             workspace=workspace,
             runner_temp=tmp_path / "runner-temp",
             github=github,

@@ -35,6 +35,7 @@ class Request:
     path: str
     body: str
     operation: str
+    authorization: str
 
 
 @dataclass
@@ -74,9 +75,13 @@ def serve() -> Iterator[FakeGitHub]:
                 ),
                 ("", None),
             )
-            fake.requests.append(Request(self.command, self.path, body, name))
+            auth = self.headers.get("Authorization") or ""
+            fake.requests.append(Request(self.command, self.path, body, name, auth))
             if operation is None:
-                status, payload = 404, {"message": "Not Found", "documentation_url": "https://docs.github.com"}
+                status, payload = (
+                    404,
+                    {"message": "Not Found", "documentation_url": "https://docs.github.com"},
+                )
             else:
                 status, payload = operation.status, operation.body
             data = b"" if payload is None else json.dumps(payload).encode("utf-8")
@@ -86,9 +91,9 @@ def serve() -> Iterator[FakeGitHub]:
             self.end_headers()
             self.wfile.write(data)
 
-        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _answer  # noqa: N815 - http.server's names
+        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _answer
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        def log_message(self, format: str, *args: Any) -> None:
             return None
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -325,10 +325,7 @@ class _Parser:
                 self.pos += 1
                 value = _property(value, token.text)
             elif self._accept("["):
-                if self._accept("*"):
-                    value = _filter(value)
-                else:
-                    value = _index(value, self._or())
+                value = _filter(value) if self._accept("*") else _index(value, self._or())
                 self._expect("]")
             else:
                 return value

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ import yaml
 
 from tests.action import gha_expr
 
+BASH = shutil.which("bash") or "/bin/bash"
 UsesStandIn = Callable[[dict[str, Any]], dict[str, str]]
 
 
@@ -214,7 +216,7 @@ class CompositeRunner:
         script.write_text(str(step["run"]), encoding="utf-8")
         cwd = self.workspace / gha_expr.render(str(step.get("working-directory", ".")), contexts)
         proc = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", str(script)],
+            [BASH, "--noprofile", "--norc", "-e", "-o", "pipefail", str(script)],
             env=env,
             cwd=cwd,
             capture_output=True,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.action.runner import BASH
 from tests.helpers import REPO_ROOT
 
 GATES = REPO_ROOT / "scripts" / "gates.sh"
@@ -21,7 +22,7 @@ BAD_ACTION = BAD / "action.yml"
 def _gates(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHON": sys.executable}
     return subprocess.run(
-        ["bash", str(GATES), *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
+        [BASH, str(GATES), *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
     )
 
 

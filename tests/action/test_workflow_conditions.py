@@ -19,7 +19,9 @@ PREVIEW = load_yaml(WORKFLOWS / "preview.yml")
 JOBS = ("fork-notice", "deploy", "destroy")
 
 
-def _comment(body: str, association: str = "OWNER", *, on_pr: bool = True, state: str = "open") -> dict:
+def _comment(
+    body: str, association: str = "OWNER", *, on_pr: bool = True, state: str = "open"
+) -> dict[str, Any]:
     event = copy.deepcopy(
         payload("issue_comment.created.on_pull_request.derived" if on_pr else "issue_comment.created")
     )
@@ -50,50 +52,57 @@ NO_LABEL: dict[str, str] = {}
 LABEL_BUG = {"PRENV_LABEL": "bug"}  # every example PR carries the label "bug"
 LABEL_OTHER = {"PRENV_LABEL": "preview"}
 
+
+def _pr(name: str) -> dict[str, Any]:
+    return payload(f"pull_request.{name}")
+
+
+def _event_name(event: dict[str, Any]) -> str:
+    return "issue_comment" if "comment" in event else "pull_request"
+
+
 CASES = [
-    # (case id, event name, payload, repository variables, jobs that run)
-    ("opened", "pull_request", payload("pull_request.opened"), NO_LABEL, {"deploy"}),
-    ("synchronize", "pull_request", payload("pull_request.synchronize"), NO_LABEL, {"deploy"}),
-    ("reopened", "pull_request", payload("pull_request.reopened"), NO_LABEL, {"deploy"}),
-    ("closed unmerged", "pull_request", payload("pull_request.closed.not_merged"), NO_LABEL, {"destroy"}),
-    ("closed merged", "pull_request", payload("pull_request.closed.merged.derived"), NO_LABEL, {"destroy"}),
-    ("labeled, no opt-in label", "pull_request", payload("pull_request.labeled"), NO_LABEL, set()),
-    ("labeled with the opt-in label", "pull_request", payload("pull_request.labeled"), LABEL_BUG, {"deploy"}),
-    ("labeled with another label", "pull_request", payload("pull_request.labeled"), LABEL_OTHER, set()),
-    ("opened, has the opt-in label", "pull_request", payload("pull_request.opened"), LABEL_BUG, {"deploy"}),
-    ("opened, lacks the opt-in label", "pull_request", payload("pull_request.opened"), LABEL_OTHER, set()),
-    ("closed, without the opt-in label", "pull_request", payload("pull_request.closed.not_merged"), LABEL_OTHER, {"destroy"}),
-    ("fork opened", "pull_request", payload("pull_request.opened.from_fork.derived"), NO_LABEL, {"fork-notice"}),
-    ("fork opened, labelled", "pull_request", payload("pull_request.opened.from_fork.derived"), LABEL_BUG, {"fork-notice"}),
-    ("fork synchronize", "pull_request", _fork("synchronize"), NO_LABEL, {"fork-notice"}),
-    ("fork closed", "pull_request", _fork("closed"), NO_LABEL, set()),
-    ("fork labeled", "pull_request", _fork("labeled"), LABEL_BUG, set()),
-    ("comment without a command", "issue_comment", payload("issue_comment.created.on_pull_request.derived"), NO_LABEL, set()),
-    ("comment on an issue, not a PR", "issue_comment", _comment("/prenv deploy", on_pr=False), NO_LABEL, set()),
-    ("/prenv deploy by the owner", "issue_comment", _comment("/prenv deploy"), NO_LABEL, {"deploy"}),
-    ("/prenv plan by a member", "issue_comment", _comment("/prenv plan", "MEMBER"), NO_LABEL, {"deploy"}),
-    ("/prenv destroy by a collaborator", "issue_comment", _comment("/prenv destroy", "COLLABORATOR"), NO_LABEL, {"destroy"}),
-    ("command case-insensitive", "issue_comment", _comment("/PRENV Deploy"), NO_LABEL, {"deploy"}),
-    ("command then more text", "issue_comment", _comment("/prenv deploy\nplease"), NO_LABEL, {"deploy"}),
-    ("command not at the start", "issue_comment", _comment("please /prenv deploy"), NO_LABEL, set()),
-    ("/prenv deploy by a contributor", "issue_comment", _comment("/prenv deploy", "CONTRIBUTOR"), NO_LABEL, set()),
-    ("/prenv deploy by a first-timer", "issue_comment", _comment("/prenv deploy", "FIRST_TIME_CONTRIBUTOR"), NO_LABEL, set()),
-    ("/prenv destroy by nobody", "issue_comment", _comment("/prenv destroy", "NONE"), NO_LABEL, set()),
-    ("/prenv deploy on a closed PR", "issue_comment", _comment("/prenv deploy", state="closed"), NO_LABEL, set()),
-    ("/prenv destroy on a closed PR", "issue_comment", _comment("/prenv destroy", state="closed"), NO_LABEL, {"destroy"}),
-    ("label opt-in does not gate commands", "issue_comment", _comment("/prenv deploy"), LABEL_OTHER, {"deploy"}),
-]  # fmt: skip
+    # (case id, payload, repository variables, jobs that run)
+    ("opened", _pr("opened"), NO_LABEL, {"deploy"}),
+    ("synchronize", _pr("synchronize"), NO_LABEL, {"deploy"}),
+    ("reopened", _pr("reopened"), NO_LABEL, {"deploy"}),
+    ("closed unmerged", _pr("closed.not_merged"), NO_LABEL, {"destroy"}),
+    ("closed merged", _pr("closed.merged.derived"), NO_LABEL, {"destroy"}),
+    ("labeled, no opt-in label", _pr("labeled"), NO_LABEL, set()),
+    ("labeled with the opt-in label", _pr("labeled"), LABEL_BUG, {"deploy"}),
+    ("labeled with another label", _pr("labeled"), LABEL_OTHER, set()),
+    ("opened, has the opt-in label", _pr("opened"), LABEL_BUG, {"deploy"}),
+    ("opened, lacks the opt-in label", _pr("opened"), LABEL_OTHER, set()),
+    ("closed, without the opt-in label", _pr("closed.not_merged"), LABEL_OTHER, {"destroy"}),
+    ("fork opened", _pr("opened.from_fork.derived"), NO_LABEL, {"fork-notice"}),
+    ("fork opened, labelled", _pr("opened.from_fork.derived"), LABEL_BUG, {"fork-notice"}),
+    ("fork synchronize", _fork("synchronize"), NO_LABEL, {"fork-notice"}),
+    ("fork closed", _fork("closed"), NO_LABEL, set()),
+    ("fork labeled", _fork("labeled"), LABEL_BUG, set()),
+    ("comment without a command", payload("issue_comment.created.on_pull_request.derived"), NO_LABEL, set()),
+    ("comment on an issue, not a PR", _comment("/prenv deploy", on_pr=False), NO_LABEL, set()),
+    ("/prenv deploy by the owner", _comment("/prenv deploy"), NO_LABEL, {"deploy"}),
+    ("/prenv plan by a member", _comment("/prenv plan", "MEMBER"), NO_LABEL, {"deploy"}),
+    ("/prenv destroy by a collaborator", _comment("/prenv destroy", "COLLABORATOR"), NO_LABEL, {"destroy"}),
+    ("command case-insensitive", _comment("/PRENV Deploy"), NO_LABEL, {"deploy"}),
+    ("command then more text", _comment("/prenv deploy\nplease"), NO_LABEL, {"deploy"}),
+    ("command not at the start", _comment("please /prenv deploy"), NO_LABEL, set()),
+    ("/prenv deploy by a contributor", _comment("/prenv deploy", "CONTRIBUTOR"), NO_LABEL, set()),
+    ("/prenv deploy by a first-timer", _comment("/prenv deploy", "FIRST_TIME_CONTRIBUTOR"), NO_LABEL, set()),
+    ("/prenv destroy by nobody", _comment("/prenv destroy", "NONE"), NO_LABEL, set()),
+    ("/prenv deploy on a closed PR", _comment("/prenv deploy", state="closed"), NO_LABEL, set()),
+    ("/prenv destroy on a closed PR", _comment("/prenv destroy", state="closed"), NO_LABEL, {"destroy"}),
+    ("label opt-in does not gate commands", _comment("/prenv deploy"), LABEL_OTHER, {"deploy"}),
+]
 
 
 @pytest.mark.parametrize(
-    ("event_name", "event", "variables", "expected"),
-    [case[1:] for case in CASES],
-    ids=[case[0] for case in CASES],
+    ("event", "variables", "expected"), [case[1:] for case in CASES], ids=[case[0] for case in CASES]
 )
 def test_each_event_runs_exactly_the_expected_jobs(
-    event_name: str, event: dict[str, Any], variables: dict[str, str], expected: set[str]
+    event: dict[str, Any], variables: dict[str, str], expected: set[str]
 ) -> None:
-    assert _decide(event_name, event, variables) == expected
+    assert _decide(_event_name(event), event, variables) == expected
 
 
 @pytest.mark.parametrize(
@@ -149,7 +158,9 @@ def test_the_comment_run_looks_up_the_head_commit_and_passes_it() -> None:
 
 def test_destroy_checks_out_the_base_commit_or_the_default_branch() -> None:
     checkout = next(
-        s for s in PREVIEW["jobs"]["destroy"]["steps"] if str(s.get("uses", "")).startswith("actions/checkout@")
+        s
+        for s in PREVIEW["jobs"]["destroy"]["steps"]
+        if str(s.get("uses", "")).startswith("actions/checkout@")
     )
     closed = payload("pull_request.closed.merged.derived")
     contexts = _contexts("pull_request", closed, {})
