@@ -26,6 +26,10 @@ def parse_since(text: str) -> timedelta:
     return since
 
 
+def _order(record: describe.LogRecord) -> tuple[datetime, str]:
+    return record.at, record.event_id
+
+
 def tail(
     fetch: Callable[[int], Iterable[dict[str, object]]],
     start_ms: int,
@@ -39,12 +43,14 @@ def tail(
     seen: dict[str, int] = {}  # event id -> timestamp, for events inside the look-back window
     newest = start_ms
     while True:
-        for raw in fetch(max(start_ms, newest - LOOKBACK_MS)):
-            record = describe.log_record(raw)
+        # Sorted by time across streams (FilterLogEvents interleaves them; not every emulator does).
+        batch = sorted(map(describe.log_record, fetch(max(start_ms, newest - LOOKBACK_MS))), key=_order)
+        for record in batch:
             stamp = int(record.at.timestamp() * 1000)
-            if record.event_id and record.event_id in seen:
+            key = f"{record.stream}/{record.event_id}"  # ids are unique per stream (at least)
+            if record.event_id and key in seen:
                 continue
-            seen[record.event_id] = stamp
+            seen[key] = stamp
             newest = max(newest, stamp)
             emit(record)
         if not follow:
