@@ -185,6 +185,9 @@ def start_emulator(region: str = "us-east-1") -> Emulator:
     os.environ.update(MOTO_SETTINGS)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request otherwise
     _unique_rds_resource_ids()
+    from prenv import moto_compat
+
+    moto_compat.apply()  # moto settings terraform/preview reads back (see prenv/moto_compat.py)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -1,0 +1,70 @@
+variable "repository" {
+  description = "The GitHub repository, owner/name, exactly as GitHub spells it (the OIDC subject is case-sensitive)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.repository))
+    error_message = "repository must be the GitHub repository as owner/name, with no wildcard."
+  }
+}
+
+variable "main_branch" {
+  description = "Branch whose workflows (the cleanup schedule) may also assume the role."
+  type        = string
+  default     = "main"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._/-]+$", var.main_branch)) && !strcontains(var.main_branch, "*")
+    error_message = "main_branch must be a branch name, with no wildcard."
+  }
+}
+
+variable "create_oidc_provider" {
+  description = "Create the GitHub OIDC provider (false when the account already has one for token.actions.githubusercontent.com)."
+  type        = bool
+  default     = true
+}
+
+variable "state_bucket_name" {
+  description = "Name of the state bucket; empty: prenv-<hash6>-tfstate-<account id>."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.state_bucket_name == "" || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.state_bucket_name))
+    error_message = "state_bucket_name must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)."
+  }
+}
+
+variable "workspace_key_prefix" {
+  description = "The backend's workspace_key_prefix (prenv's backend.workspace_key_prefix): the role may read and write state only below it."
+  type        = string
+  default     = "prenv"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._-]+$", var.workspace_key_prefix))
+    error_message = "workspace_key_prefix must be a single path segment of letters, digits, '.', '_' and '-'."
+  }
+}
+
+variable "noncurrent_version_days" {
+  description = "Days old state versions are kept before they expire."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.noncurrent_version_days >= 1 && floor(var.noncurrent_version_days) == var.noncurrent_version_days
+    error_message = "noncurrent_version_days must be a whole number of days, at least 1."
+  }
+}
+
+variable "max_session_hours" {
+  description = "Longest session of the preview role, in hours."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.max_session_hours >= 1 && var.max_session_hours <= 12 && floor(var.max_session_hours) == var.max_session_hours
+    error_message = "max_session_hours must be a whole number from 1 to 12."
+  }
+}

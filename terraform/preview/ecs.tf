@@ -1,0 +1,110 @@
+# The application: a Fargate task definition and an ECS service behind the preview's target group.
+
+locals {
+  # Writable scratch space under a read-only root: /tmp for the application, and the three paths the
+  # ECS Exec agent writes to (ECS Exec does not otherwise support a read-only root filesystem).
+  scratch_volumes = var.read_only_root_filesystem ? {
+    tmp              = "/tmp"
+    exec-agents      = "/managed-agents"
+    exec-ssm-state   = "/var/lib/amazon/ssm"
+    exec-ssm-logging = "/var/log/amazon/ssm"
+  } : {}
+
+  container = {
+    name                   = local.container_name
+    image                  = var.image
+    essential              = true
+    user                   = var.container_user
+    readonlyRootFilesystem = var.read_only_root_filesystem
+    privileged             = false
+    portMappings           = [{ containerPort = var.container_port, protocol = "tcp" }]
+    linuxParameters        = { initProcessEnabled = true }
+    mountPoints            = [for name, path in local.scratch_volumes : { sourceVolume = name, containerPath = path, readOnly = false }]
+    # Database settings in libpq's names: host, port and database here, user and password below.
+    environment = [for name, value in merge(var.environment, {
+      PGHOST         = aws_db_instance.this.address
+      PGPORT         = tostring(aws_db_instance.this.port)
+      PGDATABASE     = local.db_name
+      PORT           = tostring(var.container_port)
+      PRENV_PR       = tostring(var.pr_number)
+      PRENV_HEAD_SHA = var.head_sha
+    }) : { name = name, value = value }]
+    # Only references: ECS reads the RDS-managed secret when it starts the task.
+    secrets = [
+      { name = "PGUSER", valueFrom = "${local.secret_arn}:username::" },
+      { name = "PGPASSWORD", valueFrom = "${local.secret_arn}:password::" },
+    ]
+    logConfiguration = {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = aws_cloudwatch_log_group.app.name
+        awslogs-region        = local.region
+        awslogs-stream-prefix = local.container_name
+      }
+    }
+  }
+}
+
+resource "aws_ecs_task_definition" "app" {
+  family                   = local.names.task_family
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = tostring(var.cpu)
+  memory                   = tostring(var.memory)
+  execution_role_arn       = aws_iam_role.execution.arn
+  task_role_arn            = aws_iam_role.task.arn
+  container_definitions    = jsonencode([local.container])
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = var.cpu_architecture
+  }
+
+  dynamic "volume" {
+    for_each = local.scratch_volumes
+    content {
+      name = volume.key
+    }
+  }
+}
+
+resource "aws_ecs_service" "app" {
+  name                    = local.names.ecs_service
+  cluster                 = data.aws_ecs_cluster.base.arn
+  task_definition         = aws_ecs_task_definition.app.arn
+  desired_count           = var.desired_count
+  platform_version        = "LATEST"
+  enable_execute_command  = true
+  propagate_tags          = "SERVICE"
+  enable_ecs_managed_tags = true
+  wait_for_steady_state   = var.wait_for_steady_state
+
+  health_check_grace_period_seconds  = 30
+  deployment_minimum_healthy_percent = 100
+  deployment_maximum_percent         = 200
+
+  capacity_provider_strategy {
+    capacity_provider = var.capacity_provider
+    weight            = 1
+  }
+
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  network_configuration {
+    subnets          = data.aws_subnets.private.ids
+    security_groups  = [aws_security_group.service.id]
+    assign_public_ip = false
+  }
+
+  load_balancer {
+    target_group_arn = aws_lb_target_group.this.arn
+    container_name   = local.container_name
+    container_port   = var.container_port
+  }
+
+  # ECS accepts a target group only once a listener (or rule) forwards to it.
+  depends_on = [aws_lb_listener.port, aws_lb_listener_rule.host, aws_iam_role_policy.execution]
+}
