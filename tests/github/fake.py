@@ -19,8 +19,6 @@
 
 from __future__ import annotations
 
-import copy
-import functools
 import itertools
 import json
 import re
@@ -30,13 +28,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsonschema
 import responses
 from requests import PreparedRequest
 
-from tests.helpers import GITHUB_FIXTURES
+from tests.github.schemas import example, operation, user_object, validator
 
-REST = GITHUB_FIXTURES / "rest"
 API_URL = "https://ghe.example.test/api/v3"
 REPOSITORY = "octo-org/app"
 BOT = "github-actions[bot]"
@@ -61,56 +57,6 @@ ROUTES: dict[str, tuple[str, str]] = {
 }
 # Operations without a fixture file of their own.
 _NO_FILE = {"users/get-authenticated"}
-
-
-@functools.cache
-def operation(operation_id: str) -> dict[str, Any]:
-    """The fixture file of one REST operation (`issues/create-comment` -> issues.create-comment.json)."""
-    data: dict[str, Any] = json.loads((REST / (operation_id.replace("/", ".") + ".json")).read_text())
-    return data
-
-
-def openapi_to_jsonschema(schema: Any) -> Any:
-    """An OpenAPI 3.0 Schema Object as JSON Schema: `nullable: true` becomes a `null` type."""
-    if isinstance(schema, list):
-        return [openapi_to_jsonschema(item) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {key: openapi_to_jsonschema(value) for key, value in schema.items() if key != "nullable"}
-    if schema.get("nullable"):
-        kind = out.get("type")
-        if isinstance(kind, str):
-            out["type"] = [kind, "null"]
-        elif isinstance(kind, list) and "null" not in kind:
-            out["type"] = [*kind, "null"]
-        elif kind is None:
-            out = {"anyOf": [out, {"type": "null"}]}
-        if "enum" in out and None not in out["enum"]:
-            out["enum"] = [*out["enum"], None]
-    return out
-
-
-@functools.cache
-def _validator(operation_id: str) -> jsonschema.protocols.Validator | None:
-    schema = operation(operation_id).get("request_schema")
-    if not schema:
-        return None
-    converted = openapi_to_jsonschema(schema)
-    cls = jsonschema.validators.validator_for(converted)
-    cls.check_schema(converted)
-    validator: jsonschema.protocols.Validator = cls(converted)
-    return validator
-
-
-def _example(operation_id: str) -> Any:
-    return copy.deepcopy(operation(operation_id)["example_response"])
-
-
-def user_object(login: str) -> dict[str, Any]:
-    """A user as GitHub shows it (from the examples), with `login` and a Bot type for `[bot]` logins."""
-    user: dict[str, Any] = _example("issues/create-comment")["user"]
-    user.update(login=login, type="Bot" if login.endswith("[bot]") else "User")
-    return user
 
 
 @dataclass
@@ -178,7 +124,7 @@ class FakeGitHub:
         state: str = "open",
         fork: bool = False,
     ) -> dict[str, Any]:
-        pull: dict[str, Any] = _example("pulls/get")
+        pull: dict[str, Any] = example("pulls/get")
         pull.update(number=number, title=title, state=state)
         pull["head"].update(sha=head_sha, ref=head_ref)
         pull["head"]["repo"] = dict(
@@ -189,7 +135,7 @@ class FakeGitHub:
         return pull
 
     def add_comment(self, pr: int, body: str, *, author: str = "octocat") -> dict[str, Any]:
-        comment: dict[str, Any] = _example("issues/create-comment")
+        comment: dict[str, Any] = example("issues/create-comment")
         comment_id = next(self._ids)
         comment.update(
             id=comment_id,
@@ -301,8 +247,8 @@ class FakeGitHub:
         return result
 
     def _validate(self, op: str, body: Any) -> str:
-        validator = None if op in _NO_FILE else _validator(op)
-        if validator is None:
+        check = None if op in _NO_FILE else validator(op)
+        if check is None:
             if body is not None:
                 message = f"{op} takes no request body, got {body!r}"
                 self.errors.append(message)
@@ -312,7 +258,7 @@ class FakeGitHub:
             message = f"{op} requires a request body"
             self.errors.append(message)
             return message
-        problems = sorted(validator.iter_errors(body), key=lambda e: list(e.path))
+        problems = sorted(check.iter_errors(body), key=lambda e: list(e.path))
         if problems:
             message = f"{op}: request body does not match the schema: " + "; ".join(
                 f"{'/'.join(map(str, p.path)) or '(body)'}: {p.message}" for p in problems
@@ -355,7 +301,7 @@ class FakeGitHub:
         return 200, {}, user_object(self.login)
 
     def _op_repos_get(self, **_: Any) -> tuple[int, dict[str, str], Any]:
-        repo = _example("repos/get")
+        repo = example("repos/get")
         repo.update(full_name=self.repository, name=self.repository.split("/")[1])
         return 200, {}, repo
 
@@ -372,7 +318,7 @@ class FakeGitHub:
         items = []
         for pull in sorted(self.pulls.values(), key=lambda p: -int(p["number"])):
             if state in ("all", pull["state"]):
-                item = _example("pulls/list")[0]
+                item = example("pulls/list")[0]
                 item.update({k: pull[k] for k in ("number", "title", "state", "head", "base", "labels")})
                 items.append(item)
         return self._paginate(items, query, path)
@@ -415,11 +361,11 @@ class FakeGitHub:
         names = [n["name"] if isinstance(n, dict) else n for n in names]
         labels = self.labels.setdefault(int(params["number"]), [])
         labels += [n for n in names if n not in labels]
-        template = _example("issues/add-labels")[0]
+        template = example("issues/add-labels")[0]
         return 200, {}, [dict(template, name=name) for name in labels]
 
     def _deployment(self, body: dict[str, Any], creator: str) -> dict[str, Any]:
-        deployment: dict[str, Any] = _example("repos/create-deployment")
+        deployment: dict[str, Any] = example("repos/create-deployment")
         deployment_id = next(self._ids)
         ref = body["ref"]
         deployment.update(
@@ -453,7 +399,7 @@ class FakeGitHub:
         return self._paginate(items, query, path)
 
     def _status(self, deployment_id: int, body: dict[str, Any]) -> dict[str, Any]:
-        status: dict[str, Any] = _example("repos/create-deployment-status")
+        status: dict[str, Any] = example("repos/create-deployment-status")
         log_url = body.get("log_url", body.get("target_url", ""))
         status.update(
             id=next(self._ids),
