@@ -202,7 +202,7 @@ class FakeGitHub:
         path = url.path[len(base.path) :] or "/"
         query = dict(urllib.parse.parse_qsl(url.query))
         method = str(request.method)
-        raw = request.body.decode() if isinstance(request.body, bytes) else request.body
+        raw = request.body.decode() if isinstance(request.body, bytes) else str(request.body or "")
         body = json.loads(raw) if raw else None
         route = next(
             (
@@ -217,7 +217,7 @@ class FakeGitHub:
             return 501, {}, json.dumps({"message": "no such route"})
         op, match = route
         record = Recorded(
-            method, path, query, body, op, headers={k.lower(): v for k, v in request.headers.items()}
+            method, path, query, body, op, headers={k.lower(): str(v) for k, v in request.headers.items()}
         )
         self.requests.append(record)
         status, headers, data = self._answer(op, match.groupdict(), query, body, path)

@@ -6,7 +6,7 @@ from prenv.conversation import GitHubReporter, comment_body
 from prenv.github import GitHub
 from prenv.marker import Marker, format_marker, parse_marker
 from prenv.report import DestroyOutcome
-from tests.github.conftest import RUN_URL, deployed, make_config, make_ctx
+from tests.github.conftest import RUN_URL, SHA, deployed, make_config, make_ctx
 from tests.github.fake import BOT, FakeGitHub
 
 COMMENTS_ONLY = make_config("deployments: {enabled: false}\n")
@@ -17,10 +17,10 @@ def reporter(gh: GitHub, config_text: str = "deployments: {enabled: false}\n") -
     return GitHubReporter(config=make_config(config_text), client=gh)
 
 
-def deploy(gh: GitHub, **ctx: object) -> None:
+def deploy(gh: GitHub, *, head_sha: str = SHA, run_url: str = RUN_URL) -> None:
     """One `prenv deploy` run as the GitHub reporter sees it."""
     run = reporter(gh)
-    context = make_ctx(**ctx)
+    context = make_ctx(head_sha=head_sha, run_url=run_url)
     run.started(context)
     run.ready(context, deployed())
 
