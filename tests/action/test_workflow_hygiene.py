@@ -10,6 +10,7 @@ import pytest
 
 from tests.action import gha_expr
 from tests.action.conftest import ACTION, WORKFLOWS, load_yaml, triggers
+from tests.helpers import REPO_ROOT
 
 WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))
 FILES = [*WORKFLOW_FILES, ACTION]
@@ -143,3 +144,16 @@ def test_the_action_runs_terraform_setup_without_its_wrapper_and_only_when_neede
     step = next(s for s in _steps(ACTION) if str(s.get("uses", "")).startswith("hashicorp/setup-terraform@"))
     assert step["with"]["terraform_wrapper"] is False
     assert step["if"] == "steps.prepare.outputs.terraform-setup == 'true'"
+
+
+def test_the_repository_config_is_valid_and_prices_the_documented_sizes() -> None:
+    from prenv import config
+
+    example = config.load(REPO_ROOT / ".github" / "prenv.yml")
+    assert example.terraform.root == "terraform/preview"
+    variables = example.terraform.variables
+    assert (variables["cpu"], variables["memory"]) == (256, 512)
+    assert (variables["db_instance_class"], variables["db_allocated_storage"]) == ("db.t4g.micro", 20)
+    setup = (REPO_ROOT / "docs" / "setup.md").read_text(encoding="utf-8")
+    assert "0.25 vCPU" in setup
+    assert "db.t4g.micro" in setup
