@@ -43,19 +43,50 @@ def terraform_sequence(pr: int, env: dict[str, str], root: Path, bucket: str, wo
     """The same Terraform calls prenv makes, typed out by hand."""
     names = naming.names_for(pr, REPOSITORY)
     var_file = work / f"vars-{pr}.json"
-    var_file.write_text(json.dumps({"pr_number": pr, "workspace": names.workspace, "name_prefix": names.name_prefix,
-                                    "repository": REPOSITORY}))
+    var_file.write_text(
+        json.dumps(
+            {
+                "pr_number": pr,
+                "workspace": names.workspace,
+                "name_prefix": names.name_prefix,
+                "repository": REPOSITORY,
+            }
+        )
+    )
     plan = work / f"plan-{pr}"
-    tf_env = {**env, "TF_IN_AUTOMATION": "1", "TF_DATA_DIR": str(root / ".terraform" / "bare" / names.workspace)}
-    backend = [f"-backend-config={k}={v}" for k, v in {
-        "bucket": bucket, "region": "us-east-1", "key": "preview.tfstate", "workspace_key_prefix": "prenv",
-        "use_lockfile": "true", "encrypt": "true", "use_path_style": "true"}.items()]
+    tf_env = {
+        **env,
+        "TF_IN_AUTOMATION": "1",
+        "TF_DATA_DIR": str(root / ".terraform" / "bare" / names.workspace),
+    }
+    backend = [
+        f"-backend-config={k}={v}"
+        for k, v in {
+            "bucket": bucket,
+            "region": "us-east-1",
+            "key": "preview.tfstate",
+            "workspace_key_prefix": "prenv",
+            "use_lockfile": "true",
+            "encrypt": "true",
+            "use_path_style": "true",
+        }.items()
+    ]
     lock = "-lock-timeout=30s"
     steps: list[tuple[list[str], tuple[int, ...]]] = [
         (["init", "-input=false", "-no-color", lock, *backend], (0,)),
         (["workspace", "select", "-no-color", "-or-create", names.workspace], (0,)),
-        (["plan", "-input=false", "-no-color", "-detailed-exitcode", lock, f"-out={plan}", f"-var-file={var_file}"],
-         (0, 2)),
+        (
+            [
+                "plan",
+                "-input=false",
+                "-no-color",
+                "-detailed-exitcode",
+                lock,
+                f"-out={plan}",
+                f"-var-file={var_file}",
+            ],
+            (0, 2),
+        ),
         (["show", "-json", "-no-color", str(plan)], (0,)),
         (["show", "-no-color", str(plan)], (0,)),
         (["apply", "-input=false", "-no-color", "-auto-approve", lock, str(plan)], (0,)),
@@ -84,7 +115,9 @@ def main() -> None:
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GITHUB_", "TF_"))}
         env.update(emu.environment())
-        env["TF_CLI_CONFIG_FILE"] = str(emulator.write_cli_config(work / "cli", emulator.find_provider_mirror()))
+        env["TF_CLI_CONFIG_FILE"] = str(
+            emulator.write_cli_config(work / "cli", emulator.find_provider_mirror())
+        )
         bucket = "bench-state"
         emulator.create_bucket(emu, bucket)
         repo = work / "repo"
@@ -92,8 +125,10 @@ def main() -> None:
         shutil.copytree(LIGHT, root)
         (repo / ".github").mkdir(parents=True)
         (repo / ".github" / "prenv.yml").write_text(
-            f"backend: {{bucket: {bucket}, region: us-east-1}}\nterraform: {{root: root, lock_timeout: 30s}}\n"
-            f"repository: {REPOSITORY}\n")
+            f"backend: {{bucket: {bucket}, region: us-east-1}}\n"
+            "terraform: {root: root, lock_timeout: 30s}\n"
+            f"repository: {REPOSITORY}\n"
+        )
         # One warm-up of each, so provider start-up and file caches are not billed to the first sequence.
         prenv_sequence(900, env, repo)
         terraform_sequence(901, env, root, bucket, work)
@@ -103,9 +138,14 @@ def main() -> None:
             bare.append(terraform_sequence(100 + i, env, root, bucket, work))
         ratio = statistics.median(with_prenv) / statistics.median(bare)
         print(f"rounds: {rounds} (alternating; light root against moto)")
-        print(f"prenv deploy + destroy: median {statistics.median(with_prenv):.2f}s  "
-              f"({', '.join(f'{t:.2f}' for t in with_prenv)})")
-        print(f"bare terraform calls:   median {statistics.median(bare):.2f}s  ({', '.join(f'{t:.2f}' for t in bare)})")
+        print(
+            f"prenv deploy + destroy: median {statistics.median(with_prenv):.2f}s  "
+            f"({', '.join(f'{t:.2f}' for t in with_prenv)})"
+        )
+        print(
+            f"bare terraform calls:   median {statistics.median(bare):.2f}s  "
+            f"({', '.join(f'{t:.2f}' for t in bare)})"
+        )
         print(f"ratio prenv / terraform: {ratio:.3f}  (target <= 1.10)")
         print(f"python -m prenv --version import time: {import_time():.3f}s")
     finally:
@@ -115,7 +155,11 @@ def main() -> None:
 
 def import_time() -> float:
     start = time.perf_counter()
-    run([sys.executable, "-c", "import prenv.cli, prenv.commands.deploy, prenv.engine"], dict(os.environ), ROOT)
+    run(
+        [sys.executable, "-c", "import prenv.cli, prenv.commands.deploy, prenv.engine"],
+        dict(os.environ),
+        ROOT,
+    )
     return time.perf_counter() - start
 
 

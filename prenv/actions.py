@@ -100,7 +100,10 @@ def pull_request_event(event: Mapping[str, Any] | None) -> PullRequestEvent | No
             head_ref=str(head.get("ref") or ""),
             title=str(pr.get("title") or ""),
             action=str(event.get("action") or ""),
-            is_fork=bool(head_repo.get("fork")) or head_repo.get("full_name") != base_repo.get("full_name"),
+            # From another repository (or one since deleted). `head.repo.fork` alone would also flag every
+            # PR of a repository that is itself a fork.
+            is_fork=not head_repo.get("full_name")
+            or head_repo.get("full_name") != base_repo.get("full_name"),
             merged=bool(pr.get("merged")),
             labels=tuple(str(label.get("name", "")) for label in pr.get("labels") or []),
         )

@@ -26,6 +26,11 @@ from prenv.config import Config
 DEPLOYED = "prenv-deployed.json"
 WARNED = "prenv-warned.json"
 MARKERS = (DEPLOYED, WARNED)
+_CREDENTIALS = {
+    "aws_access_key_id": "AWS_ACCESS_KEY_ID",
+    "aws_secret_access_key": "AWS_SECRET_ACCESS_KEY",
+    "aws_session_token": "AWS_SESSION_TOKEN",
+}
 
 
 def s3_client(config: Config, env: Mapping[str, str]) -> Any:
@@ -41,7 +46,12 @@ def s3_client(config: Config, env: Mapping[str, str]) -> Any:
         retries={"max_attempts": 5, "mode": "standard"},
         s3={"addressing_style": "path" if path_style else "auto"},
     )
-    return boto3.client("s3", region_name=config.backend.region, endpoint_url=endpoint, config=settings)
+    # Credentials and profile from `env` (the command's environment), like Terraform's backend gets them.
+    credentials = {key: env[name] for key, name in _CREDENTIALS.items() if env.get(name)}
+    session = boto3.session.Session(
+        region_name=config.backend.region, profile_name=env.get("AWS_PROFILE") or None, **credentials
+    )
+    return session.client("s3", endpoint_url=endpoint, config=settings)
 
 
 @dataclass

@@ -51,5 +51,6 @@ def test_sandbox_with_the_repository_stack() -> None:
     assert "Applying the shared base (base) once" in out
     assert "Terraform root: " + str(REPO_ROOT / "terraform" / "preview") in out
     assert "No changes: nothing was applied." in out
-    assert "Destroyed " in out and "workspace pr-6 deleted." in out
+    assert "Destroyed " in out
+    assert "workspace pr-6 deleted." in out
     assert "Sandbox lifecycle complete" in out

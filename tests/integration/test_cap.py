@@ -23,7 +23,8 @@ def test_new_preview_beyond_the_cap_is_refused(
 
     assert refused.exit_code == 1
     assert refused.last_error_line == (
-        "prenv: the preview cap is reached: 1 of 1 previews exist: pr-41 (#41) [cap-reached]; close or destroy "
+        "prenv: the preview cap is reached: 1 of 1 previews exist: pr-41 (#41) [cap-reached]; "
+        "close or destroy "
         f"one of them (`prenv destroy --pr N`), or raise max_previews in {tmp_path}/.github/prenv.yml"
     )
     assert "\ncap-reached\n" in output.read_text()

@@ -28,11 +28,13 @@ def _repo(tmp_path: Path, text: str) -> Path:
         ),
         (
             GOOD + "max_previews: many\n",
-            "prenv: .github/prenv.yml:5: max_previews: expected an integer, got a string 'many' [config-invalid]",
+            "prenv: .github/prenv.yml:5: max_previews: expected an integer, got a string 'many' "
+            "[config-invalid]",
         ),
         (
             "repository: o/r\n",
-            "prenv: .github/prenv.yml:1: missing required key 'backend' [config-invalid]; add 'backend:' under the top level",
+            "prenv: .github/prenv.yml:1: missing required key 'backend' [config-invalid]; "
+            "add 'backend:' under the top level",
         ),
     ],
 )
@@ -45,7 +47,8 @@ def test_config_errors(tmp_path: Path, text: str, line: str) -> None:
     )
     assert result.exit_code == 2
     assert result.last_error_line.replace(str(tmp_path) + "/", "").startswith(line)
-    assert "failure-reason<<" in output.read_text() and "\nconfig-invalid\n" in output.read_text()
+    assert "failure-reason<<" in output.read_text()
+    assert "\nconfig-invalid\n" in output.read_text()
 
 
 def test_missing_config_file(tmp_path: Path) -> None:

@@ -66,7 +66,8 @@ def test_lock_contention_changes_nothing(
     assert result.last_error_line == (
         f"prenv: the state is locked: lock {LOCK['ID']} held by runner@fv-az123-456 since "
         "2026-11-29 04:12:13.141592 +0000 UTC (OperationTypeApply) [state-locked]; wait for the other run to "
-        f"finish and retry; if no run holds it, release it with `prenv unlock --pr <N> --lock-id {LOCK['ID']}`"
+        "finish and retry; if no run holds it, release it with "
+        f"`prenv unlock --pr <N> --lock-id {LOCK['ID']}`"
     )
     assert _outputs(output)["failure-reason"] == "state-locked"
     assert _state(boto, state_bucket, key) == before

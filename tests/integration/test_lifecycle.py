@@ -32,7 +32,8 @@ def test_deploy_redeploy_destroy(
     marker = json.loads(
         boto("s3").get_object(Bucket=state_bucket, Key="prenv/pr-12/prenv-deployed.json")["Body"].read()
     )
-    assert marker["pr"] == 12 and marker["deployed_at"].endswith("+00:00")
+    assert marker["pr"] == 12
+    assert marker["deployed_at"].endswith("+00:00")
     groups = boto("logs").describe_log_groups(logGroupNamePrefix=f"/prenv/{names.name_prefix}")["logGroups"]
     assert [g["logGroupName"] for g in groups] == [f"/prenv/{names.name_prefix}"]
     tags = boto("logs").list_tags_for_resource(resourceArn=groups[0]["logGroupArn"])["tags"]

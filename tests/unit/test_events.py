@@ -41,7 +41,8 @@ def test_option_wins_over_event() -> None:
 
 def test_event_details_kept_when_numbers_agree() -> None:
     number, event = resolve_pr(services("pull_request.opened.json"), "#2")
-    assert number == 2 and event is not None
+    assert number == 2
+    assert event is not None
     assert event.head_sha == "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
     assert event.is_fork is False
 
@@ -50,7 +51,8 @@ def test_fork_is_recognised() -> None:
     event = actions.pull_request_event(
         json.loads((WEBHOOKS / "pull_request.opened.from_fork.derived.json").read_text())
     )
-    assert event is not None and event.is_fork is True
+    assert event is not None
+    assert event.is_fork is True
 
 
 def test_comment_on_an_issue_is_not_a_pull_request() -> None:
@@ -58,7 +60,8 @@ def test_comment_on_an_issue_is_not_a_pull_request() -> None:
         resolve_pr(services("issue_comment.created.json"), None)
     assert info.value.exit_status is ExitStatus.USAGE
     assert info.value.one_line() == (
-        "no pull request number; pass --pr N, or run on a pull_request event or a comment on a PR (GITHUB_EVENT_PATH)"
+        "no pull request number; pass --pr N, "
+        "or run on a pull_request event or a comment on a PR (GITHUB_EVENT_PATH)"
     )
 
 
@@ -78,5 +81,22 @@ def test_bad_pr_option(value: str, message: str) -> None:
 
 def test_missing_event_file(tmp_path: Path) -> None:
     svc = Services(env={"GITHUB_EVENT_PATH": str(tmp_path / "none.json")}, cwd=tmp_path)
-    with pytest.raises(UsageError, match="GITHUB_EVENT_PATH points at .* which does not exist"):
+    with pytest.raises(UsageError, match=r"GITHUB_EVENT_PATH points at .* which does not exist"):
         resolve_pr(svc, None)
+
+
+def test_same_repository_pr_in_a_forked_repository_is_not_a_fork() -> None:
+    payload = json.loads((WEBHOOKS / "pull_request.opened.json").read_text())
+    payload["pull_request"]["head"]["repo"]["fork"] = True  # the repository itself is a fork of another
+    payload["pull_request"]["base"]["repo"]["fork"] = True
+    event = actions.pull_request_event(payload)
+    assert event is not None
+    assert event.is_fork is False
+
+
+def test_pr_from_a_deleted_fork_counts_as_a_fork() -> None:
+    payload = json.loads((WEBHOOKS / "pull_request.opened.json").read_text())
+    payload["pull_request"]["head"]["repo"] = None
+    event = actions.pull_request_event(payload)
+    assert event is not None
+    assert event.is_fork is True

@@ -29,15 +29,17 @@ numbers = st.integers(min_value=1, max_value=naming.MAX_PR_NUMBER)
 @given(number=numbers, repository=repositories)
 def test_every_name_satisfies_aws_rules(number: int, repository: str) -> None:
     names = naming.names_for(number, repository)
-    assert TARGET_GROUP.match(names.target_group) and len(names.target_group) <= 32
+    assert TARGET_GROUP.match(names.target_group)
+    assert len(names.target_group) <= 32
     assert len(names.name_prefix) <= 25  # room for a suffix in 32-character ALB/target group names
-    assert RDS.match(names.rds_identifier) and "--" not in names.rds_identifier
+    assert RDS.match(names.rds_identifier)
+    assert "--" not in names.rds_identifier
     assert ECS_SERVICE.match(names.ecs_service)
     assert LOG_GROUP.match(names.log_group)
-    assert IAM_ROLE.match(names.execution_role) and IAM_ROLE.match(names.task_role)
-    assert SECURITY_GROUP.match(names.service_security_group) and not names.service_security_group.startswith(
-        "sg-"
-    )
+    assert IAM_ROLE.match(names.execution_role)
+    assert IAM_ROLE.match(names.task_role)
+    assert SECURITY_GROUP.match(names.service_security_group)
+    assert not names.service_security_group.startswith("sg-")
     assert SECRET.match(names.secret_prefix + "app")
     assert WORKSPACE.match(names.workspace)
     assert POSTGRES_DB.match(names.db_name)

@@ -83,13 +83,16 @@ def test_state_locked_is_classified(tmp_path: Path) -> None:
         tf.plan(tmp_path / "p", None)
     err = info.value
     assert err.reason is FailureReason.STATE_LOCKED
-    assert err.lock is not None and err.lock.id == "1111-2222"
+    assert err.lock is not None
+    assert err.lock.id == "1111-2222"
     assert err.message == (
         "the state is locked: lock 1111-2222 held by alice@ci since 2026-11-29 05:00:00.123 +0000 UTC "
         "(OperationTypeApply)"
     )
     assert "prenv unlock --pr <N> --lock-id 1111-2222" in err.hint
-    assert shown and shown[0][0].startswith("terraform plan") and "Lock Info" in shown[0][1]
+    assert shown
+    assert shown[0][0].startswith("terraform plan")
+    assert "Lock Info" in shown[0][1]
     assert err.detail_shown
 
 
@@ -129,11 +132,14 @@ def test_plan_arguments_and_environment(tmp_path: Path) -> None:
         f"-var-file={tmp_path / 'vars.json'}",
     ]
     env = call["env"]
-    assert env["TF_IN_AUTOMATION"] == "1" and env["TF_INPUT"] == "0"
+    assert env["TF_IN_AUTOMATION"] == "1"
+    assert env["TF_INPUT"] == "0"
     assert env["TF_DATA_DIR"] == str(tmp_path / "data")
-    assert "TF_WORKSPACE" not in env and "TF_CLI_ARGS" not in env  # the caller's cannot redirect prenv
+    assert "TF_WORKSPACE" not in env
+    assert "TF_CLI_ARGS" not in env
     assert env["AWS_REGION"] == "eu-west-1"  # credentials and region only through the environment
-    assert call["cwd"] == tmp_path and call["capture_output"] is True
+    assert call["cwd"] == tmp_path
+    assert call["capture_output"] is True
     assert "shell" not in call
 
 
@@ -200,7 +206,8 @@ def test_binary_not_found() -> None:
         find_binary("", {"PATH": "/nonexistent"})
     assert info.value.reason is FailureReason.TERRAFORM_NOT_FOUND
     assert info.value.one_line() == (
-        "terraform not found on PATH; install Terraform >= 1.11 (or set PRENV_TERRAFORM to the binary, such as tofu)"
+        "terraform not found on PATH; "
+        "install Terraform >= 1.11 (or set PRENV_TERRAFORM to the binary, such as tofu)"
     )
 
 
