@@ -41,6 +41,17 @@ class PullRequest:
 
 
 @dataclass(frozen=True)
+class PullSummary:
+    """A PR as the list endpoint shows it: enough for cleanup's decisions."""
+
+    number: int
+    state: str  # open, closed
+    merged: bool
+    labels: tuple[str, ...]
+    updated_at: str
+
+
+@dataclass(frozen=True)
 class Deployment:
     id: int
     environment: str
@@ -141,6 +152,22 @@ class GitHub:
             # A deleted fork leaves head.repo null: that is a fork too.
             is_fork=str(head_repo.get("full_name") or "").lower() != str(base_repo.get("full_name")).lower(),
         )
+
+    def pulls(self, state: str, *, sort: str = "created", direction: str = "desc") -> Iterator[PullSummary]:
+        """Every PR in `state` (open, closed), 100 per request, newest first by `sort`."""
+        for item in self.http.pages(
+            f"/repos/{self.repository}/pulls",
+            what=f"list the {state} pull requests",
+            permission="pull-requests: read",
+            parameters={"state": state, "sort": sort, "direction": direction},
+        ):
+            yield PullSummary(
+                number=int(item["number"]),
+                state=str(item.get("state") or ""),
+                merged=bool(item.get("merged_at")),
+                labels=tuple(str(label.get("name") or "") for label in item.get("labels") or []),
+                updated_at=str(item.get("updated_at") or ""),
+            )
 
     def comments(self, number: int) -> Iterator[Comment]:
         for item in self.http.pages(
