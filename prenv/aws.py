@@ -55,9 +55,13 @@ def client_factory(env: Mapping[str, str], region: str) -> ClientFactory:
         session = boto3.session.Session(region_name=region, profile_name=profile, **credentials)
         suffix = _ENDPOINT_NAMES.get(service, service.upper())
         endpoint = env.get(f"AWS_ENDPOINT_URL_{suffix}") or env.get("AWS_ENDPOINT_URL") or None
-        settings = Config(
-            retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=10, read_timeout=30
-        )
+        # The SDK's own retry variables are honoured; else standard retries, 4 attempts.
+        attempts = env.get("AWS_MAX_ATTEMPTS", "")
+        retries = {
+            "max_attempts": int(attempts) if attempts.isdigit() else 4,
+            "mode": env.get("AWS_RETRY_MODE") or "standard",
+        }
+        settings = Config(retries=retries, connect_timeout=10, read_timeout=30)
         return session.client(service, endpoint_url=endpoint, config=settings)
 
     return make

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from prenv import describe, troubleshoot
 from prenv.commands.common import Services
 from prenv.commands.locate import AwsMaker, Preview, default_aws, find_service, not_found, open_preview
+from prenv.diagnose import diagnose
 from prenv.errors import ExitStatus
 
 
@@ -39,7 +40,7 @@ def gather(preview: Preview, *, events: int, stopped: int) -> troubleshoot.Statu
         targets=targets,
         database=troubleshoot.database(db) if db else None,
     )
-    return dataclasses.replace(status, hints=troubleshoot.diagnose(status))
+    return dataclasses.replace(status, hints=diagnose(status))
 
 
 def run(
