@@ -86,7 +86,7 @@ def test_every_copied_file_exists_and_dependencies_are_pinned_with_hashes(
 
 
 def test_the_tests_run_the_major_versions_the_image_ships() -> None:
-    """The tests import the venv's libraries: they must be of the image's (requirements.txt) major versions."""
+    """The tests import the venv's libraries: they must have the image's major versions."""
     from importlib.metadata import version
 
     requirements = (APP_DIR / "requirements.txt").read_text(encoding="utf-8")
