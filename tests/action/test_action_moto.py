@@ -159,7 +159,7 @@ def test_a_bad_config_fails_the_step_with_config_invalid(
     assert "::error title=prenv failed (config-invalid)::" in step.stdout
 
 
-def test_a_comment_command_deploys_the_pr_of_the_comment(
+def test_a_comment_command_plans_the_pr_of_the_comment_at_the_given_commit(
     make_runner: MakeRunner, aws_env: dict[str, str], github_api: FakeGitHub, workspace: Path, boto: Any
 ) -> None:
     run = _run(
@@ -174,3 +174,9 @@ def test_a_comment_command_deploys_the_pr_of_the_comment(
     assert run.step("run").outcome == "success", run.step("run").stderr
     assert (run.outputs["pr-number"], run.outputs["workspace"]) == ("1", "pr-1")
     assert (run.outputs["changes"], run.outputs["to-add"]) == ("true", "3")
+    # The commit the workflow looked up (`sha` input) is the one prenv reports on PR #1.
+    comments = [
+        r for r in github_api.requests if r.operation.startswith("issues.") and "/issues/1/" in r.path
+    ]
+    assert comments
+    assert any("commit `ccccccc`" in r.body for r in comments), [r.body for r in comments]
