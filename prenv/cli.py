@@ -105,6 +105,51 @@ def unlock(ctx: click.Context, /, pr: str | None, lock_id: str, **common: Any) -
     return command.run(_services(ctx, **common), pr, lock_id)
 
 
+def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    from prenv.config import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Report what would be done; change nothing anywhere.")
+@click.option(
+    "--max-age",
+    callback=_duration,
+    metavar="DURATION",
+    help="Idle time after which an open PR's preview is warned, then destroyed [config: 7d].",
+)
+@click.option(
+    "--warn-before",
+    callback=_duration,
+    metavar="DURATION",
+    help="How long after the warning an idle preview is destroyed [config: 1d].",
+)
+@click.option("--concurrency", type=click.IntRange(1, 32), metavar="N", help="Destroys at once [config: 4].")
+@click.option(
+    "--stale-lock-age",
+    callback=_duration,
+    metavar="DURATION",
+    help="Locks older than this are reported as stale [config: 2h].",
+)
+@click.option("--delete-orphans", is_flag=True, help="Delete tagged resources whose workspace has no state.")
+@_common
+@click.pass_context
+def cleanup(
+    ctx: click.Context, /, config_path: str | None, verbose: bool | None, debug: bool | None, **options: Any
+) -> int:
+    """Destroy previews of closed PRs and idle previews; report stale locks and orphaned resources."""
+    from prenv.commands import cleanup as command
+
+    services = _services(ctx, config_path=config_path, verbose=verbose, debug=debug)
+    return command.run(services, command.Options(**options))
+
+
 @cli.command()
 @click.option("--pr", default="4242", show_default=True, metavar="N", help="The pretend pull request.")
 @click.option("--keep", is_flag=True, help="Leave the preview (and the emulator) up at the end.")
@@ -139,7 +184,9 @@ _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON for scr
 @_PR_ARG
 @_PR
 @_JSON
-@click.option("--events", default=10, show_default=True, metavar="N", help="How many service events.")
+@click.option(
+    "--events", default=10, show_default=True, type=click.IntRange(0, 100), help="How many service events."
+)
 @_common
 @click.pass_context
 def status(
