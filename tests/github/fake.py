@@ -123,9 +123,14 @@ class FakeGitHub:
         head_ref: str = "feature",
         state: str = "open",
         fork: bool = False,
+        merged: bool = False,
+        labels: tuple[str, ...] = (),
     ) -> dict[str, Any]:
         pull: dict[str, Any] = example("pulls/get")
         pull.update(number=number, title=title, state=state)
+        pull.update(merged=merged, merged_at="2026-11-20T10:00:00Z" if merged else None)
+        label = example("pulls/get")["labels"][0]
+        pull["labels"] = [dict(label, name=name, id=1000 + i) for i, name in enumerate(labels)]
         pull["head"].update(sha=head_sha, ref=head_ref)
         pull["head"]["repo"] = dict(
             pull["head"]["repo"], full_name="fork-owner/app" if fork else self.repository
@@ -319,7 +324,8 @@ class FakeGitHub:
         for pull in sorted(self.pulls.values(), key=lambda p: -int(p["number"])):
             if state in ("all", pull["state"]):
                 item = example("pulls/list")[0]
-                item.update({k: pull[k] for k in ("number", "title", "state", "head", "base", "labels")})
+                keys = ("number", "title", "state", "head", "base", "labels", "merged_at")
+                item.update({k: pull[k] for k in keys})
                 items.append(item)
         return self._paginate(items, query, path)
 
