@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from prenv.naming import Names
 from prenv.report import DeployOutcome, DestroyOutcome, Output, PlanOutcome
 from prenv.terraform import Terraform, TerraformError
 
+_FIRST_INIT = threading.Lock()
 _VARIABLE = re.compile(r'^\s*variable\s+"([A-Za-z_][A-Za-z0-9_-]*)"', re.MULTILINE)
 _ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
 
@@ -134,7 +136,17 @@ class Engine:
         return path
 
     def init(self) -> None:
-        self.tf.init(backend_config(self.config, self.env))
+        """`terraform init` in this workspace's own data directory.
+
+        Inits of one root may run at once (cleanup destroys in parallel); only the first one writes the
+        root's dependency lock file, so inits wait for each other until that file exists.
+        """
+        settings = backend_config(self.config, self.env)
+        if (self.root / ".terraform.lock.hcl").exists():
+            self.tf.init(settings)
+            return
+        with _FIRST_INIT:
+            self.tf.init(settings)
 
     # --- lifecycle --------------------------------------------------------------------------------
 
