@@ -1,0 +1,137 @@
+"""`prenv cleanup` at scale: parallel destroys, and the GitHub calls needed to learn the PRs' states.
+
+1. N previews of the light root (real Terraform, embedded moto), all of closed PRs, destroyed by one
+   cleanup run at concurrency 1 and at concurrency 4: prints both wall times and their ratio
+   (target <= 0.35 on a 2-core machine).
+2. GitHub reads for 200 previews (150 of open PRs, 40 closed, 10 deleted): prints the list calls,
+   against the target 1 + ceil(N/100) per PR state listed.
+
+    python bench/cleanup_bench.py [--previews 20]
+
+GitHub is the tests' fake API (tests/github/fake.py, on `responses`), so this runs offline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from prenv import cli, emulator  # noqa: E402 - after the path set-up above
+from prenv.commands.cleanup import pull_states  # noqa: E402
+from prenv.commands.common import Services  # noqa: E402
+from prenv.github import GitHub  # noqa: E402
+from tests.github.conftest import TOKEN  # noqa: E402
+from tests.github.fake import FakeGitHub, fake_github  # noqa: E402
+
+REPOSITORY = "bench/cleanup"
+
+
+def prenv(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    out = io.StringIO()
+    code = cli.main(argv, services=Services(env=env, out=out, err=out, cwd=cwd))
+    return code, out.getvalue()
+
+
+def deploy_all(numbers: list[int], env: dict[str, str], repo: Path) -> None:
+    def one(number: int) -> None:
+        code, text = prenv(["deploy", "--pr", str(number)], env, repo)
+        if code:
+            sys.exit(f"deploy of PR {number} failed:\n{text}")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(one, numbers))
+
+
+def timed_cleanup(concurrency: int, env: dict[str, str], repo: Path) -> float:
+    start = time.perf_counter()
+    code, text = prenv(["cleanup", "--concurrency", str(concurrency)], env, repo)
+    seconds = time.perf_counter() - start
+    if code:
+        sys.exit(f"cleanup failed:\n{text}")
+    return seconds
+
+
+def destroy_ratio(previews: int) -> None:
+    work = Path(tempfile.mkdtemp(prefix="prenv-cleanup-bench-"))
+    emu = emulator.start_emulator()
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GITHUB_", "TF_"))}
+        env.update(emu.environment())
+        env["TF_CLI_CONFIG_FILE"] = str(
+            emulator.write_cli_config(work / "cli", emulator.find_provider_mirror())
+        )
+        emulator.create_bucket(emu, "bench-state")
+        repo = work / "repo"
+        shutil.copytree(ROOT / "prenv" / "sandbox_root", repo / "root")
+        (repo / ".github").mkdir(parents=True)
+        (repo / ".github" / "prenv.yml").write_text(
+            "backend: {bucket: bench-state, region: us-east-1}\n"
+            "terraform: {root: root, lock_timeout: 60s}\n"
+            f"repository: {REPOSITORY}\ncomment: {{enabled: false}}\ndeployments: {{enabled: false}}\n"
+        )
+        numbers = list(range(1, previews + 1))
+        times = {}
+        for concurrency in (1, 4):
+            deploy_all(numbers, env, repo)
+            with fake_github(repository=REPOSITORY) as fake:
+                for number in numbers:
+                    fake.add_pull(number, state="closed")
+                run_env = {**env, "GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": fake.api_url}
+                times[concurrency] = timed_cleanup(concurrency, run_env, repo)
+        print(
+            f"cleanup of {previews} previews of closed PRs (light root, embedded moto, {os.cpu_count()} cores):"
+        )
+        print(f"  concurrency 1: {times[1]:.1f}s")
+        print(f"  concurrency 4: {times[4]:.1f}s")
+        print(f"  ratio 4 / 1:   {times[4] / times[1]:.2f}  (target <= 0.35)")
+    finally:
+        emu.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def github_reads() -> None:
+    with fake_github() as fake:
+        populate(fake)
+        previews = set(range(1, 201))
+        pull_states(GitHub(TOKEN, fake.repository, api_url=fake.api_url), previews)
+        lists = [r for r in fake.requests if r.operation == "pulls/list"]
+        by_state = {state: sum(r.query.get("state") == state for r in lists) for state in ("open", "closed")}
+        bound = 1 + math.ceil(len(previews) / 100)
+        print(
+            f"GitHub reads to learn the states of {len(previews)} previews' PRs: {len(fake.requests)} requests"
+        )
+        for state, calls in by_state.items():
+            print(f"  list {state} PRs: {calls} page(s)  (target <= {bound})")
+        print(f"  requests other than lists: {len(fake.requests) - len(lists)}")
+
+
+def populate(fake: FakeGitHub) -> None:
+    for number in range(1, 151):
+        fake.add_pull(number)
+    for number in range(151, 191):
+        fake.add_pull(number, state="closed", merged=number % 2 == 0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--previews", type=int, default=20)
+    parser.add_argument("--skip-destroys", action="store_true", help="only count the GitHub reads")
+    args = parser.parse_args()
+    github_reads()
+    if not args.skip_destroys:
+        destroy_ratio(args.previews)
+
+
+if __name__ == "__main__":
+    main()
