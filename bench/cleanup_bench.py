@@ -89,9 +89,8 @@ def destroy_ratio(previews: int) -> None:
                     fake.add_pull(number, state="closed")
                 run_env = {**env, "GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": fake.api_url}
                 times[concurrency] = timed_cleanup(concurrency, run_env, repo)
-        print(
-            f"cleanup of {previews} previews of closed PRs (light root, embedded moto, {os.cpu_count()} cores):"
-        )
+        cores = os.cpu_count()
+        print(f"cleanup of {previews} previews of closed PRs (light root, embedded moto, {cores} cores):")
         print(f"  concurrency 1: {times[1]:.1f}s")
         print(f"  concurrency 4: {times[4]:.1f}s")
         print(f"  ratio 4 / 1:   {times[4] / times[1]:.2f}  (target <= 0.35)")
@@ -108,9 +107,8 @@ def github_reads() -> None:
         lists = [r for r in fake.requests if r.operation == "pulls/list"]
         by_state = {state: sum(r.query.get("state") == state for r in lists) for state in ("open", "closed")}
         bound = 1 + math.ceil(len(previews) / 100)
-        print(
-            f"GitHub reads to learn the states of {len(previews)} previews' PRs: {len(fake.requests)} requests"
-        )
+        total = len(fake.requests)
+        print(f"GitHub reads to learn the states of {len(previews)} previews' PRs: {total} requests")
         for state, calls in by_state.items():
             print(f"  list {state} PRs: {calls} page(s)  (target <= {bound})")
         print(f"  requests other than lists: {len(fake.requests) - len(lists)}")
