@@ -137,6 +137,8 @@ def test_deploy_plan_destroy_through_the_action(
     assert destroyed.outputs["destroyed"] == "3"
     assert (destroyed.outputs["workspace"], destroyed.outputs["failure-reason"]) == ("pr-2", "")
     assert _log_groups(boto, f"/prenv/{names.name_prefix}") == []
+    assert github_api.errors == []  # every request body matched GitHub's published request schema
+    assert github_api.deployments["pr-2"][1] == "inactive"  # the Deployment, as the destroy left it
 
 
 def test_a_bad_config_fails_the_step_with_config_invalid(
