@@ -85,7 +85,6 @@ def test_deploy_plan_destroy_through_the_action(
     step = deployed.step("run")
     assert step.outcome == "success", step.stdout + step.stderr
     assert [s.id for s in deployed.steps if s.outcome == "skipped"] == ["__4", "__5"]
-    assert deployed.step("prepare").outputs["terraform-setup"] == "false"
     assert "prenv: using the environment at" in deployed.step("install").stdout
     assert deployed.outputs == {
         "url": f"http://{names.name_prefix}.preview.invalid/",
