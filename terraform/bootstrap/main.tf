@@ -90,8 +90,8 @@ data "aws_iam_policy_document" "state_bucket" {
     effect  = "Deny"
     actions = ["s3:*"]
     resources = [
-      aws_s3_bucket.state.arn,
-      "${aws_s3_bucket.state.arn}/*",
+      "arn:${local.partition}:s3:::${local.bucket}",
+      "arn:${local.partition}:s3:::${local.bucket}/*",
     ]
     principals {
       type        = "*"

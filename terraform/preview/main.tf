@@ -88,7 +88,7 @@ data "aws_lb_listener" "shared" {
 # --- Routing: own listener port without a domain, host rule with one -------------------------------
 
 resource "aws_lb_target_group" "this" {
-  #checkov:skip=CKV_AWS_378:TLS ends at the shared ALB; the hop to the ephemeral preview's task stays inside the VPC, allowed only by the service's security group.
+  #checkov:skip=CKV_AWS_378:Ephemeral preview: TLS ends at the shared ALB; the hop to the task stays inside the VPC, allowed only by the service's security group.
   name                 = local.names.target_group
   port                 = var.container_port
   protocol             = "HTTP"
@@ -107,8 +107,8 @@ resource "aws_lb_target_group" "this" {
 }
 
 resource "aws_lb_listener" "port" {
-  #checkov:skip=CKV_AWS_2:No domain, so no certificate can match: this ephemeral preview is served over HTTP on its own port; give the base a domain and certificate for HTTPS host routing.
-  #checkov:skip=CKV_AWS_103:Same listener: HTTP only (no TLS policy applies) because no certificate can match the ALB's DNS name.
+  #checkov:skip=CKV_AWS_2:Ephemeral preview without a domain: no certificate can match the ALB's DNS name, so it is served over HTTP on its own port; give the base a domain and certificate for HTTPS.
+  #checkov:skip=CKV_AWS_103:Ephemeral preview without a domain: an HTTP listener, so no TLS policy applies.
   count             = local.domain == "" ? 1 : 0
   load_balancer_arn = data.aws_lb.base.arn
   port              = local.listener_port

@@ -28,6 +28,11 @@ output "db_endpoint" {
   value       = aws_db_instance.this.address
 }
 
+output "db_identifier" {
+  description = "Identifier of the preview's RDS instance."
+  value       = aws_db_instance.this.identifier
+}
+
 output "db_secret_arn" {
   description = "ARN of the RDS-managed secret holding the database user and password (the ARN only, never the password)."
   value       = local.secret_arn

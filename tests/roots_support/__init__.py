@@ -1,0 +1,1 @@
+"""Helpers of the tests of the shipped Terraform roots (tests/terraform)."""

@@ -1,0 +1,78 @@
+"""A stand-in for terraform/base made with boto3 in moto, for fast plans of terraform/preview.
+
+It creates just what the preview root looks up (same names and tags as terraform/base), instantly:
+applying the real base takes over a minute of provider waits. The slow tests apply the real base.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from prenv.naming import repository_hash
+
+
+@dataclass(frozen=True)
+class FakeBase:
+    name: str
+    vpc_id: str
+    subnet_ids: tuple[str, ...]
+    alb_security_group_id: str
+    alb_dns_name: str
+    listener_arn: str
+
+
+def create_fake_base(client: Callable[[str], Any], repository: str, *, domain: str = "") -> FakeBase:
+    """The base of `repository` as terraform/base names it (`prenv-<hash6>`)."""
+    name = f"prenv-{repository_hash(repository)}"
+    ec2 = client("ec2")
+    tags = [{"Key": "prenv:repository", "Value": repository}]
+    vpc = ec2.create_vpc(
+        CidrBlock="10.90.0.0/16",
+        TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": name}, *tags]}],
+    )["Vpc"]["VpcId"]
+    subnets = tuple(
+        ec2.create_subnet(
+            VpcId=vpc,
+            CidrBlock=f"10.90.{16 * index}.0/20",
+            AvailabilityZone=zone,
+            TagSpecifications=[
+                {"ResourceType": "subnet", "Tags": [{"Key": "prenv:tier", "Value": "private"}]}
+            ],
+        )["Subnet"]["SubnetId"]
+        for index, zone in enumerate(("us-east-1a", "us-east-1b"))
+    )
+    alb_sg = ec2.create_security_group(GroupName=f"{name}-alb", Description="fake base ALB", VpcId=vpc)[
+        "GroupId"
+    ]
+    alb_tags = [{"Key": "prenv:https", "Value": "false"}]
+    if domain:
+        alb_tags.append({"Key": "prenv:domain", "Value": domain})
+    elbv2 = client("elbv2")
+    alb = elbv2.create_load_balancer(
+        Name=name, Subnets=list(subnets), SecurityGroups=[alb_sg], Type="application", Tags=alb_tags
+    )["LoadBalancers"][0]
+    listener = elbv2.create_listener(
+        LoadBalancerArn=alb["LoadBalancerArn"],
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[
+            {
+                "Type": "fixed-response",
+                "FixedResponseConfig": {"StatusCode": "404", "ContentType": "text/plain"},
+            }
+        ],
+    )["Listeners"][0]
+    client("ecs").create_cluster(clusterName=name)
+    client("rds").create_db_subnet_group(
+        DBSubnetGroupName=name, DBSubnetGroupDescription="fake base", SubnetIds=list(subnets)
+    )
+    return FakeBase(
+        name=name,
+        vpc_id=vpc,
+        subnet_ids=subnets,
+        alb_security_group_id=alb_sg,
+        alb_dns_name=alb["DNSName"],
+        listener_arn=listener["ListenerArn"],
+    )
