@@ -1,9 +1,13 @@
-"""GitHub API calls per event: first deploy, redeploy, destroy, on a PR with 0 and with 150 comments.
+"""GitHub API calls per event: first deploy, redeploy, destroy, on a PR with 0 and with 150 comments,
+with and without the comment remembered in the deploy marker (the "hint").
 
 Drives prenv's GitHub reporter (the code `prenv deploy` / `prenv destroy` run) against the fake GitHub
 API of the tests (`tests/github/fake.py`: GitHub's published examples, request bodies checked against
-GitHub's request schemas) and counts the requests it answers. Retries would count; none happen here.
-The events come from a `pull_request` payload, so the head SHA needs no request.
+GitHub's request schemas; GraphQL checked against GitHub's GraphQL schema) and counts the requests it
+answers. Retries would count; none happen here. The events come from a `pull_request` payload, so the
+head SHA needs no request. The hint is what `prenv deploy` writes into `prenv-deployed.json` beside the
+workspace's state and the next deploy or destroy reads back (one S3 GetObject, not a GitHub call);
+without it (no marker yet, or it could not be read) the comment is searched for.
 
 Targets: first deploy <= 6, redeploy <= 5, destroy <= 4 + one per deployment marked inactive (the
 150-comment case may add the pages it must read).
@@ -14,17 +18,19 @@ Targets: first deploy <= 6, redeploy <= 5, destroy <= 4 + one per deployment mar
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from prenv.config import parse  # noqa: E402
-from prenv.conversation import GitHubReporter  # noqa: E402
+from prenv.conversation import GitHubReporter, comment_record  # noqa: E402
 from prenv.github import GitHub  # noqa: E402
 from prenv.plan import PlanSummary  # noqa: E402
 from prenv.report import Context, DeployOutcome, DestroyOutcome, PlanOutcome  # noqa: E402
+from prenv.sticky import hint_from_record  # noqa: E402
 from tests.github.fake import FakeGitHub, fake_github  # noqa: E402
 
 PR = 42
@@ -33,12 +39,14 @@ TOKENS = {
     "Actions token (ghs_)": ("ghs_benchmark", False),
     "personal token (GET /user)": ("ghp_benchmark", True),
 }
+Memo = dict[str, Any] | None
 
 
 @dataclass
 class Row:
     token: str
     comments: int
+    hint: str
     event: str
     calls: int
     target: int
@@ -46,8 +54,8 @@ class Row:
     sequence: list[str]
 
 
-def ctx(command: str, sha: str) -> Context:
-    return Context(
+def ctx(command: str, sha: str, memo: Memo) -> Context:
+    context = Context(
         pr_number=PR,
         repository="octo-org/app",
         workspace=f"pr-{PR}",
@@ -56,48 +64,58 @@ def ctx(command: str, sha: str) -> Context:
         head_sha=sha,
         run_url="https://github.test/octo-org/app/actions/runs/1",
     )
+    marker = {"pr": PR, "repository": context.repository, "comment": memo}
+    return replace(context, **hint_from_record(marker, context))
 
 
-def deploy(gh: GitHub, sha: str) -> None:
-    reporter, context = GitHubReporter(config=CONFIG, client=gh), ctx("deploy", sha)
+def deploy(gh: GitHub, sha: str, memo: Memo) -> Memo:
+    reporter, context = GitHubReporter(config=CONFIG, client=gh), ctx("deploy", sha, memo)
     summary = PlanSummary(add=3)
     reporter.started(context)
     reporter.planned(context, PlanOutcome(summary, "  + resource\n"))
     reporter.ready(
         context, DeployOutcome(summary, "  + resource\n", applied=True, url="https://pr-42.preview.example/")
     )
+    return comment_record(reporter, context)  # what the deploy marker remembers
 
 
-def destroy(gh: GitHub) -> None:
+def destroy(gh: GitHub, memo: Memo) -> Memo:
     reporter = GitHubReporter(config=CONFIG, client=gh)
-    reporter.destroyed(ctx("destroy", ""), DestroyOutcome(existed=True, destroyed=3, workspace_deleted=True))
+    reporter.destroyed(
+        ctx("destroy", "", memo), DestroyOutcome(existed=True, destroyed=3, workspace_deleted=True)
+    )
+    return None
 
 
-def measure(fake: FakeGitHub, token: str, action: str) -> tuple[int, list[str]]:
+def measure(fake: FakeGitHub, token: str, event: str, memo: Memo) -> tuple[int, list[str], Memo]:
     fake.requests.clear()
     gh = GitHub(token, fake.repository, api_url=fake.api_url)  # a fresh process per event, like a job
-    if action == "first deploy":
-        deploy(gh, "a" * 40)
-    elif action == "redeploy":
-        deploy(gh, "b" * 40)
+    if event == "first deploy":
+        memo = deploy(gh, "a" * 40, None)
+    elif event == "redeploy":
+        memo = deploy(gh, "b" * 40, memo)
     else:
-        destroy(gh)
-    return len(fake.requests), fake.sequence()
+        memo = destroy(gh, memo)
+    return len(fake.requests), fake.sequence(), memo
 
 
-def scenario(label: str, token: str, user_endpoint: bool, comments: int) -> list[Row]:
+def scenario(label: str, token: str, user_endpoint: bool, comments: int, hinted: bool) -> list[Row]:
     rows = []
     with fake_github(
         user_endpoint=user_endpoint, login="prenv-bot" if user_endpoint else "github-actions[bot]"
     ) as fake:
         for index in range(comments):
             fake.add_comment(PR, f"review comment {index}", author="octocat")
-        for event, target in (("first deploy", 6), ("redeploy", 5)):
-            calls, sequence = measure(fake, token, event)
-            rows.append(Row(label, comments, event, calls, target, 0, sequence))
-        before = sum(1 for d in fake.deployments if fake.states(d["id"])[-1:] != ["inactive"])
-        calls, sequence = measure(fake, token, "destroy")
-        rows.append(Row(label, comments, "destroy", calls, 4 + before, before, sequence))
+        calls, sequence, memo = measure(fake, token, "first deploy", None)
+        if not hinted:  # the first deploy has no marker to read yet: shown once
+            rows.append(Row(label, comments, "-", "first deploy", calls, 6, 0, sequence))
+        hint = "yes" if hinted else "no"
+        for event, target in (("redeploy", 5), ("destroy", 4)):
+            before = sum(1 for d in fake.deployments if fake.states(d["id"])[-1:] != ["inactive"])
+            calls, sequence, remembered = measure(fake, token, event, memo if hinted else None)
+            inactive = before if event == "destroy" else 0
+            rows.append(Row(label, comments, hint, event, calls, target + inactive, inactive, sequence))
+            memo = remembered if hinted else memo
     return rows
 
 
@@ -106,23 +124,25 @@ def main() -> int:
         row
         for label, (token, user_endpoint) in TOKENS.items()
         for comments in (0, 150)
-        for row in scenario(label, token, user_endpoint, comments)
+        for hinted in (False, True)
+        for row in scenario(label, token, user_endpoint, comments, hinted)
     ]
-    print(f"{'token':<28} {'comments':>8}  {'event':<13} {'calls':>5}  {'target':<24} verdict")
+    print(f"{'token':<28} {'comments':>8} {'hint':>4}  {'event':<13} {'calls':>5}  {'target':<24} verdict")
     for row in rows:
         pages = max(row.sequence.count("GET issues/list-comments") - 1, 0)
-        reads = row.sequence.count("GET repos/list-deployment-statuses")
         allowed = row.target + pages
         target = f"{row.target}" + (f" (4+{row.inactive} inactive)" if row.event == "destroy" else "")
         target += f" +{pages} page" if pages else ""
         verdict = "ok" if row.calls <= allowed else f"over by {row.calls - allowed}"
-        note = f" ({reads} status reads)" if reads else ""
+        if row.calls > allowed and row.hint == "no":
+            verdict += " (no deploy marker yet: the comment must be searched for)"
         print(
-            f"{row.token:<28} {row.comments:>8}  {row.event:<13} {row.calls:>5}  {target:<24} {verdict}{note}"
+            f"{row.token:<28} {row.comments:>8} {row.hint:>4}  {row.event:<13} {row.calls:>5}  {target:<24} "
+            f"{verdict}"
         )
     print("\nRequest sequences (Actions token, 0 comments):")
-    for row in rows[:3]:
-        print(f"  {row.event}: " + ", ".join(row.sequence))
+    for row in rows[:5]:
+        print(f"  {row.event} (hint: {row.hint}): " + ", ".join(row.sequence))
     return 0
 
 

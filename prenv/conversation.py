@@ -1,32 +1,38 @@
 """The PR conversation: the sticky comment and GitHub Deployments (a `Reporter`).
 
-`GitHubReporter` keeps exactly one comment per PR and `comment.environment`, found by its hidden
-marker among the comments the token's own identity wrote (every page), and edited in place; nothing
-is written when the new body equals the old one. It also records the preview as a GitHub Deployment of
-`ctx.environment` (in_progress -> success / failure; inactive on destroy).
+`GitHubReporter` keeps exactly one comment per PR and `comment.environment` (`prenv.sticky`: found by
+its hidden marker among the comments the token's own identity wrote, or directly by the id the last
+deploy remembered; edited in place; nothing is written when the body is unchanged). It also records the
+preview as a GitHub Deployment of `ctx.environment` (in_progress -> success / failure; on destroy,
+inactive on each one whose newest status is not inactive yet, all read in one GraphQL request).
 
 `LocalCommentReporter` is the same comment for `prenv sandbox`: written to a file and printed, never
 sent anywhere.
 
-Request order of a deploy: create the deployment and set it in_progress first (its `creator` tells who
-the token is, so finding the comment needs no extra request), then write the "deploying" comment; at
-the end, the "ready" comment and the success status.
+Requests of a deploy: create the deployment and set it in_progress first (its `creator` tells who the
+token is, so neither checking a remembered comment nor searching needs GET /user), then the "deploying"
+comment; at the end, the "ready" comment and the success status. With the comment remembered: 5
+requests; without: one more to list the comments (one per 100 comments). A destroy: one GraphQL request,
+one `inactive` status per deployment still active, the "destroyed" comment (+1 to list the comments
+when not remembered).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from prenv.config import Config
 from prenv.errors import FailureReason, PrenvError
-from prenv.marker import Marker, format_marker, parse_marker
-from prenv.report import Context, DeployOutcome, DestroyOutcome, Output, PlanOutcome
+from prenv.marker import Marker, format_marker
+from prenv.report import Context, DeployOutcome, DestroyOutcome, Output, PlanOutcome, Reporter
 
 if TYPE_CHECKING:
-    from prenv.github import Comment, GitHub
+    from prenv.github import GitHub
+    from prenv.sticky import StickyComment
 
 Warn = Callable[[str], None]
 
@@ -82,6 +88,10 @@ class _Comments:
     def failed(self, ctx: Context, error: PrenvError, plan: PlanOutcome | None = None) -> None:
         self._comment("failed", ctx, error=error, plan=plan)
 
+    def warn_idle(self, ctx: Context, expires_at: datetime) -> None:
+        """Warn on the PR that its idle preview will be destroyed at `expires_at` (cleanup)."""
+        self._comment("idle_warning", ctx, expires_at=expires_at)
+
 
 @dataclass
 class LocalCommentReporter(_Comments):
@@ -110,8 +120,7 @@ class GitHubReporter(_Comments):
 
     client: GitHub | None = None
     warn: Warn = field(default=lambda message: None)
-    _found: bool = False
-    _comment_obj: Comment | None = None
+    _sticky: StickyComment | None = None
     _deployment: int | None = None
 
     @property
@@ -120,41 +129,22 @@ class GitHubReporter(_Comments):
             raise RuntimeError("GitHubReporter needs a client")
         return self.client
 
-    # -- the sticky comment -----------------------------------------------------------------------------
+    @property
+    def sticky(self) -> StickyComment:
+        """The PR's comment as this run knows it."""
+        if self._sticky is None:
+            from prenv.sticky import StickyComment
 
-    def find_comment(self, ctx: Context) -> Comment | None:
-        """prenv's comment on the PR for this environment, written by the token's own identity."""
-        if not self._found:
-            self._comment_obj = self._search(ctx)
-            self._found = True
-        return self._comment_obj
+            self._sticky = StickyComment(self.github, warn=self.warn)
+        return self._sticky
 
-    def _search(self, ctx: Context) -> Comment | None:
-        for comment in self.github.comments(ctx.pr_number):
-            marker = parse_marker(comment.body)
-            if marker is None or marker.env != ctx.comment_environment:
-                continue
-            if comment.author.lower() == self.github.login().lower():
-                return comment
-        return None
+    @property
+    def comment_known(self) -> bool:
+        """Whether this run found out where the comment is (or that there is none)."""
+        return self._sticky is not None and self._sticky.resolved
 
     def _publish(self, ctx: Context, body: str, *, create: bool) -> None:
-        existing = self.find_comment(ctx)
-        if existing is not None and existing.body == body:
-            return
-        if existing is not None:
-            from prenv.github import GitHubError
-
-            try:
-                self._comment_obj = self.github.update_comment(existing.id, body)
-            except GitHubError as exc:
-                if exc.status != 404:
-                    raise
-                # Deleted since it was found (by a person, or another run): post a new one.
-            else:
-                return
-        if existing is not None or create:
-            self._comment_obj = self.github.create_comment(ctx.pr_number, body)
+        self.sticky.publish(ctx, body, create=create)
 
     # -- deployments ------------------------------------------------------------------------------------
 
@@ -174,10 +164,10 @@ class GitHubReporter(_Comments):
         )
 
     def _mark_inactive(self, ctx: Context) -> None:
-        for deployment in list(self.github.deployments(ctx.environment)):
-            if self.github.latest_status(deployment.id) != "inactive":
+        for deployment_id, state in list(self.github.deployment_states(ctx.environment)):
+            if state != "inactive":
                 self.github.create_deployment_status(
-                    deployment.id, "inactive", description="Preview destroyed", log_url=ctx.run_url
+                    deployment_id, "inactive", description="Preview destroyed", log_url=ctx.run_url
                 )
 
     def _delete_environment(self, ctx: Context) -> None:
@@ -232,6 +222,28 @@ class GitHubReporter(_Comments):
                 )
         except PrenvError as exc:
             self.warn(f"could not report the failure on the pull request: {exc.one_line()}")
+
+
+def wants_hint(env: Mapping[str, str], config: Config) -> bool:
+    """Whether this run edits the PR's comment on GitHub, so remembering where it is saves requests."""
+    return (
+        config.comment.enabled
+        and env.get("PRENV_SANDBOX") != "1"
+        and bool(env.get("GITHUB_TOKEN", "").strip())
+    )
+
+
+def comment_record(reporter: Reporter, ctx: Context) -> dict[str, Any] | None:
+    """What the deploy marker should remember of the comment after this run: what the GitHub reporter
+    learnt, else the hint this run was given (a run without GitHub leaves the comment as it was)."""
+    from prenv.report import Reporters
+    from prenv.sticky import hint_of
+
+    members = reporter.members if isinstance(reporter, Reporters) else [reporter]
+    for member in members:
+        if isinstance(member, GitHubReporter) and member.comment_known:
+            return member.sticky.record()
+    return hint_of(ctx)
 
 
 def github_needed(env: Mapping[str, str], config: Config) -> bool:

@@ -1,4 +1,4 @@
-"""The GitHub REST operations prenv needs (PyGithub underneath), returning plain values.
+"""The GitHub operations prenv needs (REST, and one GraphQL query; PyGithub underneath), as plain values.
 
 Requests go through `prenv.github_http.Transport`: bounded retries with patchable waits, secondary
 rate limits honoured, a permission 403 reported at once with the permission to grant, and no request
@@ -23,11 +23,33 @@ ACTIONS_BOT = "github-actions[bot]"
 INSTALLATION_TOKEN_PREFIX = "ghs_"  # noqa: S105 - a token prefix, not a password
 
 
+# Every deployment of one environment with the state of its newest status, newest first (GitHub's
+# GraphQL schema: Repository.deployments, Deployment.databaseId = the REST id, DeploymentStatusState).
+DEPLOYMENT_STATES = """
+query($owner: String!, $name: String!, $environment: String!, $cursor: String) {
+  repository(owner: $owner, name: $name) {
+    deployments(environments: [$environment], first: 100, after: $cursor,
+                orderBy: {field: CREATED_AT, direction: DESC}) {
+      nodes { databaseId state latestStatus { state } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+""".strip()
+
+
 @dataclass(frozen=True)
 class Comment:
     id: int
     body: str
     author: str
+    issue_url: str = ""  # the API URL of the issue or PR the comment is on
+
+    @property
+    def issue_number(self) -> int:
+        """The number of the issue or PR the comment is on (0 when GitHub did not say)."""
+        tail = self.issue_url.rstrip("/").rpartition("/")[2]
+        return int(tail) if tail.isdigit() else 0
 
 
 @dataclass(frozen=True)
@@ -77,6 +99,7 @@ class GitHub:
             token, api_url=api_url, sleep=sleep, clock=clock, policy=policy, timeout=timeout
         )
         self.repository = repository.strip().strip("/")
+        self._owner, _, self._name = self.repository.partition("/")
         self._installation_token = token.startswith(INSTALLATION_TOKEN_PREFIX)
         self._login = ""
 
@@ -248,25 +271,26 @@ class GitHub:
         # Its creator is this token: who wrote it is then known without asking GET /user.
         self.learn_login(str(((data or {}).get("creator") or {}).get("login") or ""))
 
-    def deployments(self, environment: str) -> Iterator[Deployment]:
-        for item in self.http.pages(
-            f"/repos/{self.repository}/deployments",
-            what=f"list the deployments of {environment}",
-            permission="deployments: read",
-            parameters={"environment": environment},
-        ):
-            yield _deployment(item)
-
-    def latest_status(self, deployment_id: int) -> str:
-        """The state of a deployment's newest status ('' when it has none)."""
-        _, data = self.http.request(
-            "GET",
-            f"/repos/{self.repository}/deployments/{deployment_id}/statuses",
-            what=f"read the statuses of deployment {deployment_id}",
-            permission="deployments: read",
-            parameters={"per_page": 1},
-        )
-        return str(data[0].get("state") or "") if isinstance(data, list) and data else ""
+    def deployment_states(self, environment: str) -> Iterator[tuple[int, str]]:
+        """(id, state of its newest status, lowercase; '' when it has none) of every deployment of
+        `environment`, newest first: one GraphQL request per 100 deployments."""
+        cursor: str | None = None
+        while True:
+            data = self.http.graphql(
+                DEPLOYMENT_STATES,
+                {"owner": self._owner, "name": self._name, "environment": environment, "cursor": cursor},
+                what=f"list the deployments of {environment}",
+                permission="deployments: read",
+            )
+            connection = ((data.get("repository") or {}).get("deployments")) or {}
+            for node in connection.get("nodes") or []:
+                if isinstance(node, dict) and isinstance(node.get("databaseId"), int):
+                    latest = node.get("latestStatus") or {}
+                    yield node["databaseId"], str(latest.get("state") or "").lower()
+            page = connection.get("pageInfo") or {}
+            cursor = page.get("endCursor")
+            if not page.get("hasNextPage") or not cursor:
+                return
 
     def delete_environment(self, name: str) -> None:
         self.http.request(
@@ -279,7 +303,12 @@ class GitHub:
 
 def _comment(data: Any) -> Comment:
     user = data.get("user") or {}
-    return Comment(id=int(data["id"]), body=str(data.get("body") or ""), author=str(user.get("login") or ""))
+    return Comment(
+        id=int(data["id"]),
+        body=str(data.get("body") or ""),
+        author=str(user.get("login") or ""),
+        issue_url=str(data.get("issue_url") or ""),
+    )
 
 
 def _deployment(data: Any) -> Deployment:

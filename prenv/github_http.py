@@ -128,6 +128,35 @@ def same_origin(url: str, base: str) -> bool:
     )
 
 
+def same_host(url: str, base: str) -> bool:
+    """True when `url` is on the host (scheme, host, port) of the API base URL."""
+    a, b = urllib.parse.urlsplit(url), urllib.parse.urlsplit(base)
+    port = {"http": 80, "https": 443}
+    return (
+        a.scheme == b.scheme
+        and (a.hostname or "").lower() == (b.hostname or "").lower()
+        and (a.port or port.get(a.scheme)) == (b.port or port.get(b.scheme))
+    )
+
+
+# GraphQL error types (https://docs.github.com/graphql/overview/rate-limits-and-query-limits-for-the-graphql-api)
+# as the HTTP status a REST request would have got, so that one retry policy serves both.
+_GRAPHQL_STATUS = {"RATE_LIMITED": 403, "FORBIDDEN": 403, "NOT_FOUND": 404}
+
+
+def graphql_status(status: int, data: Any) -> tuple[int, str]:
+    """The status and message of a failed request; for GraphQL `errors`, those of its first error (pure)."""
+    errors = data.get("errors") if isinstance(data, dict) else None
+    if not isinstance(errors, list) or not errors or not isinstance(errors[0], dict):
+        return status, _message(data)
+    first = errors[0]
+    message = str(first.get("message") or "")
+    kind = str(first.get("type") or "")
+    if kind == "RATE_LIMITED" and "rate limit" not in message.lower():
+        message = f"rate limit: {message}"
+    return _GRAPHQL_STATUS.get(kind, status), message
+
+
 class Transport:
     """Sends requests to one GitHub API base URL with one token, retrying what is worth retrying."""
 
@@ -185,30 +214,68 @@ class Transport:
         body: Any = None,
     ) -> tuple[dict[str, Any], Any]:
         """Send one request (with retries); `what` and `permission` word the error when it fails."""
+        url = self._url(path)
+        if not same_origin(url, self.api_url):
+            raise self._elsewhere(url, what)
+        return self._send(
+            lambda: self._requester.requestJsonAndCheck(verb, path, parameters=parameters, input=body),
+            what=what,
+            permission=permission,
+        )
+
+    @property
+    def graphql_url(self) -> str:
+        """GitHub's GraphQL endpoint, as PyGithub derives it from the REST base URL (api.github.com:
+        `/graphql`; GitHub Enterprise `https://HOST/api/v3`: `/api/graphql`)."""
+        return str(self._requester.graphql_url)
+
+    def graphql(self, query: str, variables: dict[str, Any], *, what: str, permission: str) -> dict[str, Any]:
+        """The `data` of one GraphQL query (with the same retries as REST requests).
+
+        GitHub answers GraphQL failures with HTTP 200 and an `errors` list (PyGithub raises them as a
+        400, or a 404 for NOT_FOUND): a RATE_LIMITED error waits like a REST rate limit, FORBIDDEN is a
+        permission refusal, anything else fails at once.
+        """
+        url = self.graphql_url
+        if not same_host(url, self.api_url):
+            raise self._elsewhere(url, what)
+        _, data = self._send(
+            lambda: self._requester.graphql_query(query, variables), what=what, permission=permission
+        )
+        found = data.get("data") if isinstance(data, dict) else None
+        if not isinstance(found, dict):
+            raise GitHubError(
+                f"GitHub's GraphQL API gave no data when asked to {what}",
+                status=200,
+                reason=FailureReason.GITHUB_REQUEST_FAILED,
+                hint="re-run the job; if it persists, check GITHUB_API_URL",
+            )
+        return found
+
+    def _elsewhere(self, url: str, what: str) -> GitHubError:
+        host = urllib.parse.urlsplit(url).netloc
+        return GitHubError(
+            f"refusing to send a GitHub request to {host}: only {self.api_url} is allowed ({what})",
+            status=0,
+            reason=FailureReason.GITHUB_UNAVAILABLE,
+            hint="check GITHUB_API_URL; the API answered with a link to another host",
+        )
+
+    def _send(
+        self, call: Callable[[], tuple[dict[str, Any], Any]], *, what: str, permission: str
+    ) -> tuple[dict[str, Any], Any]:
         from github.GithubException import GithubException
         from requests import RequestException
 
-        url = self._url(path)
-        if not same_origin(url, self.api_url):
-            host = urllib.parse.urlsplit(url).netloc
-            raise GitHubError(
-                f"refusing to send a GitHub request to {host}: only {self.api_url} is allowed ({what})",
-                status=0,
-                reason=FailureReason.GITHUB_UNAVAILABLE,
-                hint="check GITHUB_API_URL; the API answered with a link to another host",
-            )
         status, message = 0, ""
         for attempt in range(1, self.policy.attempts + 1):
             self.calls += 1
             headers: Mapping[str, Any] | None = None
             try:
-                return self._requester.requestJsonAndCheck(verb, path, parameters=parameters, input=body)
+                return call()
             except GithubException as exc:
-                status, headers, message = (
-                    exc.status,
-                    exc.headers,
-                    _message(exc.data) or str(exc.message or ""),
-                )
+                status, message = graphql_status(exc.status, exc.data)
+                headers, message = exc.headers, message or str(exc.message or "")
             except RequestException as exc:
                 status, message = 0, type(exc).__name__
             delay = retry_delay(

@@ -31,6 +31,11 @@ class Context:
     names: Mapping[str, Any] = field(default_factory=dict)
     comment_environment: str = ""  # config comment.environment: separates several set-ups per repository
     sandbox: bool = False
+    # The sticky comment as the last deploy left it (its deploy marker in the state bucket; see
+    # prenv.sticky): edited directly instead of searched for. 0 / "": no hint.
+    comment_id: int = 0
+    comment_sha: str = ""  # sha256 (hex) of the body prenv last wrote there
+    comment_author: str = ""  # who wrote it: the token's identity then
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ Terraform owns the state objects (`<workspace_key_prefix>/<workspace>/<key>`) an
 workspace, which Terraform's workspace listing ignores (it only counts keys ending in `/<key>`):
 
 - `prenv-deployed.json`: written by every `prenv deploy`, also when nothing changed, so "idle" means
-  "no deploy for that long", not "no infrastructure change";
+  "no deploy for that long", not "no infrastructure change"; it also remembers the PR's sticky
+  comment (id, author, hash of its body), read back by the next deploy or destroy (`read_deploy`);
 - `prenv-warned.json`: written when cleanup warns that an idle preview will be destroyed.
 
 One paginated listing gives cleanup every workspace, its state's age, both markers and its lock.
@@ -147,6 +148,18 @@ class StateBucket:
             created=str(info.get("Created", "")),
             modified=modified,
         )
+
+    def read_deploy(self, workspace: str) -> dict[str, Any] | None:
+        """The deploy marker's contents (None when there is none, or it is not a JSON object)."""
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self._key(workspace, DEPLOYED))
+        except self.client.exceptions.NoSuchKey:
+            return None
+        try:
+            data = json.loads(answer["Body"].read())
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
 
     def record_deploy(self, workspace: str, details: Mapping[str, Any]) -> None:
         body = {"deployed_at": datetime.now(UTC).isoformat(timespec="seconds"), **details}

@@ -9,7 +9,7 @@ from prenv.report import PlanOutcome
 
 
 def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -> ExitStatus:
-    tgt = target(services, "deploy", pr, sha=sha, image=image)
+    tgt = activity.with_comment_hint(services, target(services, "deploy", pr, sha=sha, image=image))
     reporter = services.reporters(tgt.config, tgt.ctx)
     planned: PlanOutcome | None = None
     reporter.started(tgt.ctx)
@@ -25,6 +25,8 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
     except PrenvError as error:
         reporter.failed(tgt.ctx, error, planned)
         raise
-    activity.record_deploy(services, tgt)
-    reporter.ready(tgt.ctx, outcome)
+    try:
+        reporter.ready(tgt.ctx, outcome)
+    finally:  # the deploy happened, and the marker remembers where the "ready" comment went
+        activity.record_deploy(services, tgt, reporter)
     return ExitStatus.SUCCESS

@@ -8,7 +8,7 @@ from prenv.errors import ExitStatus, PrenvError
 
 
 def run(services: Services, pr: str | None) -> ExitStatus:
-    tgt = target(services, "destroy", pr)
+    tgt = activity.with_comment_hint(services, target(services, "destroy", pr))
     reporter = services.reporters(tgt.config, tgt.ctx)
     reporter.started(tgt.ctx)
     try:

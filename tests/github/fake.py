@@ -10,6 +10,10 @@
 - Faults: `fail(operation, status, ...)` answers the next matching request(s) with an error.
 - A request to any other host, or to a route the fake does not know, is kept in `errors` (and answered
   501), so a test that ends with `assert_clean()` proves prenv talked to the configured API only.
+- GraphQL (`POST graphql`, at GitHub's GraphQL URL for the API base URL: `/graphql` beside
+  api.github.com, `/api/graphql` for GitHub Enterprise's `/api/v3`): GitHub publishes no GraphQL
+  examples, so `tests/github/fake_graphql.py` answers from an excerpt of GitHub's GraphQL schema,
+  validating every query and its variables against it (see there).
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         fake = FakeGitHub(mock)
@@ -31,6 +35,7 @@ from typing import Any
 import responses
 from requests import PreparedRequest
 
+from tests.github import fake_graphql
 from tests.github.schemas import example, operation, user_object, validator
 
 API_URL = "https://ghe.example.test/api/v3"
@@ -57,6 +62,14 @@ ROUTES: dict[str, tuple[str, str]] = {
 }
 # Operations without a fixture file of their own.
 _NO_FILE = {"users/get-authenticated"}
+GRAPHQL = "graphql"  # the operation name of every GraphQL request (`fail(GRAPHQL, ...)`, `sequence()`)
+
+
+def graphql_url(api_url: str) -> str:
+    """GitHub's GraphQL endpoint for a REST API base URL (GitHub Enterprise: /api/v3 -> /api/graphql)."""
+    parts = urllib.parse.urlsplit(api_url)
+    path = parts.path.rstrip("/").removesuffix("/v3")
+    return urllib.parse.urlunsplit(parts._replace(path=path + "/graphql"))
 
 
 @dataclass
@@ -94,6 +107,7 @@ class FakeGitHub:
     ) -> None:
         """`login`: who the token acts as. `user_endpoint` False: GET /user is refused (Actions token)."""
         self.api_url = api_url.rstrip("/")
+        self.graphql_url = graphql_url(self.api_url)
         self.repository = repository
         self.login = login
         self.user_endpoint = user_endpoint
@@ -171,7 +185,7 @@ class FakeGitHub:
         times: int = 1,
     ) -> None:
         """Answer the next `times` requests of `operation_id` with `status` (and these headers/body)."""
-        if operation_id not in ROUTES:
+        if operation_id not in ROUTES and operation_id != GRAPHQL:
             raise KeyError(operation_id)
         message = {502: "Server Error", 500: "Internal Server Error", 404: "Not Found"}.get(status, "error")
         self.faults.append(Fault(operation_id, status, headers or {}, body or {"message": message}, times))
@@ -201,6 +215,13 @@ class FakeGitHub:
     def _handle(self, request: PreparedRequest) -> tuple[int, dict[str, str], str]:
         url = urllib.parse.urlsplit(str(request.url))
         base = urllib.parse.urlsplit(self.api_url)
+        graphql = urllib.parse.urlsplit(self.graphql_url)
+        if (
+            self._origin(url) == self._origin(graphql)
+            and url.path == graphql.path
+            and request.method == "POST"
+        ):
+            return self._graphql(request)
         if self._origin(url) != self._origin(base) or not (url.path + "/").startswith(base.path + "/"):
             self.errors.append(f"request outside the API {self.api_url}: {request.method} {request.url}")
             return 501, {}, json.dumps({"message": "not the GitHub API"})
@@ -233,6 +254,45 @@ class FakeGitHub:
             ("" if data is None else json.dumps(data)),
         )
 
+    def _graphql(self, request: PreparedRequest) -> tuple[int, dict[str, str], str]:
+        raw = request.body.decode() if isinstance(request.body, bytes) else str(request.body or "")
+        body = json.loads(raw) if raw else None
+        record = Recorded(
+            "POST",
+            urllib.parse.urlsplit(str(request.url)).path,
+            {},
+            body,
+            GRAPHQL,
+            headers={k.lower(): str(v) for k, v in request.headers.items()},
+        )
+        self.requests.append(record)
+        extra = set(body or {}) - {"query", "variables", "operationName"}
+        if extra:
+            self.errors.append(f"GraphQL request with unknown keys {sorted(extra)}")
+        fault = self._fault(GRAPHQL)
+        if fault is not None:
+            status, headers, data = fault
+        else:
+            status, headers = 200, {}
+            data, problems = fake_graphql.execute(
+                body,
+                repository=self.repository,
+                deployments=lambda: list(self.deployments),
+                statuses=lambda deployment_id: list(self.statuses.get(deployment_id, [])),
+            )
+            self.errors += problems
+        record.status = status
+        return status, {"Content-Type": "application/json; charset=utf-8", **headers}, json.dumps(data)
+
+    def _fault(self, op: str) -> tuple[int, dict[str, str], Any] | None:
+        for fault in self.faults:
+            if fault.operation == op:
+                fault.times -= 1
+                if fault.times <= 0:
+                    self.faults.remove(fault)
+                return fault.status, fault.headers, fault.body
+        return None
+
     def _answer(
         self, op: str, params: dict[str, str], query: dict[str, str], body: Any, path: str
     ) -> tuple[int, dict[str, str], Any]:
@@ -241,12 +301,9 @@ class FakeGitHub:
         invalid = self._validate(op, body)
         if invalid:
             return 422, {}, {"message": "Invalid request.", "errors": [invalid]}
-        for fault in self.faults:
-            if fault.operation == op:
-                fault.times -= 1
-                if fault.times <= 0:
-                    self.faults.remove(fault)
-                return fault.status, fault.headers, fault.body
+        fault = self._fault(op)
+        if fault is not None:
+            return fault
         handler = getattr(self, "_op_" + op.replace("/", "_").replace("-", "_"))
         result: tuple[int, dict[str, str], Any] = handler(params=params, query=query, body=body, path=path)
         return result

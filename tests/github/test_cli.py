@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,9 +65,23 @@ def fake_api() -> Iterator[FakeGitHub]:
         yield server
 
 
+def deploy_marker(boto: Any, bucket: str, workspace: str) -> dict[str, Any] | None:
+    try:
+        answer = boto("s3").get_object(Bucket=bucket, Key=f"prenv/{workspace}/prenv-deployed.json")
+    except boto("s3").exceptions.NoSuchKey:
+        return None
+    data: dict[str, Any] = json.loads(answer["Body"].read())
+    return data
+
+
 @pytest.mark.terraform
-def test_deploy_and_destroy_end_to_end(
-    tmp_path: Path, aws_env: dict[str, str], state_bucket: str, light_root: Path, repository: str
+def test_deploy_redeploy_and_destroy_end_to_end(
+    tmp_path: Path,
+    aws_env: dict[str, str],
+    boto: Any,
+    state_bucket: str,
+    light_root: Path,
+    repository: str,
 ) -> None:
     write_config(tmp_path, light_config(state_bucket, light_root, repository=repository))
     with fake_github(repository=repository) as fake:
@@ -102,19 +119,50 @@ def test_deploy_and_destroy_end_to_end(
         for text in (result.stdout, result.stderr, (tmp_path / "summary.md").read_text()):
             assert TOKEN not in text
 
+        # The deploy marker beside the state remembers the comment (where, who wrote it, what it says).
+        marker = deploy_marker(boto, state_bucket, "pr-2")
+        assert marker is not None
+        assert marker["repository"] == repository
+        assert marker["comment"] == {
+            "id": mine["id"],
+            "sha256": hashlib.sha256(mine["body"].encode()).hexdigest(),
+            "author": BOT,
+            "environment": "",
+        }
+
+        # A redeploy edits that comment directly: no listing of the PR's comments.
+        fake.requests.clear()
+        again = run_cli(["deploy"], env=env, cwd=tmp_path)
+        assert again.exit_code == 0, again.stderr
+        assert fake.sequence() == [
+            "POST repos/create-deployment",
+            "POST repos/create-deployment-status",
+            "PATCH issues/update-comment",
+            "PATCH issues/update-comment",
+            "POST repos/create-deployment-status",
+        ]
+        assert {r.path for r in fake.requests if r.method == "PATCH"} == {
+            f"/repos/{repository}/issues/comments/{mine['id']}"
+        }
+        assert len(fake.comments[2]) == 2
+        assert "Preview of PR #2 is up to date" in mine["body"]
+        remembered = deploy_marker(boto, state_bucket, "pr-2")
+        assert remembered is not None
+        assert remembered["comment"]["sha256"] == hashlib.sha256(mine["body"].encode()).hexdigest()
+
         fake.requests.clear()
         gone = run_cli(["destroy"], env=env, cwd=tmp_path)
         assert gone.exit_code == 0, gone.stderr
         assert fake.sequence() == [
-            "GET repos/list-deployments",
-            "GET repos/list-deployment-statuses",
+            "POST graphql",
             "POST repos/create-deployment-status",
-            "GET issues/list-comments",
+            "POST repos/create-deployment-status",
             "PATCH issues/update-comment",
         ]
-        assert fake.states(deployment["id"])[-1] == "inactive"
+        assert [fake.states(d["id"])[-1] for d in fake.deployments] == ["inactive", "inactive"]
         assert len(fake.comments[2]) == 2
         assert "destroyed" in fake.comments[2][1]["body"].lower()
+        assert deploy_marker(boto, state_bucket, "pr-2") is None  # dropped with the workspace
 
 
 def test_missing_token_in_actions_is_a_clear_error(

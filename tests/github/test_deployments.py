@@ -6,7 +6,7 @@ import pytest
 
 from prenv.conversation import GitHubReporter
 from prenv.errors import FailureReason, PrenvError
-from prenv.github import GitHub, GitHubError
+from prenv.github import DEPLOYMENT_STATES, GitHub, GitHubError
 from prenv.marker import Marker, format_marker
 from prenv.plan import PlanSummary
 from prenv.report import DestroyOutcome, PlanOutcome
@@ -87,21 +87,32 @@ def test_destroy_sequence_skips_inactive_deployments(fake: FakeGitHub, gh: GitHu
         make_ctx("destroy"), DestroyOutcome(existed=True, destroyed=3, workspace_deleted=True)
     )
     assert fake.sequence() == [
-        "GET repos/list-deployments",
-        "GET repos/list-deployment-statuses",
+        "POST graphql",
         "POST repos/create-deployment-status",
-        "GET repos/list-deployment-statuses",
         "POST repos/create-deployment-status",
-        "GET repos/list-deployment-statuses",
         "GET issues/list-comments",
         "PATCH issues/update-comment",
     ]
-    assert fake.requests[0].query == {"environment": "pr-7", "per_page": "100"}
-    assert fake.requests[2].body == {
-        "state": "inactive",
-        "description": "Preview destroyed",
-        "log_url": RUN_URL,
+    query = fake.requests[0]
+    assert query.path == "/api/graphql"  # GitHub Enterprise: /api/v3 -> /api/graphql
+    assert query.body["query"] == DEPLOYMENT_STATES
+    assert query.body["variables"] == {
+        "owner": "octo-org",
+        "name": "app",
+        "environment": "pr-7",
+        "cursor": None,
     }
+    # Newest first: the deployment of this run, then the live one; the inactive one is skipped.
+    assert [r.path.rsplit("/", 2)[1] for r in fake.requests[1:3]] == [str(current["id"]), str(live["id"])]
+    assert (
+        fake.requests[1].body
+        == fake.requests[2].body
+        == {
+            "state": "inactive",
+            "description": "Preview destroyed",
+            "log_url": RUN_URL,
+        }
+    )
     assert fake.states(current["id"])[-1] == "inactive"
     assert fake.states(live["id"])[-1] == "inactive"
     assert fake.states(old["id"]).count("inactive") == 1  # not marked twice

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -60,3 +61,61 @@ def test_link_headers(mock: responses.RequestsMock) -> None:
     assert page.links["last"]["url"].endswith("page=3")
     assert page.links["prev"]["url"].endswith("page=1")
     fake.assert_clean()
+
+
+def test_graphql_queries_are_checked_against_the_schema(mock: responses.RequestsMock) -> None:
+    fake = FakeGitHub(mock)
+    assert fake.graphql_url == "https://ghe.example.test/api/graphql"
+    fake.add_deployment("pr-1", states=("in_progress", "success"))
+
+    def post(query: str, **variables: Any) -> dict[str, Any]:
+        answer = requests.post(fake.graphql_url, json={"query": query, "variables": variables}, timeout=5)
+        assert answer.status_code == 200  # GraphQL reports errors in the body
+        data: dict[str, Any] = answer.json()
+        return data
+
+    good = post(
+        'query($e: String!) { repository(owner: "octo-org", name: "app") { deployments(environments: [$e], '
+        "first: 5) { nodes { databaseId state latestStatus { state } } } } }",
+        e="pr-1",
+    )
+    assert good == {
+        "data": {
+            "repository": {
+                "deployments": {
+                    "nodes": [
+                        {
+                            "databaseId": fake.deployments[0]["id"],
+                            "state": "ACTIVE",
+                            "latestStatus": {"state": "SUCCESS"},
+                        }
+                    ]
+                }
+            }
+        }
+    }
+    fake.assert_clean()
+    unknown_field = post(
+        '{ repository(owner: "octo-org", name: "app") { deployments(first: 5) { nodes { sha } } } }'
+    )
+    assert "Cannot query field 'sha' on type 'Deployment'." in str(unknown_field["errors"])
+    no_first = post('{ repository(owner: "octo-org", name: "app") { deployments { totalCount } } }')
+    assert "You must provide a `first` or `last` value" in str(no_first["errors"])
+    too_many = post(
+        '{ repository(owner: "octo-org", name: "app") { deployments(first: 101) { totalCount } } }'
+    )
+    assert "exceeds the `first` limit of 100 records" in str(too_many["errors"])
+    missing_variable = post("query($e: String!) { repository(owner: $e, name: $e) { id } }")
+    assert "Variable '$e' has invalid value" in str(missing_variable["errors"])
+    assert len(fake.errors) == 4
+    fake.errors.clear()
+    gone = post('{ repository(owner: "octo-org", name: "gone") { id } }')
+    assert gone["errors"] == [
+        {
+            "message": "Could not resolve to a Repository with the name 'octo-org/gone'.",
+            "type": "NOT_FOUND",
+            "path": ["repository"],
+            "locations": [{"line": 1, "column": 3}],
+        }
+    ]
+    fake.assert_clean()  # an answer, not a bad query
