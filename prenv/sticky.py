@@ -6,18 +6,22 @@ remembers the comment in its deploy marker beside the workspace's state (`record
 sha256 of the body prenv last wrote there); the next deploy or destroy reads it back into the
 `Context` (`hint_from_record()`) and edits that comment directly, without listing the PR's comments.
 
-The hint is used only when it cannot point at someone else's comment:
+The hint is trusted only as far as it must be:
 
-- it comes from the state bucket, which only prenv (and whoever already controls the previews'
-  Terraform state) writes, and is bound to the repository, the PR and `comment.environment`;
+- it comes from the state bucket, which only prenv writes (anyone else who can write there controls
+  the previews' Terraform state, far worse), and is bound to the repository, the PR and
+  `comment.environment`;
 - before writing, its author must be the token's own identity (known without a request for the
-  Actions token, and learnt from the deployment created first in a deploy);
+  Actions token, learnt from the deployment a deploy creates first, else asked once with GET /user,
+  as a search would);
 - after writing, GitHub's answer must show a comment of that identity, on this PR, with prenv's marker.
-  If it does not (which needs a tampered bucket), prenv says so and searches as without a hint.
+  If it does not (only a tampered marker can cause that; the comment has then been overwritten, as
+  reading it first would cost a request on every run), prenv warns and searches as without a hint.
 
-A hinted comment that was deleted (404) is searched for, and posted again if needed. The remembered hash
-skips the first write of a run when the body is the one prenv last wrote (after that, what this run
-wrote is compared); a comment edited by hand since is then not corrected until its next state.
+Until an edit's answer has confirmed it, every edit of the remembered comment is checked that way. A
+remembered comment that was deleted (404) is searched for, and posted again if needed. The remembered
+hash skips a write when the body is the one prenv last wrote there (after this run's first write, what
+this run wrote is compared); a comment edited by hand since is then not corrected until its next state.
 """
 
 from __future__ import annotations
@@ -83,30 +87,25 @@ class StickyComment:
     sha: str = ""  # of the body the comment has, as far as this run knows
     author: str = ""
     environment: str = ""
-    resolved: bool = False  # known (from the hint or a search): no more looking for it
+    resolved: bool = False  # located (from the hint or by a search): no more looking for it
+    verified: bool = False  # known to be prenv's (found, posted, or confirmed by an edit's answer)
 
     def publish(self, ctx: Context, body: str, *, create: bool) -> None:
         """Make the comment's body `body`: edit it, post it (if `create`, or it was deleted), or nothing."""
-        from prenv.github import GitHubError
-
         sha = body_sha(body)
-        if not self.resolved and ctx.comment_id and self._by_hint(ctx, body, sha):
-            return
-        if not self.resolved:
+        if not self.resolved and not self._adopt_hint(ctx):
             self._search(ctx)
         if self.id and self.sha == sha:
             return
-        existed = bool(self.id)
         if self.id:
-            try:
-                self._keep(self.github.update_comment(self.id, body), sha, ctx)
-            except GitHubError as exc:
-                if exc.status != 404:
-                    raise
-                self.id = 0  # deleted since it was found (by a person, or another run): post a new one
-            else:
+            if self._edit(ctx, body, sha):
                 return
-        if existed or create:
+            if not self.verified:  # the remembered comment is gone or not prenv's: look for it
+                self._search(ctx)
+                self.publish(ctx, body, create=create)
+                return
+            create = True  # deleted since it was found (by a person, or another run): post it again
+        if create:
             self._keep(self.github.create_comment(ctx.pr_number, body), sha, ctx)
 
     def record(self) -> dict[str, Any] | None:
@@ -119,10 +118,19 @@ class StickyComment:
 
     def _keep(self, comment: Comment, sha: str, ctx: Context) -> None:
         self.id, self.sha, self.author = comment.id, sha, comment.author
-        self.environment, self.resolved = ctx.comment_environment, True
+        self.environment, self.resolved, self.verified = ctx.comment_environment, True, True
+
+    def _adopt_hint(self, ctx: Context) -> bool:
+        """Take the remembered comment, unless another identity wrote it (the workflow's token changed)."""
+        if not ctx.comment_id or ctx.comment_author.lower() != self.github.login().lower():
+            return False
+        self.id, self.sha, self.author = ctx.comment_id, ctx.comment_sha, ctx.comment_author
+        self.environment, self.resolved, self.verified = ctx.comment_environment, True, False
+        return True
 
     def _search(self, ctx: Context) -> None:
-        self.resolved, self.environment = True, ctx.comment_environment
+        self.id, self.sha, self.author = 0, "", ""
+        self.environment, self.resolved, self.verified = ctx.comment_environment, True, True
         for comment in self.github.comments(ctx.pr_number):
             marker = parse_marker(comment.body)
             if marker is None or marker.env != ctx.comment_environment:
@@ -131,30 +139,25 @@ class StickyComment:
                 self._keep(comment, body_sha(comment.body), ctx)
                 return
 
-    def _by_hint(self, ctx: Context, body: str, sha: str) -> bool:
-        """Edit the hinted comment; False when the hint does not hold (then the comment is searched for)."""
+    def _edit(self, ctx: Context, body: str, sha: str) -> bool:
+        """Edit the comment; False when it is gone (404) or, not verified yet, proves not to be prenv's."""
         from prenv.github import GitHubError
 
-        login = self.github.login()
-        if ctx.comment_author.lower() != login.lower():
-            return False  # written by another identity (the workflow's token changed): not ours now
-        if sha == ctx.comment_sha:
-            self.id, self.sha, self.author = ctx.comment_id, sha, ctx.comment_author
-            self.environment, self.resolved = ctx.comment_environment, True
-            return True
         try:
-            updated = self.github.update_comment(ctx.comment_id, body)
+            updated = self.github.update_comment(self.id, body)
         except GitHubError as exc:
             if exc.status != 404:
                 raise
-            return False  # deleted: search, and post it again
-        wrong = _not_ours(updated, ctx, login)
+            self.id = 0
+            return False
+        wrong = "" if self.verified else _not_ours(updated, ctx, self.github.login())
         if wrong:
             self.warn(
-                f"comment {ctx.comment_id}, remembered in prenv's deploy marker as PR #{ctx.pr_number}'s "
+                f"comment {self.id}, remembered in prenv's deploy marker as PR #{ctx.pr_number}'s "
                 f"comment, was edited but is not prenv's ({wrong}); check the state bucket's contents: "
                 "prenv now looks for its own comment instead"
             )
+            self.id = 0
             return False
         self._keep(updated, sha, ctx)
         return True

@@ -255,3 +255,24 @@ def test_the_hint_is_bound_to_the_repository_pr_and_environment() -> None:
         assert hint_from_record(bad, make_ctx()) == {}, bad
     staging = {**good, "comment": {**comment, "environment": "staging"}}
     assert hint_from_record(staging, make_ctx(comment_environment="staging"))["comment_id"] == 5
+
+
+def test_a_skipped_write_does_not_vouch_for_the_hint(fake: FakeGitHub, gh: GitHub) -> None:
+    """The remembered hash skips the first write; the next write still checks whose comment it is."""
+    theirs = fake.add_comment(7, "My review", author="mallory")
+    mine = fake.add_comment(7, format_marker(Marker()) + "\nold", author=BOT)
+    ctx = make_ctx()
+    deploying = comment_body("deploying", ctx, make_config())
+    record = {"id": theirs["id"], "sha256": body_sha(deploying), "author": BOT, "environment": ""}
+    warnings: list[str] = []
+    run, ctx = reporter(gh, "deployments: {enabled: false}\n", warnings), with_hint(ctx, record)
+    run.started(ctx)
+    assert fake.requests == []
+    run.ready(ctx, deployed())
+    assert fake.sequence() == [
+        "PATCH issues/update-comment",
+        "GET issues/list-comments",
+        "PATCH issues/update-comment",
+    ]
+    assert fake.requests[-1].path.endswith(f"/issues/comments/{mine['id']}")
+    assert "written by mallory" in warnings[0]
