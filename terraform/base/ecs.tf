@@ -73,14 +73,10 @@ data "aws_iam_policy_document" "preview_boundary" {
     resources = ["arn:${data.aws_partition.current.partition}:logs:*:${data.aws_caller_identity.current.account_id}:log-group:/prenv/${local.hash6}/*"]
   }
   statement {
-    sid       = "PreviewDatabaseSecrets"
-    actions   = ["secretsmanager:GetSecretValue"]
+    sid     = "PreviewDatabaseSecrets"
+    actions = ["secretsmanager:GetSecretValue"]
+    # RDS names its managed secrets rds!db-<uuid>; each execution role narrows this to its own secret.
     resources = ["arn:${data.aws_partition.current.partition}:secretsmanager:*:${data.aws_caller_identity.current.account_id}:secret:rds!db-*"]
-    condition {
-      test     = "StringLike"
-      variable = "secretsmanager:ResourceTag/aws:rds:primaryDBInstanceArn"
-      values   = ["arn:${data.aws_partition.current.partition}:rds:*:${data.aws_caller_identity.current.account_id}:db:${local.name}-pr*"]
-    }
   }
   statement {
     sid = "EcsExec"
