@@ -185,8 +185,10 @@ def run(services: Services, pr: str, *, keep: bool, root: str | None, comment_fi
                 f"state objects are left after the destroy: {', '.join(leftover)}",
                 reason=FailureReason.DESTROY_FAILED,
             )
-        say(f"State of workspace pr-{pr} is gone: no object under s3://{BUCKET}/prenv/pr-{pr}/, so "
-            f"`terraform workspace list` no longer shows it.")
+        say(
+            f"State of workspace pr-{pr} is gone: no object under s3://{BUCKET}/prenv/pr-{pr}/, so "
+            f"`terraform workspace list` no longer shows it."
+        )
         if comment_path is not None:
             say(f"The PR comment prenv would have posted is in {comment_path}")
         say("\nSandbox lifecycle complete: deploy, redeploy (no changes), destroy.")
