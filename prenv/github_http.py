@@ -9,7 +9,9 @@ both itself, testably:
   or GitHub's rate-limit message) wait as GitHub asks, then retry;
 - any other 403 fails at once, saying which permission the token lacks;
 - waits go through an injectable `sleep` and `clock`, so tests patch time instead of waiting;
-- every URL, including pagination links sent by the server, must be on the configured API host.
+- every URL, including pagination links sent by the server, must be on the configured API host;
+- GraphQL goes to the endpoint PyGithub derives from the API base URL (same host), with the same
+  retries; its errors (HTTP 200 with an `errors` list) are mapped to the status a REST request would get.
 
 The token is never logged, printed or put in an error message.
 """
