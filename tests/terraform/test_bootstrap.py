@@ -85,6 +85,11 @@ def test_trust_policy_requires_the_exact_audience_and_subjects(bootstrap_plan: d
     assert role["max_session_duration"] == 3600
 
 
+def test_no_user_and_no_access_key_is_created(bootstrap_plan: dict[str, Any]) -> None:
+    types = {change["type"] for change in bootstrap_plan["resource_changes"]}
+    assert not types & {"aws_iam_user", "aws_iam_access_key", "aws_iam_user_policy"}
+
+
 def test_oidc_provider_is_github_for_sts(bootstrap_plan: dict[str, Any]) -> None:
     provider = planned(bootstrap_plan, "aws_iam_openid_connect_provider.github[0]")
     assert provider["url"] == f"https://{HOST}"
@@ -188,7 +193,7 @@ def test_bootstrap_applies_and_replans_clean(
     assert trust["Statement"][0]["Condition"]["StringEquals"][f"{HOST}:aud"] == "sts.amazonaws.com"
     attached = iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
     assert len(attached) == 4
-    assert iam.list_access_keys().get("AccessKeyMetadata", []) == []  # no long-lived keys
+    assert [u["UserName"] for u in iam.list_users()["Users"] if u["UserName"].startswith("prenv")] == []
 
     again = terraform(
         ["plan", "-no-color", "-input=false", "-detailed-exitcode", *variables], root, tf_env, check=False

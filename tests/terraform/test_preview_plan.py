@@ -226,15 +226,18 @@ def test_checkov_passes_on_the_plan_json(plan: Planned) -> None:
             ],
         ),
         (
-            {"pr_number": 0, "repository": "not a repository", "name_prefix": "prenv-000000-pr7"},
+            {"pr_number": 0, "repository": "not a repository"},
             [
                 "pr_number must be a whole number from 1 to 50000",
                 "repository must be the GitHub repository as owner/name",
-                "name_prefix must equal prenv-<first 6 hex of sha256(lowercase repository)>-pr<pr_number>",
             ],
         ),
+        (
+            {"name_prefix": "prenv-000000-pr7"},
+            ["name_prefix must equal prenv-<first 6 hex of sha256(lowercase repository)>-pr<pr_number>"],
+        ),
     ],
-    ids=["too-big-and-unsafe", "zero-and-malformed"],
+    ids=["too-big-and-unsafe", "zero-and-malformed", "foreign-name-prefix"],
 )
 def test_bad_values_fail_at_plan_with_clear_messages(
     plan: Planned, tf_env: dict[str, str], tmp_path: Path, override: dict[str, Any], messages: list[str]
