@@ -22,7 +22,7 @@ from functools import partial
 from typing import Any
 
 from prenv import cleanup, orphans
-from prenv.commands import destroy
+from prenv.commands import activity, destroy
 from prenv.commands.common import Services, resolve_repository, target
 from prenv.config import Config, format_duration
 from prenv.errors import ExitStatus, FailureReason, PrenvError
@@ -101,7 +101,8 @@ class _Run:
 
     def warn_one(self, row: cleanup.Row, bucket: Any, expires_at: datetime) -> None:
         try:
-            tgt = target(self.sub_services(io.StringIO()), "cleanup", str(row.pr_number))
+            sub = self.sub_services(io.StringIO())
+            tgt = activity.with_comment_hint(sub, target(sub, "cleanup", str(row.pr_number)))
             from prenv.conversation import github_reporter
 
             reporter = github_reporter(
