@@ -47,6 +47,22 @@ def tagged_resources(clients: ClientFactory, repository: str) -> list[dict[str, 
     return [item for page in pages for item in page.get("ResourceTagMappingList", [])]
 
 
+def gone(clients: ClientFactory, arn: str) -> bool:
+    """True for resources AWS keeps listing, tags and all, after they were deleted: ECS services and
+    task definitions stay visible as INACTIVE. They are not orphans (and cannot be deleted again)."""
+    service, resource = _parts(arn)
+    if service != "ecs":
+        return False
+    if resource.startswith("task-definition/"):
+        found = clients("ecs").describe_task_definition(taskDefinition=arn)["taskDefinition"]
+        return str(found.get("status", "")).upper() != "ACTIVE"
+    if resource.startswith("service/"):
+        _, cluster, name = resource.split("/", 2)
+        services = clients("ecs").describe_services(cluster=cluster, services=[name]).get("services", [])
+        return not services or str(services[0].get("status", "")).upper() == "INACTIVE"
+    return False
+
+
 def _parts(arn: str) -> tuple[str, str]:
     """(service, resource) of an ARN: `arn:aws:logs:r:a:log-group:/x` -> ("logs", "log-group:/x")."""
     pieces = arn.split(":", 5)

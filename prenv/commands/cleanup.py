@@ -202,6 +202,9 @@ def run(services: Services, options: Options, *, clock: Callable[[], datetime] |
         _aws("list tagged resources", lambda: orphans.tagged_resources(clients, repository)),
         live_workspaces=live,
     )
+    found = [
+        o for o in found if not _aws("describe a tagged resource", partial(orphans.gone, clients, o.arn))
+    ]
     deleted = _delete_orphans(found, clients) if options.delete_orphans and not options.dry_run else {}
     from prenv.commands.cleanup_report import report
 

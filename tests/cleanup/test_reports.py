@@ -67,6 +67,20 @@ def test_stale_locks_and_orphans(
         logGroupName="/prenv/other-repo",  # another repository's: not ours to report
         tags={t["Key"]: t["Value"] for t in _tags("someone/else", "pr-397")},
     )
+    ecs = boto("ecs")
+    definition = {"containerDefinitions": [{"name": "app", "image": "nginx", "memory": 128}]}
+    active = ecs.register_task_definition(
+        family=f"orphan-395-{state_bucket}",
+        tags=[{"key": t["Key"], "value": t["Value"]} for t in _tags(repository, "pr-395")],
+        **definition,
+    )
+    retired = ecs.register_task_definition(
+        family=f"retired-396-{state_bucket}",
+        tags=[{"key": t["Key"], "value": t["Value"]} for t in _tags(repository, "pr-396")],
+        **definition,
+    )
+    # A destroyed preview's task definitions stay listed, INACTIVE, tags and all: not orphans.
+    ecs.deregister_task_definition(taskDefinition=retired["taskDefinition"]["taskDefinitionArn"])
     write_config(
         tmp_path, {"backend": {"bucket": state_bucket, "region": "us-east-1"}, "repository": repository}
     )
@@ -82,7 +96,9 @@ def test_stale_locks_and_orphans(
             in (dry.stdout)
         )
         assert "lock fresh" not in dry.stdout
-        assert "Orphaned resources (2): tagged by prenv, but their workspace has no state:" in dry.stdout
+        assert "Orphaned resources (3): tagged by prenv, but their workspace has no state:" in dry.stdout
+        assert f"  pr-395: {active['taskDefinition']['taskDefinitionArn']}" in dry.stdout
+        assert "retired-396" not in dry.stdout
         assert "  pr-398: arn:aws:ssm:us-east-1:123456789012:parameter/prenv/orphan-398" in dry.stdout
         assert "  pr-399: arn:aws:logs:us-east-1:123456789012:log-group:/prenv/orphan-399" in dry.stdout
         assert "live-301" not in dry.stdout
@@ -100,6 +116,9 @@ def test_stale_locks_and_orphans(
         assert deleted.exit_code == 0, deleted.stderr
         assert "parameter/prenv/orphan-398  [deleted]" in deleted.stdout
         assert "log-group:/prenv/orphan-399  [deleted]" in deleted.stdout
+        arn = active["taskDefinition"]["taskDefinitionArn"]
+        assert f"{arn}  [deleted]" in deleted.stdout
+        assert ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]["status"] == "INACTIVE"
         names = {
             g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix="/prenv/")["logGroups"]
         }
