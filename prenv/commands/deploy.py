@@ -3,13 +3,34 @@
 from __future__ import annotations
 
 from prenv.commands import activity
-from prenv.commands.common import Services, engine, target
+from prenv.commands.common import Services, Target, engine, target
 from prenv.errors import ExitStatus, PrenvError
 from prenv.report import PlanOutcome
 
 
+def wants_preview(tgt: Target) -> bool:
+    """The label opt-in: with `label` configured, a PR event deploys only a PR carrying that label.
+
+    An explicit request (a `/prenv deploy` comment, or `prenv deploy --pr N` without an event about
+    that PR) is honoured without the label.
+    """
+    label = tgt.config.label
+    event = tgt.event
+    return not label or event is None or bool(event.comment_body) or label in event.labels
+
+
 def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -> ExitStatus:
-    tgt = activity.with_comment_hint(services, target(services, "deploy", pr, sha=sha, image=image))
+    tgt = target(services, "deploy", pr, sha=sha, image=image)
+    if not wants_preview(tgt):
+        services.out.write(
+            f"PR #{tgt.ctx.pr_number} does not carry the label {tgt.config.label!r}: no preview is deployed "
+            "(add the label to get one).\n"
+        )
+        services.runtime().set_outputs(
+            {"workspace": tgt.ctx.workspace, "skipped": "true", "failure-reason": ""}
+        )
+        return ExitStatus.SUCCESS
+    tgt = activity.with_comment_hint(services, tgt)
     reporter = services.reporters(tgt.config, tgt.ctx)
     planned: PlanOutcome | None = None
     reporter.started(tgt.ctx)

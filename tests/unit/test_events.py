@@ -100,3 +100,30 @@ def test_pr_from_a_deleted_fork_counts_as_a_fork() -> None:
     event = actions.pull_request_event(payload)
     assert event is not None
     assert event.is_fork is True
+
+
+def _label_target(labels: tuple[str, ...], *, comment: str = "", configured: str = "preview") -> bool:
+    from prenv.commands.common import Target
+    from prenv.commands.deploy import wants_preview
+    from prenv.config import parse
+    from prenv.naming import names_for
+    from prenv.report import Context
+
+    config = parse(f"backend: {{bucket: b, region: r}}\nlabel: '{configured}'\n")
+    event = actions.PullRequestEvent(number=3, labels=labels, comment_body=comment)
+    ctx = Context(pr_number=3, repository="o/r", workspace="pr-3", environment="pr-3", command="deploy")
+    return wants_preview(Target(config=config, names=names_for(3, "o/r"), ctx=ctx, event=event))
+
+
+@pytest.mark.parametrize(
+    ("labels", "comment", "configured", "deploys"),
+    [
+        (("bug", "preview"), "", "preview", True),
+        (("bug",), "", "preview", False),
+        ((), "", "preview", False),
+        ((), "/prenv deploy", "preview", True),  # a maintainer's explicit request
+        ((), "", "", True),  # no opt-in label configured
+    ],
+)
+def test_label_opt_in(labels: tuple[str, ...], comment: str, configured: str, deploys: bool) -> None:
+    assert _label_target(labels, comment=comment, configured=configured) is deploys
