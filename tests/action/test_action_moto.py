@@ -97,6 +97,11 @@ def test_deploy_plan_destroy_through_the_action(
         "to-replace": "0",
         "destroyed": "",
         "failure-reason": "",
+        # cleanup's outputs
+        "previews": "",
+        "warned": "",
+        "stale-locks": "",
+        "orphans": "",
     }
     assert _log_groups(boto, f"/prenv/{names.name_prefix}") == [f"/prenv/{names.name_prefix}"]
     assert names.name_prefix in step.summary  # the job summary
@@ -136,8 +141,29 @@ def test_deploy_plan_destroy_through_the_action(
     assert destroyed.outputs["destroyed"] == "3"
     assert (destroyed.outputs["workspace"], destroyed.outputs["failure-reason"]) == ("pr-2", "")
     assert _log_groups(boto, f"/prenv/{names.name_prefix}") == []
-    assert github_api.errors == []  # every request body matched GitHub's published request schema
     assert github_api.deployments["pr-2"][1] == "inactive"  # the Deployment, as the destroy left it
+
+    # The scheduled cleanup, with its own inputs: the state bucket is empty again, nothing is left over.
+    cleaned = _run(
+        make_runner,
+        aws_env,
+        github_api,
+        workspace,
+        "schedule",
+        "pull_request.opened",  # a schedule run's payload is not read by cleanup
+        {"command": "cleanup", "concurrency": "2", "delete-orphans": "true"},
+    )
+    step = cleaned.step("run")
+    assert step.outcome == "success", step.stdout + step.stderr
+    assert "prenv: running prenv cleanup --concurrency 2 --delete-orphans" in step.stdout
+    assert {name: cleaned.outputs[name] for name in ("previews", "destroyed", "warned", "stale-locks")} == {
+        "previews": "0",
+        "destroyed": "0",
+        "warned": "0",
+        "stale-locks": "0",
+    }
+    assert (cleaned.outputs["orphans"], cleaned.outputs["failure-reason"]) == ("0", "")
+    assert github_api.errors == []  # every request body matched GitHub's published request schema
 
 
 def test_a_bad_config_fails_the_step_with_config_invalid(

@@ -98,6 +98,25 @@ CONFIG = ["--config", ".github/prenv.yml"]
             ["cleanup", "--dry-run", "--max-age", "3d", "--config", "ops/prenv.yml"],
         ),
         ({"command": "cleanup", "dry-run": "false"}, ["cleanup", *CONFIG]),
+        (
+            {"command": "cleanup", "concurrency": "8", "delete-orphans": "true"},
+            ["cleanup", "--concurrency", "8", "--delete-orphans", *CONFIG],
+        ),
+        (
+            {"command": "cleanup", "concurrency": "1", "delete-orphans": "TRUE"},
+            ["cleanup", "--concurrency", "1", "--delete-orphans", *CONFIG],
+        ),
+        (
+            {"command": "cleanup", "concurrency": "32", "delete-orphans": "false"},
+            ["cleanup", "--concurrency", "32", *CONFIG],
+        ),
+        (
+            {"command": "cleanup", "dry-run": "true", "delete-orphans": "true"},
+            ["cleanup", "--dry-run", "--delete-orphans", *CONFIG],  # prenv deletes nothing on a dry run
+        ),
+        # Cleanup's inputs mean nothing to the other commands.
+        ({"command": "deploy", "concurrency": "8", "delete-orphans": "true"}, ["deploy", *CONFIG]),
+        ({"command": "destroy", "concurrency": "x", "delete-orphans": "maybe"}, ["destroy", *CONFIG]),
     ],
 )
 def test_inputs_become_prenv_arguments(
@@ -154,12 +173,41 @@ def test_prenv_outputs_become_the_action_outputs_and_its_exit_status_the_steps(
     assert run.outputs["url"] == ""
 
 
+CONCURRENCY = "input 'concurrency' must be a whole number from 1 to 32"
+
+
+def test_the_concurrency_limits_are_prenvs() -> None:
+    import click
+
+    from prenv import cli
+
+    option = next(p for p in cli.cleanup.params if p.name == "concurrency")
+    assert isinstance(option.type, click.IntRange)
+    assert (option.type.min, option.type.max) == (1, 32)  # as the action checks (CONCURRENCY)
+
+
+def test_cleanups_outputs_become_the_action_outputs(make_runner: MakeRunner, job_env: dict[str, str]) -> None:
+    # What prenv cleanup writes (prenv/commands/cleanup_report.py).
+    outputs = "previews=5\\ndestroyed=2\\nwarned=1\\nstale-locks=1\\norphans=3\\nfailure-reason=\\n"
+    run = _run(make_runner, job_env, {"command": "cleanup"}, FAKE_OUTPUTS=outputs)
+    assert run.failed is None, run.failed
+    wanted = {"previews": "5", "destroyed": "2", "warned": "1", "stale-locks": "1", "orphans": "3"}
+    assert {name: run.outputs[name] for name in wanted} == wanted
+    assert run.outputs["failure-reason"] == ""
+
+
 @pytest.mark.parametrize(
     ("inputs", "message"),
     [
         ({"command": "explode"}, "input 'command' must be deploy, plan, destroy or cleanup"),
         ({"command": "cleanup", "dry-run": "maybe"}, "input 'dry-run' must be true or false"),
         ({"verbose": "yes"}, "input 'verbose' must be true or false"),
+        ({"command": "cleanup", "delete-orphans": "yes"}, "input 'delete-orphans' must be true or false"),
+        ({"command": "cleanup", "concurrency": "0"}, CONCURRENCY),
+        ({"command": "cleanup", "concurrency": "33"}, CONCURRENCY),
+        ({"command": "cleanup", "concurrency": "04"}, CONCURRENCY),
+        ({"command": "cleanup", "concurrency": "four"}, CONCURRENCY),
+        ({"command": "cleanup", "concurrency": "4 --delete-orphans"}, CONCURRENCY),
     ],
 )
 def test_bad_inputs_fail_with_bad_usage_before_prenv_runs(

@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from tests.action import gha_expr
-from tests.action.conftest import WORKFLOWS, load_yaml, payload
+from tests.action.conftest import WORKFLOWS, load_yaml, payload, triggers
 
 PREVIEW = load_yaml(WORKFLOWS / "preview.yml")
-JOBS = ("fork-notice", "deploy", "destroy")
+FORK_NOTICE = load_yaml(WORKFLOWS / "fork-notice.yml")
+JOBS = ("deploy", "destroy")
 
 
 def _comment(
@@ -74,9 +75,10 @@ CASES = [
     ("opened, has the opt-in label", _pr("opened"), LABEL_BUG, {"deploy"}),
     ("opened, lacks the opt-in label", _pr("opened"), LABEL_OTHER, set()),
     ("closed, without the opt-in label", _pr("closed.not_merged"), LABEL_OTHER, {"destroy"}),
-    ("fork opened", _pr("opened.from_fork.derived"), NO_LABEL, {"fork-notice"}),
-    ("fork opened, labelled", _pr("opened.from_fork.derived"), LABEL_BUG, {"fork-notice"}),
-    ("fork synchronize", _fork("synchronize"), NO_LABEL, {"fork-notice"}),
+    # A fork's PR: preview.yml runs nothing (fork-notice.yml comments, see below).
+    ("fork opened", _pr("opened.from_fork.derived"), NO_LABEL, set()),
+    ("fork opened, labelled", _pr("opened.from_fork.derived"), LABEL_BUG, set()),
+    ("fork synchronize", _fork("synchronize"), NO_LABEL, set()),
     ("fork closed", _fork("closed"), NO_LABEL, set()),
     ("fork labeled", _fork("labeled"), LABEL_BUG, set()),
     ("comment without a command", payload("issue_comment.created.on_pull_request.derived"), NO_LABEL, set()),
@@ -168,3 +170,113 @@ def test_destroy_checks_out_the_base_commit_or_the_default_branch() -> None:
     comment = _contexts("issue_comment", _comment("/prenv destroy"), {})
     comment["github"]["sha"] = "0" * 40
     assert gha_expr.render(checkout["with"]["ref"], comment) == "0" * 40
+
+
+# --- fork-notice.yml: pull_request_target, fork PRs only ------------------------------------------------
+
+
+def _deleted_fork() -> dict[str, Any]:
+    event = payload("pull_request.opened.from_fork.derived")
+    event["pull_request"]["head"]["repo"] = None  # GitHub sends null once the fork is deleted
+    return event
+
+
+FORK_NOTICE_CASES = [
+    # (case id, payload, whether the comment job runs); the trigger admits only opened and reopened
+    ("fork opened", _pr("opened.from_fork.derived"), True),
+    ("fork reopened", _fork("reopened"), True),
+    ("fork whose repository was deleted", _deleted_fork(), True),
+    ("same repository opened", _pr("opened"), False),
+    ("same repository reopened", _pr("reopened"), False),
+]
+
+
+@pytest.mark.parametrize(
+    ("event", "runs"), [case[1:] for case in FORK_NOTICE_CASES], ids=[case[0] for case in FORK_NOTICE_CASES]
+)
+def test_the_fork_notice_comments_on_forks_only(event: dict[str, Any], runs: bool) -> None:
+    assert set(FORK_NOTICE["jobs"]) == {"comment"}
+    job = FORK_NOTICE["jobs"]["comment"]
+    assert event["action"] in triggers(FORK_NOTICE)["pull_request_target"]["types"]
+    assert gha_expr.condition(job["if"], _contexts("pull_request_target", event, {})) is runs
+
+
+def test_the_fork_notice_runs_on_opened_and_reopened_only() -> None:
+    assert triggers(FORK_NOTICE) == {"pull_request_target": {"types": ["opened", "reopened"]}}
+
+
+def test_the_fork_notice_gets_the_pr_number_through_env() -> None:
+    (step,) = FORK_NOTICE["jobs"]["comment"]["steps"]
+    env = {
+        name: gha_expr.render(value, _contexts("pull_request_target", _pr("opened.from_fork.derived"), {}))
+        for name, value in step["env"].items()
+    }
+    assert env == {
+        "GH_TOKEN": "ghs_fake-token-for-tests",
+        "REPOSITORY": "Codertocat/Hello-World",
+        "PR_NUMBER": "2",
+    }
+
+
+# --- preview.yml: the image of the deploy job -------------------------------------------------------
+
+ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com/prenv-0a1b2c"
+WITH_ECR = {"PRENV_ECR_REPOSITORY": ECR}
+COMMENT_SHA = "c" * 40
+
+
+def _deploy_step(step_id: str) -> dict[str, Any]:
+    return next(s for s in PREVIEW["jobs"]["deploy"]["steps"] if s.get("id") == step_id)
+
+
+def _after_head_step(
+    event_name: str, event: dict[str, Any], variables: dict[str, str], fork: str = "false"
+) -> dict[str, Any]:
+    contexts = _contexts(event_name, event, variables)
+    head = {"sha": COMMENT_SHA, "fork": fork} if event_name == "issue_comment" else {}
+    contexts["steps"] = {"head": {"outputs": head}}
+    return contexts
+
+
+@pytest.mark.parametrize(
+    ("event_name", "event", "variables", "fork", "sha"),
+    [
+        ("pull_request", _pr("opened"), WITH_ECR, "", _pr("opened")["pull_request"]["head"]["sha"]),
+        ("pull_request", _pr("synchronize"), WITH_ECR, "", _pr("synchronize")["pull_request"]["head"]["sha"]),
+        ("issue_comment", _comment("/prenv deploy"), WITH_ECR, "false", COMMENT_SHA),
+        ("issue_comment", _comment("/prenv plan"), WITH_ECR, "false", COMMENT_SHA),
+        ("pull_request", _pr("opened"), NO_LABEL, "", None),
+        ("issue_comment", _comment("/prenv deploy"), NO_LABEL, "false", None),
+        ("issue_comment", _comment("/prenv deploy"), WITH_ECR, "true", None),
+    ],
+    ids=[
+        "pull_request, variable set",
+        "synchronize, variable set",
+        "/prenv deploy, variable set",
+        "/prenv plan, variable set",
+        "pull_request, no variable",
+        "/prenv deploy, no variable",
+        "/prenv deploy on a fork's PR",
+    ],
+)
+def test_the_image_step_runs_with_the_ecr_variable_and_tags_the_head_commit(
+    event_name: str, event: dict[str, Any], variables: dict[str, str], fork: str, sha: str | None
+) -> None:
+    step = _deploy_step("image")
+    contexts = _after_head_step(event_name, event, variables, fork)
+    assert gha_expr.condition(step["if"], contexts) is (sha is not None)
+    if sha is not None:
+        env = {name: gha_expr.render(value, contexts) for name, value in step["env"].items()}
+        assert env == {"EVENT_NAME": event_name, "ECR_REPOSITORY": ECR, "HEAD_SHA": sha}
+
+
+@pytest.mark.parametrize(
+    ("image_outputs", "expected"),
+    [({"image": f"{ECR}:{'a' * 40}"}, f"{ECR}:{'a' * 40}"), ({}, "")],
+    ids=["the step's image", "no image: the configuration's"],
+)
+def test_the_deploy_job_passes_the_image_to_the_action(image_outputs: dict[str, str], expected: str) -> None:
+    step = next(s for s in PREVIEW["jobs"]["deploy"]["steps"] if s.get("uses") == "./")
+    contexts = _contexts("pull_request", _pr("opened"), WITH_ECR)
+    contexts["steps"] = {"head": {"outputs": {}}, "image": {"outputs": image_outputs}}
+    assert gha_expr.render(step["with"]["image"], contexts) == expected

@@ -16,7 +16,7 @@ WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))
 FILES = [*WORKFLOW_FILES, ACTION]
 DEPLOYER = {"contents": "read", "pull-requests": "write", "deployments": "write", "id-token": "write"}
 JOB_PERMISSIONS = {
-    ("preview.yml", "fork-notice"): {},
+    ("fork-notice.yml", "comment"): {"pull-requests": "write"},
     ("preview.yml", "deploy"): DEPLOYER,
     ("preview.yml", "destroy"): DEPLOYER,
     ("cleanup.yml", "cleanup"): DEPLOYER,
@@ -32,7 +32,12 @@ def _steps(path: Path) -> list[dict[str, Any]]:
 
 
 def test_the_workflows_are_the_expected_ones() -> None:
-    assert [path.name for path in WORKFLOW_FILES] == ["ci.yml", "cleanup.yml", "preview.yml"]
+    assert [path.name for path in WORKFLOW_FILES] == [
+        "ci.yml",
+        "cleanup.yml",
+        "fork-notice.yml",
+        "preview.yml",
+    ]
 
 
 def test_preview_triggers() -> None:
@@ -78,8 +83,29 @@ def test_no_expression_inside_a_script(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
-def test_no_pull_request_target(path: Path) -> None:
-    assert "pull_request_target" not in triggers(load_yaml(path))
+def test_pull_request_target_only_for_the_fork_notice(path: Path) -> None:
+    assert ("pull_request_target" in triggers(load_yaml(path))) is (path.name == "fork-notice.yml")
+
+
+def test_the_fork_notice_runs_nothing_from_the_pr() -> None:
+    path = WORKFLOWS / "fork-notice.yml"
+    text = path.read_text(encoding="utf-8")
+    # No checkout and no action at all: the job's only step is its own script.
+    assert not any("uses" in step for step in _steps(path))
+    assert not re.search(r"^\s*-?\s*uses:", text, re.M)
+    # From the event: the PR number (through env) and, in the job's `if:`, the head repository's name.
+    assert sorted(set(re.findall(r"github\.event\.[\w.]+", text))) == [
+        "github.event.pull_request.head.repo.full_name",
+        "github.event.pull_request.number",
+    ]
+    job = load_yaml(path)["jobs"]["comment"]
+    assert "github.event.pull_request.head.repo.full_name" in job["if"]
+    (step,) = job["steps"]
+    assert step["env"]["PR_NUMBER"] == "${{ github.event.pull_request.number }}"
+    # The trigger's zizmor ignore states why it is safe.
+    trigger = next(line for line in text.splitlines() if line.strip().startswith("pull_request_target:"))
+    assert trigger.endswith("# zizmor: ignore[dangerous-triggers]")
+    assert "no checkout, fixed text, only the PR number from the event, through env" in text
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -154,6 +180,9 @@ def test_the_repository_config_is_valid_and_prices_the_documented_sizes() -> Non
     variables = example.terraform.variables
     assert (variables["cpu"], variables["memory"]) == (256, 512)
     assert (variables["db_instance_class"], variables["db_allocated_storage"]) == ("db.t4g.micro", 20)
+    # The workflow deploys examples/app, whose health endpoint is /healthz (load balancer and prenv).
+    assert variables["health_check_path"] == "/healthz"
+    assert (example.health_check.enabled, example.health_check.path) == (True, "/healthz")
     setup = (REPO_ROOT / "docs" / "setup.md").read_text(encoding="utf-8")
     assert "0.25 vCPU" in setup
     assert "db.t4g.micro" in setup
