@@ -13,6 +13,7 @@ as an answer rather than a failure.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
 from prenv.errors import FailureReason, PrenvError
@@ -43,28 +44,32 @@ class AwsError(PrenvError):
         self.code = code
 
 
+def make_client(env: Mapping[str, str], region: str, service: str, **options: Any) -> Any:
+    """A boto3 client for `region`, configured from `env` (not from this process's environment).
+
+    `options` are extra botocore `Config` settings, such as `s3={"addressing_style": "path"}`.
+    """
+    import boto3
+    from botocore.config import Config
+
+    profile = env.get("AWS_PROFILE") or None
+    credentials = {key: env[name] for key, name in _CREDENTIALS.items() if env.get(name)}
+    session = boto3.session.Session(region_name=region, profile_name=profile, **credentials)
+    suffix = _ENDPOINT_NAMES.get(service, service.upper())
+    endpoint = env.get(f"AWS_ENDPOINT_URL_{suffix}") or env.get("AWS_ENDPOINT_URL") or None
+    # The SDK's own retry variables are honoured; else standard retries, 4 attempts.
+    attempts = env.get("AWS_MAX_ATTEMPTS", "")
+    retries = {
+        "max_attempts": int(attempts) if attempts.isdigit() else 4,
+        "mode": env.get("AWS_RETRY_MODE") or "standard",
+    }
+    settings = Config(retries=retries, connect_timeout=10, read_timeout=30, **options)
+    return session.client(service, endpoint_url=endpoint, config=settings)
+
+
 def client_factory(env: Mapping[str, str], region: str) -> ClientFactory:
     """Clients for `region`, configured from `env` (not from this process's environment)."""
-
-    def make(service: str) -> Any:
-        import boto3
-        from botocore.config import Config
-
-        profile = env.get("AWS_PROFILE") or None
-        credentials = {key: env[name] for key, name in _CREDENTIALS.items() if env.get(name)}
-        session = boto3.session.Session(region_name=region, profile_name=profile, **credentials)
-        suffix = _ENDPOINT_NAMES.get(service, service.upper())
-        endpoint = env.get(f"AWS_ENDPOINT_URL_{suffix}") or env.get("AWS_ENDPOINT_URL") or None
-        # The SDK's own retry variables are honoured; else standard retries, 4 attempts.
-        attempts = env.get("AWS_MAX_ATTEMPTS", "")
-        retries = {
-            "max_attempts": int(attempts) if attempts.isdigit() else 4,
-            "mode": env.get("AWS_RETRY_MODE") or "standard",
-        }
-        settings = Config(retries=retries, connect_timeout=10, read_timeout=30)
-        return session.client(service, endpoint_url=endpoint, config=settings)
-
-    return make
+    return partial(make_client, env, region)
 
 
 def _call(what: str, method: Callable[..., Any], **kwargs: Any) -> Any:

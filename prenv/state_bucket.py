@@ -27,32 +27,19 @@ from prenv.config import Config
 DEPLOYED = "prenv-deployed.json"
 WARNED = "prenv-warned.json"
 MARKERS = (DEPLOYED, WARNED)
-_CREDENTIALS = {
-    "aws_access_key_id": "AWS_ACCESS_KEY_ID",
-    "aws_secret_access_key": "AWS_SECRET_ACCESS_KEY",
-    "aws_session_token": "AWS_SESSION_TOKEN",
-}
 
 
 def s3_client(config: Config, env: Mapping[str, str]) -> Any:
-    """A boto3 S3 client for the state bucket, honouring the standard endpoint variables."""
-    import boto3
-    from botocore.config import Config as BotoConfig
+    """A boto3 S3 client for the state bucket, from the command's environment (endpoint, credentials)."""
+    from prenv.aws import make_client
 
-    endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or None
+    endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
     path_style = (
         config.backend.use_path_style if config.backend.use_path_style is not None else bool(endpoint)
     )
-    settings = BotoConfig(
-        retries={"max_attempts": 5, "mode": "standard"},
-        s3={"addressing_style": "path" if path_style else "auto"},
+    return make_client(
+        env, config.backend.region, "s3", s3={"addressing_style": "path" if path_style else "auto"}
     )
-    # Credentials and profile from `env` (the command's environment), like Terraform's backend gets them.
-    credentials = {key: env[name] for key, name in _CREDENTIALS.items() if env.get(name)}
-    session = boto3.session.Session(
-        region_name=config.backend.region, profile_name=env.get("AWS_PROFILE") or None, **credentials
-    )
-    return session.client("s3", endpoint_url=endpoint, config=settings)
 
 
 @dataclass

@@ -39,6 +39,13 @@ def test_sandbox_with_the_example_root(tmp_path: Path, tf_cli_config: Path) -> N
     ]
     assert steps == sorted(steps)
     assert "image_parameter_arn = (sensitive value)" in out
+    # The PR comment prenv would post: printed at each state, and the latest written to a file.
+    assert out.count("The PR comment prenv would post (also in ") >= 4
+    assert "Preview of PR #5 is ready" in out
+    comment = (tmp_path / "prenv-sandbox-comment.md").read_text()
+    assert comment.startswith('<!-- prenv {"v":1')
+    assert "Preview of PR #5 destroyed" in comment
+    assert "arn:aws:ssm" not in out.split("The PR comment prenv would post")[1]  # the sensitive output
 
 
 @pytest.mark.slow
