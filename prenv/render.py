@@ -24,15 +24,15 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 
-from prenv import mask
+from prenv import mask, templating
 from prenv.actions import SUMMARY_LIMIT_BYTES
 from prenv.config import Config, format_duration
-from prenv.errors import ConfigError, PrenvError
+from prenv.errors import PrenvError
+from prenv.links import links as reviewer_links
 from prenv.mask import Block, Cut, block, cut_block, escape_untrusted, fit_markdown, redact, tail_block
 from prenv.plan import PlanSummary, ResourceChange
-from prenv.report import Context, DeployOutcome, DestroyOutcome, Output, PlanOutcome
+from prenv.report import Context, DeployOutcome, DestroyOutcome, PlanOutcome
 
 __all__ = ["COMMENT_LIMIT", "comment", "escape_untrusted", "fit_markdown", "job_summary", "redact"]
 
@@ -57,7 +57,6 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _ADD_REMOVE = re.compile(r"^([ \t]+)([-+])(?=[ \t]|$)", re.MULTILINE)
 _UPDATE = re.compile(r"^([ \t]+)~(?=[ \t]|$)", re.MULTILINE)
 _MARKED = re.compile(r"\n([ \t]+)([-+~])(?=([ \t\n]))")
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 # --- the view: plain values the templates show ----------------------------------------------------
@@ -68,13 +67,6 @@ class OutputRow:
     name: str
     value: str
     sensitive: bool
-
-
-@dataclass(frozen=True)
-class Link:
-    label: str
-    href: str
-    target: str
 
 
 @functools.lru_cache(maxsize=2)  # a deploy renders the same plan for the comment and the summary
@@ -106,141 +98,6 @@ def _format_value(value: Any, scrub: Callable[[str], str]) -> str:
     """The value as shown in the outputs table: redacted first, then shortened (never the reverse)."""
     text = scrub(value if isinstance(value, str) else json.dumps(value, sort_keys=True))
     return text if len(text) <= VALUE_LIMIT else text[: VALUE_LIMIT - 1] + "…"
-
-
-def _console(region: str) -> str:
-    if region.startswith("cn-"):
-        return f"https://{region}.console.amazonaws.cn"
-    if region.startswith("us-gov-"):
-        return f"https://{region}.console.amazonaws-us-gov.com"
-    return f"https://{region}.console.aws.amazon.com"
-
-
-def _links(outputs: Sequence[Output], ctx: Context) -> tuple[list[Link], list[str]]:
-    """Console links for the log group and the ECS service, and the prenv commands, from the outputs."""
-    from urllib.parse import quote
-
-    values = {o.name: o.value for o in outputs if not o.sensitive and isinstance(o.value, str) and o.value}
-    region = values.get("region", "")
-    region = region if re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d{1,2}", region) else ""
-    log_group, cluster, service = (values.get(k, "") for k in ("log_group", "ecs_cluster", "ecs_service"))
-    links: list[Link] = []
-    commands: list[str] = []
-    if log_group:
-        if region and not ctx.sandbox:
-            group = quote(log_group, safe="").replace("%", "$25")
-            href = f"{_console(region)}/cloudwatch/home?region={region}#logsV2:log-groups/log-group/{group}"
-            links.append(Link("CloudWatch log group", href, log_group))
-        commands.append(f"prenv logs --pr {ctx.pr_number}")
-    if cluster and service:
-        if region and not ctx.sandbox:
-            names = [quote(v.rsplit("/", 1)[-1], safe="") for v in (cluster, service)]
-            href = f"{_console(region)}/ecs/v2/clusters/{names[0]}/services/{names[1]}/health?region={region}"
-            links.append(Link("ECS service", href, service.rsplit("/", 1)[-1]))
-        commands.append(f"prenv exec --pr {ctx.pr_number}")
-    return links, commands
-
-
-# --- the template environment ----------------------------------------------------------------------
-
-
-def safe_url(value: str) -> str:
-    """An http(s) URL that is safe as a Markdown link destination, or '' for anything else."""
-    from urllib.parse import quote, urlsplit
-
-    text = str(value).strip()
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return ""
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return ""
-    return quote(text, safe="/:?#@!$&'*+,;=%-._~")
-
-
-def _num(value: int) -> str:
-    return f"{value:,}"
-
-
-def _known_templates() -> frozenset[str]:
-    return frozenset(path.name.removesuffix(".md.j2") for path in TEMPLATES.glob("*.md.j2"))
-
-
-class _Overrides(jinja2.BaseLoader):
-    """The repository's templates, by name (`ready` -> `ready.md.j2`)."""
-
-    def __init__(self, paths: dict[str, Path]) -> None:
-        self.paths = paths
-
-    def get_source(
-        self, environment: jinja2.Environment, template: str
-    ) -> tuple[str, str, Callable[[], bool]]:
-        path = self.paths.get(template.removesuffix(".md.j2"))
-        if path is None:
-            raise jinja2.TemplateNotFound(template)
-        mtime = path.stat().st_mtime
-        return path.read_text(encoding="utf-8"), str(path), lambda: path.stat().st_mtime == mtime
-
-
-def _override_paths(config: Config, base: Path) -> dict[str, Path]:
-    known, paths = _known_templates(), {}
-    root = base.resolve()
-    for name, relative in sorted(config.comment.templates.items()):
-        key = f"{config.path}: comment.templates.{name}"
-        if name not in known:
-            raise ConfigError(
-                f"{key}: no template is called {name!r}", hint=f"use one of {', '.join(sorted(known))}"
-            )
-        path = (root / relative).resolve()
-        if Path(relative).is_absolute() or not path.is_relative_to(root):
-            raise ConfigError(f"{key}: {relative} is outside the repository", hint="give a path inside it")
-        if not path.is_file():
-            raise ConfigError(
-                f"{key}: {relative} does not exist", hint="fix the path (relative to the repository)"
-            )
-        paths[name] = path
-    return paths
-
-
-@functools.lru_cache(maxsize=16)
-def _environment(overrides: tuple[tuple[str, Path], ...]) -> jinja2.Environment:
-    # The repository's templates run sandboxed; prenv's own (trusted, and the benchmark's hot path) do not.
-    loaders: list[jinja2.BaseLoader] = [_Overrides(dict(overrides))] if overrides else []
-    env = (SandboxedEnvironment if overrides else jinja2.Environment)(
-        loader=jinja2.ChoiceLoader([*loaders, jinja2.FileSystemLoader(TEMPLATES)]),
-        autoescape=False,  # Markdown: untrusted values go through the filters below instead
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters.update(
-        untrusted=escape_untrusted,
-        code=mask.inline_code,
-        cell=lambda value: mask.inline_code(value, table=True),
-        url=safe_url,
-        num=_num,
-    )
-    return env
-
-
-def _template(name: str, config: Config, template_dir: Path | None) -> jinja2.Template:
-    overrides = _override_paths(config, template_dir or Path.cwd()) if config.comment.templates else {}
-    try:
-        return _environment(tuple(sorted(overrides.items()))).get_template(f"{name}.md.j2")
-    except jinja2.TemplateError as exc:
-        raise _template_error(config, name, exc) from None
-
-
-def _template_error(config: Config, name: str, exc: jinja2.TemplateError) -> PrenvError:
-    if not config.comment.templates:
-        raise exc  # a bug in prenv's own templates
-    where = f" ({exc.filename}:{exc.lineno})" if isinstance(exc, jinja2.TemplateSyntaxError) else ""
-    message = (exc.message or str(exc)).rstrip(".")
-    return ConfigError(
-        f"{config.path}: comment.templates: the {name} template cannot be rendered{where}: {message}",
-        hint="fix the template or remove the override",
-    )
 
 
 @dataclass(frozen=True)
@@ -288,7 +145,7 @@ def _view(inputs: _Inputs, caps: Caps) -> tuple[dict[str, Any], Block | None, Ca
     plan = block(scrub(diff_text(source.plan_text))) if source and source.plan_text.strip() else None
     risky = list(summary.risky) if summary else []
     changes = list(summary.changes) if summary else []
-    links, commands = _links(outputs, ctx) if inputs.deploy else ([], [])
+    links, commands = reviewer_links(outputs, ctx) if inputs.deploy else ([], [])
     error = inputs.error
     view: dict[str, Any] = {
         "ctx": ctx,
@@ -329,13 +186,13 @@ def _render(
     config: Config,
     template_dir: Path | None,
 ) -> str:
-    template = _template(name, config, template_dir)
+    template = templating.template(name, config, template_dir)
 
     def attempt(plan_block: Block | None) -> str:
         try:
             body = template.render(**view, plan=plan_block)
         except jinja2.TemplateError as exc:
-            raise _template_error(config, name, exc) from None
+            raise templating.template_error(config, name, exc) from None
         return scrub(body).strip("\n") + "\n"
 
     # A plan that alone exceeds the limit is certain to be cut: skip rendering it whole.
