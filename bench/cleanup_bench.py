@@ -17,9 +17,7 @@ import argparse
 import io
 import math
 import os
-import shutil
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,7 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from prenv import cli, emulator  # noqa: E402 - after the path set-up above
+from emulated import light_repo  # noqa: E402 - after the path set-up above
+
+from prenv import cli  # noqa: E402
 from prenv.commands.cleanup import pull_states  # noqa: E402
 from prenv.commands.common import Services  # noqa: E402
 from prenv.github import GitHub  # noqa: E402
@@ -63,23 +63,12 @@ def timed_cleanup(concurrency: int, env: dict[str, str], repo: Path) -> float:
 
 
 def destroy_ratio(previews: int) -> None:
-    work = Path(tempfile.mkdtemp(prefix="prenv-cleanup-bench-"))
-    emu = emulator.start_emulator()
-    try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GITHUB_", "TF_"))}
-        env.update(emu.environment())
-        env["TF_CLI_CONFIG_FILE"] = str(
-            emulator.write_cli_config(work / "cli", emulator.find_provider_mirror())
-        )
-        emulator.create_bucket(emu, "bench-state")
-        repo = work / "repo"
-        shutil.copytree(ROOT / "prenv" / "sandbox_root", repo / "root")
-        (repo / ".github").mkdir(parents=True)
-        (repo / ".github" / "prenv.yml").write_text(
-            "backend: {bucket: bench-state, region: us-east-1}\n"
-            "terraform: {root: root, lock_timeout: 60s}\n"
-            f"repository: {REPOSITORY}\ncomment: {{enabled: false}}\ndeployments: {{enabled: false}}\n"
-        )
+    config = (
+        "terraform: {root: root, lock_timeout: 60s}\n"
+        f"repository: {REPOSITORY}\ncomment: {{enabled: false}}\ndeployments: {{enabled: false}}\n"
+    )
+    with light_repo(config) as setup:
+        env, repo = setup.env, setup.path
         numbers = list(range(1, previews + 1))
         times = {}
         for concurrency in (1, 4):
@@ -94,9 +83,6 @@ def destroy_ratio(previews: int) -> None:
         print(f"  concurrency 1: {times[1]:.1f}s")
         print(f"  concurrency 4: {times[4]:.1f}s")
         print(f"  ratio 4 / 1:   {times[4] / times[1]:.2f}  (target <= 0.35)")
-    finally:
-        emu.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def github_reads() -> None:

@@ -11,18 +11,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from prenv import emulator, naming
+from emulated import BUCKET, light_repo
+
+from prenv import naming
 
 ROOT = Path(__file__).resolve().parent.parent
-LIGHT = ROOT / "prenv" / "sandbox_root"
 REPOSITORY = "bench/app"
 
 
@@ -110,25 +109,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     rounds = parser.parse_args().rounds
-    work = Path(tempfile.mkdtemp(prefix="prenv-bench-"))
-    emu = emulator.start_emulator()
-    try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GITHUB_", "TF_"))}
-        env.update(emu.environment())
-        env["TF_CLI_CONFIG_FILE"] = str(
-            emulator.write_cli_config(work / "cli", emulator.find_provider_mirror())
-        )
-        bucket = "bench-state"
-        emulator.create_bucket(emu, bucket)
-        repo = work / "repo"
+    with light_repo(f"terraform: {{root: root, lock_timeout: 30s}}\nrepository: {REPOSITORY}\n") as setup:
+        env, repo, work, bucket = setup.env, setup.path, setup.work, BUCKET
         root = repo / "root"
-        shutil.copytree(LIGHT, root)
-        (repo / ".github").mkdir(parents=True)
-        (repo / ".github" / "prenv.yml").write_text(
-            f"backend: {{bucket: {bucket}, region: us-east-1}}\n"
-            "terraform: {root: root, lock_timeout: 30s}\n"
-            f"repository: {REPOSITORY}\n"
-        )
         # One warm-up of each, so provider start-up and file caches are not billed to the first sequence.
         prenv_sequence(900, env, repo)
         terraform_sequence(901, env, root, bucket, work)
@@ -148,9 +131,6 @@ def main() -> None:
         )
         print(f"ratio prenv / terraform: {ratio:.3f}  (target <= 1.10)")
         print(f"python -m prenv --version import time: {import_time():.3f}s")
-    finally:
-        emu.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def import_time() -> float:

@@ -12,7 +12,7 @@ import os
 import platform
 import secrets
 import string
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,11 @@ FAKE_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "testing",  # not a secret: moto accepts any key
     "AWS_SESSION_TOKEN": "testing",
 }
+
+# Removed from the environment of a run against the emulator: AWS credentials and endpoints, GitHub tokens
+# and outputs, and what would redirect Terraform (variables, arguments, workspace, data directory).
+_FOREIGN_PREFIXES = ("AWS_", "GITHUB_", "TF_VAR_", "TF_CLI_ARGS")
+_FOREIGN = frozenset({"GH_TOKEN", "PRENV_CONFIG", "TF_WORKSPACE", "TF_DATA_DIR"})
 
 # Not searched for a provider mirror: virtual file systems, scratch space and container storage.
 _PRUNE = frozenset({"/proc", "/sys", "/dev", "/run", "/tmp", "/var/lib/docker", "/snap"})  # noqa: S108
@@ -165,6 +170,16 @@ class Emulator:
             "AWS_EC2_METADATA_DISABLED": "true",
             **FAKE_CREDENTIALS,
         }
+
+    def isolated_environment(
+        self, base: Mapping[str, str], cli_dir: Path, mirror: Path | None
+    ) -> dict[str, str]:
+        """`base` without anything that could reach a real AWS account, GitHub or another Terraform set-up,
+        then this emulator's variables and a Terraform CLI configuration using `mirror` (if any)."""
+        env = {k: v for k, v in base.items() if not k.startswith(_FOREIGN_PREFIXES) and k not in _FOREIGN}
+        env.update(self.environment())
+        env["TF_CLI_CONFIG_FILE"] = str(write_cli_config(cli_dir, mirror))
+        return env
 
     def stop(self) -> None:
         self.server.stop()

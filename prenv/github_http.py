@@ -120,14 +120,8 @@ def next_link(headers: Mapping[str, Any] | None) -> str:
 
 def same_origin(url: str, base: str) -> bool:
     """True when `url` is on the host (scheme, host, port) and under the path of the API base URL."""
-    a, b = urllib.parse.urlsplit(url), urllib.parse.urlsplit(base)
-    port = {"http": 80, "https": 443}
-    return (
-        a.scheme == b.scheme
-        and (a.hostname or "").lower() == (b.hostname or "").lower()
-        and (a.port or port.get(a.scheme)) == (b.port or port.get(b.scheme))
-        and a.path.startswith(b.path.rstrip("/") + "/")
-    )
+    path, base_path = urllib.parse.urlsplit(url).path, urllib.parse.urlsplit(base).path
+    return same_host(url, base) and path.startswith(base_path.rstrip("/") + "/")
 
 
 def same_host(url: str, base: str) -> bool:

@@ -27,20 +27,6 @@ from prenv.terraform import Terraform, find_binary
 BUCKET = "prenv-sandbox-state"
 REPOSITORY = "prenv-sandbox/app"
 EXAMPLE_ROOT = Path(__file__).resolve().parent.parent / "sandbox_root"
-# Variables the real AWS stack gets from the user; in the emulator, small fixed values do.
-_CLEARED = (
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_ROLE_ARN",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "GITHUB_TOKEN",
-    "GH_TOKEN",
-    "GITHUB_EVENT_PATH",
-    "GITHUB_OUTPUT",
-    "GITHUB_STEP_SUMMARY",
-    "GITHUB_ACTIONS",
-    "PRENV_CONFIG",
-)
 
 
 @dataclass
@@ -145,10 +131,8 @@ def run(services: Services, pr: str, *, keep: bool, root: str | None, comment_fi
         say(f"prenv sandbox: AWS is EMULATED by moto on {emu.endpoint}. No cloud account is used,")
         say("nothing real is created, and nothing is sent to GitHub.")
         say("=" * 78)
-        env = {k: v for k, v in services.env.items() if k not in _CLEARED and not k.startswith("AWS_")}
-        env.update(emu.environment())
         mirror = emulator.find_provider_mirror()
-        env["TF_CLI_CONFIG_FILE"] = str(emulator.write_cli_config(work / "cli", mirror))
+        env = emu.isolated_environment(services.env, work / "cli", mirror)
         env["PRENV_SANDBOX"] = "1"
         env["GITHUB_REPOSITORY"] = REPOSITORY
         say(

@@ -1,0 +1,44 @@
+"""What the benchmarks share: a repository using the light root, against an embedded moto server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from prenv import emulator
+
+ROOT = Path(__file__).resolve().parent.parent
+LIGHT = ROOT / "prenv" / "sandbox_root"
+BUCKET = "bench-state"
+
+
+@dataclass
+class Repo:
+    env: dict[str, str]  # the environment of a run against the emulator
+    path: Path  # the repository: .github/prenv.yml and the light root in `root/`
+    work: Path  # scratch space
+
+
+@contextmanager
+def light_repo(config: str) -> Iterator[Repo]:
+    """A repository whose `.github/prenv.yml` is the state bucket plus `config`, with moto running."""
+    work = Path(tempfile.mkdtemp(prefix="prenv-bench-"))
+    emu = emulator.start_emulator()
+    try:
+        env = emu.isolated_environment(dict(os.environ), work / "cli", emulator.find_provider_mirror())
+        emulator.create_bucket(emu, BUCKET)
+        repo = work / "repo"
+        shutil.copytree(LIGHT, repo / "root")
+        (repo / ".github").mkdir(parents=True)
+        (repo / ".github" / "prenv.yml").write_text(
+            f"backend: {{bucket: {BUCKET}, region: us-east-1}}\n{config}"
+        )
+        yield Repo(env=env, path=repo, work=work)
+    finally:
+        emu.stop()
+        shutil.rmtree(work, ignore_errors=True)
