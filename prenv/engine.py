@@ -164,15 +164,12 @@ class Engine:
 
     def check_cap(self, workspaces: list[str]) -> None:
         """Refuse a new preview when `max_previews` previews already exist (an existing one may update)."""
-        pattern = self.config.workspace_pattern
-        previews = sorted(
-            (w for w in workspaces if naming.pr_number_from_workspace(pattern, w) is not None),
-            key=lambda w: naming.pr_number_from_workspace(pattern, w) or 0,
-        )
+        numbers = {w: naming.pr_number_from_workspace(self.config.workspace_pattern, w) for w in workspaces}
+        previews = sorted(((n, w) for w, n in numbers.items() if n is not None))
         cap = self.config.max_previews
-        if self.names.workspace in previews or len(previews) < cap:
+        if numbers.get(self.names.workspace) is not None or len(previews) < cap:  # an existing one may update
             return
-        holders = ", ".join(f"{w} (#{naming.pr_number_from_workspace(pattern, w)})" for w in previews)
+        holders = ", ".join(f"{w} (#{n})" for n, w in previews)
         raise PrenvError(
             f"the preview cap is reached: {len(previews)} of {cap} previews exist: {holders}",
             reason=FailureReason.CAP_REACHED,

@@ -74,9 +74,6 @@ def pull_states(github: Any, numbers: set[int]) -> dict[int, cleanup.PullRequest
 class _Run:
     services: Services
     config: Config
-    repository: str
-    options: Options
-    now: datetime
 
     def say(self, text: str = "") -> None:
         self.services.out.write(text + "\n")
@@ -139,7 +136,7 @@ def run(services: Services, options: Options, *, clock: Callable[[], datetime] |
     warn_before = options.warn_before if options.warn_before is not None else config.cleanup.warn_before
     concurrency = options.concurrency or config.cleanup.concurrency
     lock_age = options.stale_lock_age or config.cleanup.stale_lock_age
-    job = _Run(services, config, repository, options, now)
+    job = _Run(services, config)
     gh = github_adapter.from_env(services.env, repository)
     if gh is None:
         raise PrenvError(
