@@ -6,6 +6,7 @@
 #   scripts/gates.sh WORKFLOW_DIR ACTION_FILE...      other files (the tests run the known-bad fixture)
 #
 # Runs every gate, prints what each one found, and exits 1 when any of them failed. Needs no network.
+# Output is never coloured (zizmor colours it whenever CI=true), so logs and the tests read plain text.
 # Tools: zizmor and check-jsonschema from the bin folder of $PYTHON (default: python3), else from PATH.
 set -uo pipefail
 
@@ -47,10 +48,10 @@ gate() { # gate NAME COMMAND...: run one gate, remember its failure
 # The zizmor config lives beside this repository's workflows; it is used for any input, so the known-bad
 # fixture is judged by the same rules.
 gate zizmor env -u GH_TOKEN -u GITHUB_TOKEN -u ZIZMOR_GITHUB_TOKEN \
-  "$zizmor" --offline --no-progress --persona auditor --config "$root/.github/zizmor.yml" \
+  "$zizmor" --offline --no-progress --color never --persona auditor --config "$root/.github/zizmor.yml" \
   "${workflow_files[@]}" "${actions[@]}"
-gate "check-jsonschema (workflows)" "$check_jsonschema" --builtin-schema vendor.github-workflows "${workflow_files[@]}"
-gate "check-jsonschema (actions)" "$check_jsonschema" --builtin-schema vendor.github-actions "${actions[@]}"
+gate "check-jsonschema (workflows)" "$check_jsonschema" --color never --builtin-schema vendor.github-workflows "${workflow_files[@]}"
+gate "check-jsonschema (actions)" "$check_jsonschema" --color never --builtin-schema vendor.github-actions "${actions[@]}"
 gate "pinned actions" "$python" "$root/scripts/check_pins.py" "${workflow_files[@]}" "${actions[@]}"
 if [ "$repository" = true ]; then
   gate "README action table" "$python" "$root/scripts/action_docs.py" --check

@@ -34,6 +34,27 @@ _REAL = (
     "TF_WORKSPACE",
     "TF_DATA_DIR",
 )
+# The runtime of the machine running the tests (a GitHub-hosted runner, a CI box that sets CI=true and forces
+# colour): none of it may change what a test sees, so every test starts without it.
+# (PRENV_PROVIDER_MIRROR stays: it only says where this machine keeps the provider mirror.)
+_RUNTIME_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "TF_VAR_", "TF_CLI_ARGS")
+_RUNTIME = (
+    "CI",
+    "FORCE_COLOR",
+    "CLICOLOR_FORCE",
+    "NO_COLOR",
+    "PRENV_SANDBOX",
+    "TF_LOG",
+    "TF_INPUT",
+    "TF_IN_AUTOMATION",
+)
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name in _REAL or name in _RUNTIME or name.startswith(_RUNTIME_PREFIXES):
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="session")

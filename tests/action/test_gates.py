@@ -19,8 +19,12 @@ BAD_WORKFLOW = BAD / ".github/workflows/preview.yml"
 BAD_ACTION = BAD / "action.yml"
 
 
+# What CI machines set; zizmor colours its report under any of them unless told not to.
+_CI_COLOUR = {"CI": "true", "FORCE_COLOR": "1", "CLICOLOR_FORCE": "1"}
+
+
 def _gates(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHON": sys.executable}
+    env = {**os.environ, **_CI_COLOUR, "PYTHON": sys.executable}
     return subprocess.run(
         [BASH, str(GATES), *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
     )
