@@ -35,9 +35,13 @@ from tests.github.fake import FakeGitHub, fake_github  # noqa: E402
 
 PR = 42
 CONFIG = parse("backend: {bucket: state, region: us-east-1}\n")
+# label -> (token, the login GitHub answers for it, the login the caller gives prenv). The action gives
+# `github-actions[bot]` for the workflow's own token; a GitHub App token's login is asked (GraphQL viewer),
+# a personal token's too (GET /user).
 TOKENS = {
-    "Actions token (ghs_)": ("ghs_benchmark", False),
-    "personal token (GET /user)": ("ghp_benchmark", True),
+    "Actions token (action)": ("ghs_benchmark", "github-actions[bot]", "github-actions[bot]"),
+    "App token (GraphQL viewer)": ("ghs_benchmark", "prenv-previews[bot]", ""),
+    "personal token (GET /user)": ("ghp_benchmark", "prenv-bot", ""),
 }
 Memo = dict[str, Any] | None
 
@@ -87,9 +91,9 @@ def destroy(gh: GitHub, memo: Memo) -> Memo:
     return None
 
 
-def measure(fake: FakeGitHub, token: str, event: str, memo: Memo) -> tuple[int, list[str], Memo]:
+def measure(fake: FakeGitHub, token: str, login: str, event: str, memo: Memo) -> tuple[int, list[str], Memo]:
     fake.requests.clear()
-    gh = GitHub(token, fake.repository, api_url=fake.api_url)  # a fresh process per event, like a job
+    gh = GitHub(token, fake.repository, api_url=fake.api_url, login=login)  # a fresh process per event
     if event == "first deploy":
         memo = deploy(gh, "a" * 40, None)
     elif event == "redeploy":
@@ -99,20 +103,19 @@ def measure(fake: FakeGitHub, token: str, event: str, memo: Memo) -> tuple[int, 
     return len(fake.requests), fake.sequence(), memo
 
 
-def scenario(label: str, token: str, user_endpoint: bool, comments: int, hinted: bool) -> list[Row]:
+def scenario(label: str, comments: int, hinted: bool) -> list[Row]:
+    token, actual, given = TOKENS[label]
     rows = []
-    with fake_github(
-        user_endpoint=user_endpoint, login="prenv-bot" if user_endpoint else "github-actions[bot]"
-    ) as fake:
+    with fake_github(user_endpoint=not token.startswith("ghs_"), login=actual) as fake:
         for index in range(comments):
             fake.add_comment(PR, f"review comment {index}", author="octocat")
-        calls, sequence, memo = measure(fake, token, "first deploy", None)
+        calls, sequence, memo = measure(fake, token, given, "first deploy", None)
         if not hinted:  # the first deploy has no marker to read yet: shown once
             rows.append(Row(label, comments, "-", "first deploy", calls, 6, 0, sequence))
         hint = "yes" if hinted else "no"
         for event, target in (("redeploy", 5), ("destroy", 4)):
             before = sum(1 for d in fake.deployments if fake.states(d["id"])[-1:] != ["inactive"])
-            calls, sequence, remembered = measure(fake, token, event, memo if hinted else None)
+            calls, sequence, remembered = measure(fake, token, given, event, memo if hinted else None)
             inactive = before if event == "destroy" else 0
             rows.append(Row(label, comments, hint, event, calls, target + inactive, inactive, sequence))
             memo = remembered if hinted else memo
@@ -122,10 +125,10 @@ def scenario(label: str, token: str, user_endpoint: bool, comments: int, hinted:
 def main() -> int:
     rows = [
         row
-        for label, (token, user_endpoint) in TOKENS.items()
+        for label in TOKENS
         for comments in (0, 150)
         for hinted in (False, True)
-        for row in scenario(label, token, user_endpoint, comments, hinted)
+        for row in scenario(label, comments, hinted)
     ]
     print(f"{'token':<28} {'comments':>8} {'hint':>4}  {'event':<13} {'calls':>5}  {'target':<24} verdict")
     for row in rows:

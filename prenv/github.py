@@ -19,8 +19,12 @@ __all__ = ["DEFAULT_API_URL", "GitHub", "GitHubError", "RetryPolicy", "from_env"
 
 # The login of the token Actions gives every workflow run (GET /user is refused for it).
 ACTIONS_BOT = "github-actions[bot]"
-# Installation tokens (the Actions token is one) start with this; GitHub refuses GET /user for all of them.
+# Installation tokens (the Actions token and GitHub App tokens) start with this; GitHub refuses GET /user
+# for all of them, but GraphQL's `viewer` answers with the app's bot login (`<app-slug>[bot]`).
 INSTALLATION_TOKEN_PREFIX = "ghs_"  # noqa: S105 - a token prefix, not a password
+# Who the token is, when the caller knows (the action sets it for the workflow's own token).
+LOGIN_VARIABLE = "PRENV_GITHUB_LOGIN"
+VIEWER = "query { viewer { login } }"
 
 
 # Every deployment of one environment with the state of its newest status, newest first (GitHub's
@@ -94,6 +98,7 @@ class GitHub:
         clock: Callable[[], float] | None = None,
         policy: RetryPolicy | None = None,
         timeout: int = 30,
+        login: str = "",
     ) -> None:
         self.http = Transport(
             token, api_url=api_url, sleep=sleep, clock=clock, policy=policy, timeout=timeout
@@ -101,7 +106,7 @@ class GitHub:
         self.repository = repository.strip().strip("/")
         self._owner, _, self._name = self.repository.partition("/")
         self._installation_token = token.startswith(INSTALLATION_TOKEN_PREFIX)
-        self._login = ""
+        self._login = login.strip()
 
     @property
     def api_url(self) -> str:
@@ -127,22 +132,25 @@ class GitHub:
             self._login = login
 
     def login(self) -> str:
-        """Who the token acts as: the creator of something it created in this run (a deployment, a
-        status, a comment), else GET /user's login, else `github-actions[bot]` (GET /user is refused
-        for installation tokens, the Actions token among them, so those are not asked)."""
+        """Who the token acts as, asked at most once: the login given (`PRENV_GITHUB_LOGIN`; the action
+        gives `github-actions[bot]` for the workflow's own token), else the creator of something it
+        created in this run (a deployment, a status, a comment), else GraphQL's `viewer` for an
+        installation token (GET /user is refused for those; a GitHub App's answer is `<slug>[bot]`),
+        else GET /user. When GitHub refuses to say, the Actions bot is assumed."""
         if self._login:
             return self._login
-        if self._installation_token:
-            self._login = ACTIONS_BOT
-            return self._login
         try:
-            _, data = self.http.request("GET", "/user", what="read the token's user", permission="none")
+            if self._installation_token:
+                data = self.http.graphql(VIEWER, {}, what="read the token's login", permission="none")
+                login = (data.get("viewer") or {}).get("login")
+            else:
+                _, user = self.http.request("GET", "/user", what="read the token's user", permission="none")
+                login = (user or {}).get("login")
         except GitHubError as exc:
-            if exc.status != 403:
+            if exc.status not in (401, 403):
                 raise
-            self._login = ACTIONS_BOT
-        else:
-            self._login = str((data or {}).get("login") or ACTIONS_BOT)
+            login = None
+        self._login = str(login or ACTIONS_BOT)
         return self._login
 
     # -- pull requests and comments ---------------------------------------------------------------------
@@ -326,6 +334,5 @@ def from_env(env: Mapping[str, str], repository: str, **options: Any) -> GitHub 
     token = env.get("GITHUB_TOKEN", "").strip()
     if not token:
         return None
-    return GitHub(
-        token, repository, api_url=env.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL, **options
-    )
+    api_url = env.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL
+    return GitHub(token, repository, api_url=api_url, login=env.get(LOGIN_VARIABLE, ""), **options)

@@ -107,6 +107,7 @@ def test_deploy_plan_destroy_through_the_action(
     assert names.name_prefix in step.summary  # the job summary
     # prenv reached GitHub with the workflow's token (the github-token default) and the event's head SHA.
     assert {request.authorization for request in github_api.requests} == {"token ghs_fake-token-for-tests"}
+    assert not [r for r in github_api.requests if "viewer" in r.body]  # the action gave the token's login
     deployment = next(r for r in github_api.requests if r.operation == "repos.create-deployment")
     body = json.loads(deployment.body)
     assert (body["ref"], body["environment"]) == (

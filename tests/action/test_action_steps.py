@@ -27,6 +27,7 @@ if [ "${1:-}" = "--version" ]; then echo "prenv 0.1.0 (stand-in)"; exit 0; fi
 printf '%s\\0' "$@" >"$FAKE_LOG/args"
 pwd >"$FAKE_LOG/cwd"
 printf '%s' "${GITHUB_TOKEN-<unset>}" >"$FAKE_LOG/token"
+printf '%s' "${PRENV_GITHUB_LOGIN-<unset>}" >"$FAKE_LOG/login"
 printf '%s' "${TF_PLUGIN_CACHE_DIR-<unset>}" >"$FAKE_LOG/plugin-cache"
 env | grep -c '^INPUT_' >"$FAKE_LOG/input-count" || true
 if [ -n "${FAKE_OUTPUTS:-}" ]; then printf '%b' "$FAKE_OUTPUTS" >>"$GITHUB_OUTPUT"; fi
@@ -146,6 +147,7 @@ def test_the_token_plugin_cache_and_working_directory_reach_prenv(
     run = _run(make_runner, job_env, {"working-directory": "app"})
     assert run.failed is None, run.failed
     assert (log / "token").read_text() == "ghs_fake-token-for-tests"  # the default: ${{ github.token }}
+    assert (log / "login").read_text() == "github-actions[bot]"  # the workflow token's login, never asked
     plugin_cache = tmp_path / "runner-temp" / "terraform-plugin-cache"
     assert (log / "plugin-cache").read_text() == str(plugin_cache)
     assert plugin_cache.is_dir()
@@ -159,6 +161,16 @@ def test_a_token_input_replaces_the_workflow_token(
     run = _run(make_runner, job_env, {"github-token": "ghp_other"})
     assert run.failed is None, run.failed
     assert (log / "token").read_text() == "ghp_other"
+    assert (log / "login").read_text() == ""  # another token's login is not assumed: prenv asks
+
+
+def test_a_github_app_token_comes_with_its_login(
+    make_runner: MakeRunner, job_env: dict[str, str], log: Path
+) -> None:
+    run = _run(make_runner, job_env, {"github-token": "ghs_app", "github-login": "prenv-previews[bot]"})
+    assert run.failed is None, run.failed
+    assert (log / "token").read_text() == "ghs_app"
+    assert (log / "login").read_text() == "prenv-previews[bot]"
 
 
 def test_prenv_outputs_become_the_action_outputs_and_its_exit_status_the_steps(

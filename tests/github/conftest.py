@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from prenv.config import Config, parse
-from prenv.github import GitHub
+from prenv.github import ACTIONS_BOT, GitHub
 from prenv.plan import PlanSummary
 from prenv.report import Context, DeployOutcome, Output
 from tests.github.fake import FakeGitHub, fake_github
@@ -45,7 +45,10 @@ def clock() -> Clock:
 
 @pytest.fixture
 def gh(fake: FakeGitHub, clock: Clock) -> GitHub:
-    return GitHub(TOKEN, fake.repository, api_url=fake.api_url, sleep=clock.sleep, clock=clock.time)
+    """The adapter as the action makes it for the workflow's own token: its login given, never asked."""
+    return GitHub(
+        TOKEN, fake.repository, api_url=fake.api_url, sleep=clock.sleep, clock=clock.time, login=ACTIONS_BOT
+    )
 
 
 def make_config(text: str = "") -> Config:

@@ -277,6 +277,7 @@ class FakeGitHub:
             data, problems = fake_graphql.execute(
                 body,
                 repository=self.repository,
+                login=self.login,
                 deployments=lambda: list(self.deployments),
                 statuses=lambda deployment_id: list(self.statuses.get(deployment_id, [])),
             )

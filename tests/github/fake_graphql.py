@@ -5,6 +5,7 @@ GitHub publishes no example responses for GraphQL (the vendored fixtures under t
 are REST only), so the answers here are written from GitHub's public GraphQL schema (its SDL, the
 types and fields below copied from it with their argument lists trimmed to those prenv could use):
 
+- `Query.viewer` -> the token's `User` (for an installation token, the app's bot: `<app-slug>[bot]`);
 - `Repository.deployments(environments, orderBy, first, after, ...)` -> `DeploymentConnection`;
 - `Deployment.databaseId` is the REST id; `Deployment.state` is a `DeploymentState`;
 - `Deployment.latestStatus` is the newest `DeploymentStatus` (null when there is none), whose `state`
@@ -27,6 +28,13 @@ from graphql import GraphQLObjectType, GraphQLSchema, build_schema, graphql_sync
 SDL = """
 type Query {
   repository(owner: String!, name: String!, followRenames: Boolean = true): Repository
+  viewer: User!
+}
+
+type User {
+  id: ID!
+  login: String!
+  databaseId: Int
 }
 
 type Repository {
@@ -184,6 +192,7 @@ def schema() -> GraphQLSchema:
     assert isinstance(query, GraphQLObjectType)
     assert isinstance(repository, GraphQLObjectType)
     query.fields["repository"].resolve = _repository
+    query.fields["viewer"].resolve = lambda _, info: {"login": info.context["login"], "id": "U_1"}
     repository.fields["deployments"].resolve = _deployments
     return graph
 
@@ -192,6 +201,7 @@ def execute(
     body: Any,
     *,
     repository: str,
+    login: str,
     deployments: Callable[[], list[dict[str, Any]]],
     statuses: Callable[[int], list[dict[str, Any]]],
 ) -> tuple[dict[str, Any], list[str]]:
@@ -202,7 +212,7 @@ def execute(
     variables = body.get("variables") or {}
     if not isinstance(variables, dict):
         return {"errors": [{"message": "Variables are invalid JSON."}]}, [f"bad variables: {variables!r}"]
-    context = {"repository": repository, "deployments": deployments, "statuses": statuses}
+    context = {"repository": repository, "login": login, "deployments": deployments, "statuses": statuses}
     result = graphql_sync(schema(), body["query"], variable_values=variables, context_value=context)
     answer: dict[str, Any] = {}
     if result.data is not None:

@@ -9,7 +9,7 @@ from prenv.errors import FailureReason
 from prenv.github import ACTIONS_BOT, DEFAULT_API_URL, GitHub, GitHubError, from_env
 from prenv.github_http import RetryPolicy, retry_delay
 from tests.github.conftest import TOKEN, Clock
-from tests.github.fake import FakeGitHub, fake_github
+from tests.github.fake import GRAPHQL, FakeGitHub, fake_github
 
 
 def test_base_url_and_token_come_from_the_environment() -> None:
@@ -186,10 +186,44 @@ def test_a_link_to_another_host_is_not_followed(clock: Clock) -> None:
         ]
 
 
-def test_login_of_an_installation_token_is_the_actions_bot_without_asking(
-    gh: GitHub, fake: FakeGitHub
-) -> None:
+def test_a_given_login_is_never_asked(gh: GitHub, fake: FakeGitHub) -> None:
     assert gh.login() == ACTIONS_BOT
+    assert fake.requests == []
+
+
+def test_an_app_installation_token_asks_graphql_viewer_once(clock: Clock) -> None:
+    with fake_github(login="prenv-previews[bot]") as fake:
+        gh = GitHub(TOKEN, fake.repository, api_url=fake.api_url, sleep=clock.sleep)
+        assert gh.login() == "prenv-previews[bot]"
+        assert gh.login() == "prenv-previews[bot]"  # asked once
+        assert fake.sequence() == [f"POST {GRAPHQL}"]
+        assert fake.requests[0].body == {"query": "query { viewer { login } }", "variables": {}}
+
+
+def test_login_is_the_actions_bot_when_viewer_is_refused(clock: Clock) -> None:
+    forbidden = {"errors": [{"type": "FORBIDDEN", "message": "Resource not accessible by integration"}]}
+    with fake_github() as fake:
+        fake.fail(GRAPHQL, 200, body=forbidden)
+        gh = GitHub(TOKEN, fake.repository, api_url=fake.api_url, sleep=clock.sleep)
+        assert gh.login() == ACTIONS_BOT
+        assert gh.login() == ACTIONS_BOT
+        assert fake.sequence() == [f"POST {GRAPHQL}"]
+
+
+def test_login_failure_other_than_a_refusal_is_raised(clock: Clock) -> None:
+    with fake_github() as fake:
+        fake.fail(GRAPHQL, 502, times=10)
+        gh = GitHub(TOKEN, fake.repository, api_url=fake.api_url, sleep=clock.sleep, clock=clock.time)
+        with pytest.raises(GitHubError) as caught:
+            gh.login()
+        assert caught.value.status == 502
+
+
+def test_from_env_takes_the_login_the_action_gives(fake: FakeGitHub) -> None:
+    env = {"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": fake.api_url, "PRENV_GITHUB_LOGIN": " app[bot] "}
+    gh = from_env(env, fake.repository)
+    assert gh is not None
+    assert gh.login() == "app[bot]"
     assert fake.requests == []
 
 
