@@ -1,21 +1,42 @@
 """The GitHub operations prenv needs (REST, and one GraphQL query; PyGithub underneath), as plain values.
 
-Requests go through `prenv.github_http.Transport`: bounded retries with patchable waits, secondary
-rate limits honoured, a permission 403 reported at once with the permission to grant, and no request
-to any host but the configured API. The token is never logged, printed or put in an error message.
+Requests go through `prenv.github_http.Transport` (its rules: `prenv.github_policy`): bounded retries
+with patchable waits, secondary rate limits honoured, a permission 403 reported at once with the
+permission to grant, and no request to any host but the configured API. The values it returns are
+those of `prenv.github_types`. The token is never logged, printed or put in an error message.
 """
 
 from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from prenv.errors import FailureReason
-from prenv.github_http import DEFAULT_API_URL, GitHubError, RetryPolicy, Transport
+from prenv.github_http import DEFAULT_API_URL, GitHubError, Transport
+from prenv.github_policy import RetryPolicy
+from prenv.github_types import (
+    Comment,
+    Deployment,
+    PullRequest,
+    PullSummary,
+    comment_from,
+    deployment_from,
+    pull_request_from,
+    pull_summary_from,
+)
 
-__all__ = ["DEFAULT_API_URL", "GitHub", "GitHubError", "RetryPolicy", "from_env"]
+__all__ = [
+    "DEFAULT_API_URL",
+    "Comment",
+    "Deployment",
+    "GitHub",
+    "GitHubError",
+    "PullRequest",
+    "PullSummary",
+    "RetryPolicy",
+    "from_env",
+]
 
 # The login of the token Actions gives every workflow run (GET /user is refused for it).
 ACTIONS_BOT = "github-actions[bot]"
@@ -40,49 +61,6 @@ query($owner: String!, $name: String!, $environment: String!, $cursor: String) {
   }
 }
 """.strip()
-
-
-@dataclass(frozen=True)
-class Comment:
-    id: int
-    body: str
-    author: str
-    issue_url: str = ""  # the API URL of the issue or PR the comment is on
-
-    @property
-    def issue_number(self) -> int:
-        """The number of the issue or PR the comment is on (0 when GitHub did not say)."""
-        tail = self.issue_url.rstrip("/").rpartition("/")[2]
-        return int(tail) if tail.isdigit() else 0
-
-
-@dataclass(frozen=True)
-class PullRequest:
-    number: int
-    head_sha: str
-    head_ref: str
-    title: str
-    state: str
-    is_fork: bool
-
-
-@dataclass(frozen=True)
-class PullSummary:
-    """A PR as the list endpoint shows it: enough for cleanup's decisions."""
-
-    number: int
-    state: str  # open, closed
-    merged: bool
-    labels: tuple[str, ...]
-    updated_at: str
-
-
-@dataclass(frozen=True)
-class Deployment:
-    id: int
-    environment: str
-    sha: str
-    creator: str
 
 
 class GitHub:
@@ -172,17 +150,7 @@ class GitHub:
                 reason=FailureReason.PR_NOT_FOUND,
                 hint="check the PR number (--pr) and GITHUB_REPOSITORY",
             ) from None
-        head, base = data.get("head") or {}, data.get("base") or {}
-        head_repo, base_repo = head.get("repo") or {}, base.get("repo") or {}
-        return PullRequest(
-            number=int(data.get("number") or number),
-            head_sha=str(head.get("sha") or ""),
-            head_ref=str(head.get("ref") or ""),
-            title=str(data.get("title") or ""),
-            state=str(data.get("state") or ""),
-            # A deleted fork leaves head.repo null: that is a fork too.
-            is_fork=str(head_repo.get("full_name") or "").lower() != str(base_repo.get("full_name")).lower(),
-        )
+        return pull_request_from(data, number)
 
     def pulls(self, state: str, *, sort: str = "created", direction: str = "desc") -> Iterator[PullSummary]:
         """Every PR in `state` (open, closed), 100 per request, newest first by `sort`."""
@@ -192,13 +160,7 @@ class GitHub:
             permission="pull-requests: read",
             parameters={"state": state, "sort": sort, "direction": direction},
         ):
-            yield PullSummary(
-                number=int(item["number"]),
-                state=str(item.get("state") or ""),
-                merged=bool(item.get("merged_at")),
-                labels=tuple(str(label.get("name") or "") for label in item.get("labels") or []),
-                updated_at=str(item.get("updated_at") or ""),
-            )
+            yield pull_summary_from(item)
 
     def comments(self, number: int) -> Iterator[Comment]:
         for item in self.http.pages(
@@ -207,7 +169,7 @@ class GitHub:
             permission="pull-requests: read",
             parameters={},
         ):
-            yield _comment(item)
+            yield comment_from(item)
 
     def create_comment(self, number: int, body: str) -> Comment:
         _, data = self.http.request(
@@ -217,7 +179,7 @@ class GitHub:
             permission="pull-requests: write",
             body={"body": body},
         )
-        comment = _comment(data)
+        comment = comment_from(data)
         self.learn_login(comment.author)
         return comment
 
@@ -229,7 +191,7 @@ class GitHub:
             permission="pull-requests: write",
             body={"body": body},
         )
-        return _comment(data)
+        return comment_from(data)
 
     # -- deployments ----------------------------------------------------------------------------------
 
@@ -249,7 +211,7 @@ class GitHub:
                 "required_contexts": [],
             },
         )
-        deployment = _deployment(data)
+        deployment = deployment_from(data)
         self.learn_login(deployment.creator)
         return deployment
 
@@ -307,26 +269,6 @@ class GitHub:
             what=f"delete the environment {name}",
             permission="administration: write",
         )
-
-
-def _comment(data: Any) -> Comment:
-    user = data.get("user") or {}
-    return Comment(
-        id=int(data["id"]),
-        body=str(data.get("body") or ""),
-        author=str(user.get("login") or ""),
-        issue_url=str(data.get("issue_url") or ""),
-    )
-
-
-def _deployment(data: Any) -> Deployment:
-    creator = data.get("creator") or {}
-    return Deployment(
-        id=int(data["id"]),
-        environment=str(data.get("environment") or ""),
-        sha=str(data.get("sha") or ""),
-        creator=str(creator.get("login") or ""),
-    )
 
 
 def from_env(env: Mapping[str, str], repository: str, **options: Any) -> GitHub | None:

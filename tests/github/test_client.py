@@ -7,7 +7,7 @@ import responses
 
 from prenv.errors import FailureReason
 from prenv.github import ACTIONS_BOT, DEFAULT_API_URL, GitHub, GitHubError, from_env
-from prenv.github_http import RetryPolicy, retry_delay
+from prenv.github_policy import RetryPolicy, retry_delay
 from tests.github.conftest import TOKEN, Clock
 from tests.github.fake import GRAPHQL, FakeGitHub, fake_github
 

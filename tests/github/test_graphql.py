@@ -6,7 +6,7 @@ import pytest
 
 from prenv.errors import FailureReason
 from prenv.github import GitHub, GitHubError
-from prenv.github_http import graphql_status
+from prenv.github_policy import graphql_status
 from tests.github.conftest import TOKEN, Clock
 from tests.github.fake import GRAPHQL, FakeGitHub, fake_github
 
