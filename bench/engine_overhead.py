@@ -91,17 +91,15 @@ def terraform_sequence(pr: int, env: dict[str, str], root: Path, bucket: str, wo
         (["apply", "-input=false", "-no-color", "-auto-approve", lock, str(plan)], (0,)),
         (["output", "-json", "-no-color"], (0,)),
         (["init", "-input=false", "-no-color", lock, *backend], (0,)),
-        (["workspace", "list", "-no-color"], (0,)),
         (["workspace", "select", "-no-color", names.workspace], (0,)),
-        (["state", "list"], (0,)),
         (["destroy", "-input=false", "-no-color", "-auto-approve", lock, f"-var-file={var_file}"], (0,)),
         (["state", "list"], (0,)),
-        (["workspace", "select", "-no-color", "default"], (0,)),
-        (["workspace", "delete", "-no-color", lock, names.workspace], (0,)),
+        (["workspace", "delete", "-no-color", lock, names.workspace], (0,)),  # with TF_WORKSPACE=default
     ]
     start = time.perf_counter()
     for args, ok in steps:
-        run(["terraform", *args], tf_env, root, ok)
+        env = {**tf_env, "TF_WORKSPACE": "default"} if args[:2] == ["workspace", "delete"] else tf_env
+        run(["terraform", *args], env, root, ok)
     return time.perf_counter() - start
 
 

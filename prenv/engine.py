@@ -84,11 +84,6 @@ def variables(
     return {**own, **config.terraform.variables}
 
 
-def managed(addresses: list[str]) -> list[str]:
-    """State addresses of managed resources (data sources are not destroyed, only forgotten)."""
-    return [a for a in addresses if not (a.startswith("data.") or ".data." in a)]
-
-
 @dataclass
 class Engine:
     """Runs the lifecycle of one workspace of `config`'s Terraform root."""
@@ -198,19 +193,16 @@ class Engine:
     def read_outputs(self) -> dict[str, Any] | None:
         """The workspace's `output -json`, or None when it has no workspace. Read-only: creates nothing."""
         self.init()
-        if self.names.workspace not in self.tf.workspaces():
+        if not self.tf.select_existing(self.names.workspace):
             return None
-        self.tf.select_workspace(self.names.workspace, create=False)
         return self.tf.outputs()
 
     def destroy(self) -> DestroyOutcome:
         """Destroy the workspace's resources; delete the workspace only when its state is then empty."""
         self.init()
-        if self.names.workspace not in self.tf.workspaces():
+        if not self.tf.select_existing(self.names.workspace):
             return DestroyOutcome(existed=False)
-        self.tf.select_workspace(self.names.workspace, create=False)
-        before = len(managed(self.tf.state_list()))
-        self.tf.destroy(self.var_file())
+        reported = self.tf.destroy(self.var_file())
         remaining = self.tf.state_list()
         if remaining:
             shown = ", ".join(remaining[:5]) + (" ..." if len(remaining) > 5 else "")
@@ -221,4 +213,4 @@ class Engine:
                 hint="the workspace and its state were kept; fix the cause and run `prenv destroy` again",
             )
         self.tf.delete_workspace(self.names.workspace)
-        return DestroyOutcome(existed=True, destroyed=before, workspace_deleted=True)
+        return DestroyOutcome(existed=True, destroyed=reported or 0, workspace_deleted=True)

@@ -143,13 +143,20 @@ class Terraform:
         what: str,
         ok: Sequence[int] = (0,),
         hint: str = "",
+        env: Mapping[str, str] | None = None,
     ) -> Result:
-        """Run `terraform <args>`; raise TerraformError (classified) unless the exit code is in `ok`."""
+        """Run `terraform <args>` (with `env` added to the environment); raise TerraformError
+        (classified) unless the exit code is in `ok`."""
         argv = (self.binary, *args)
         start = time.monotonic()
         try:
             done = self.runner(
-                list(argv), cwd=self.root, env=self.environment(), capture_output=True, text=True, check=False
+                list(argv),
+                cwd=self.root,
+                env={**self.environment(), **(env or {})},
+                capture_output=True,
+                text=True,
+                check=False,
             )
         except OSError as exc:
             raise PrenvError(
@@ -221,13 +228,32 @@ class Terraform:
         args = ["workspace", "select", "-no-color"] + (["-or-create"] if create else []) + [name]
         self.run(args, reason=FailureReason.WORKSPACE_FAILED, what=f"terraform workspace select {name}")
 
+    def select_existing(self, name: str) -> bool:
+        """Select workspace `name` when it exists (True); False when it does not. One call when it
+        exists; when the select fails, `workspace list` tells a missing workspace (nothing shown) from
+        another failure (raised, with Terraform's output)."""
+        what = f"terraform workspace select {name}"
+        args = ["workspace", "select", "-no-color", name]
+        result = self.run(args, reason=FailureReason.WORKSPACE_FAILED, what=what, ok=(0, 1))
+        if result.returncode == 0:
+            return True
+        if name not in self.workspaces():
+            return False
+        self.show("terraform " + " ".join(args), (result.stdout + result.stderr).rstrip())
+        error = self._classify(result, reason=FailureReason.WORKSPACE_FAILED, what=what, hint="")
+        error.detail_shown = True
+        raise error
+
     def delete_workspace(self, name: str) -> None:
-        """Delete a workspace; Terraform itself refuses when its state still holds resources (no -force)."""
-        self.select_workspace("default", create=False)
+        """Delete a workspace; Terraform itself refuses when its state still holds resources (no -force).
+
+        Terraform will not delete the selected workspace, so this one call runs as if `default` were
+        selected (TF_WORKSPACE, Terraform's own override of the selected workspace)."""
         self.run(
             ["workspace", "delete", "-no-color", f"-lock-timeout={_duration_flag(self.lock_timeout)}", name],
             reason=FailureReason.DESTROY_FAILED,
             what=f"terraform workspace delete {name}",
+            env={"TF_WORKSPACE": "default"},
         )
 
     def plan(self, plan_file: Path, var_file: Path | None, *, destroy: bool = False) -> bool:
@@ -287,7 +313,9 @@ class Terraform:
         data: dict[str, Any] = json.loads(out or "{}")
         return data
 
-    def destroy(self, var_file: Path | None) -> None:
+    def destroy(self, var_file: Path | None) -> int | None:
+        """Destroy the selected workspace's resources; how many, as Terraform reports it (None if it
+        did not say)."""
         args = [
             "destroy",
             "-input=false",
@@ -296,12 +324,13 @@ class Terraform:
             f"-lock-timeout={_duration_flag(self.lock_timeout)}",
         ]
         args += [f"-var-file={var_file}"] if var_file else []
-        self.run(
+        result = self.run(
             args,
             reason=FailureReason.DESTROY_FAILED,
             what="terraform destroy",
             hint="the workspace and its state were kept; fix the cause and run `prenv destroy` again",
         )
+        return destroyed_count(result.stdout)
 
     def state_list(self) -> list[str]:
         out = self.run(
@@ -315,6 +344,15 @@ class Terraform:
             reason=FailureReason.UNLOCK_FAILED,
             what=f"terraform force-unlock {lock_id}",
         )
+
+
+_DESTROYED = re.compile(r"^Destroy complete! Resources: (\d+) destroyed\.", re.MULTILINE)
+
+
+def destroyed_count(text: str) -> int | None:
+    """N of Terraform's `Destroy complete! Resources: N destroyed.` (pure); None when it is absent."""
+    match = _DESTROYED.search(text)
+    return int(match.group(1)) if match else None
 
 
 _ERROR_LINE = re.compile(r"^(?:│\s*)?Error:\s*(.+?)\s*$", re.MULTILINE)

@@ -54,3 +54,4 @@ def test_deploy_redeploy_destroy(
     twice = run_cli(["destroy", "--pr", "12"], env=aws_env, cwd=tmp_path)
     assert twice.exit_code == 0, twice.stderr
     assert "Nothing to destroy: workspace pr-12 does not exist." in twice.stdout
+    assert "doesn't exist" not in twice.stdout + twice.stderr  # Terraform's refusal to select is not shown
