@@ -72,7 +72,7 @@ def terraform_sequence(pr: int, env: dict[str, str], root: Path, bucket: str, wo
     ]
     lock = "-lock-timeout=30s"
     steps: list[tuple[list[str], tuple[int, ...]]] = [
-        (["init", "-input=false", "-no-color", lock, *backend], (0,)),
+        (["init", "-input=false", "-no-color", lock, *backend], (0,)),  # with TF_WORKSPACE=default
         (["workspace", "select", "-no-color", "-or-create", names.workspace], (0,)),
         (
             [
@@ -91,6 +91,7 @@ def terraform_sequence(pr: int, env: dict[str, str], root: Path, bucket: str, wo
         (["apply", "-input=false", "-no-color", "-auto-approve", lock, str(plan)], (0,)),
         (["output", "-json", "-no-color"], (0,)),
         (["init", "-input=false", "-no-color", lock, *backend], (0,)),
+        (["workspace", "list", "-no-color"], (0,)),
         (["workspace", "select", "-no-color", names.workspace], (0,)),
         (["destroy", "-input=false", "-no-color", "-auto-approve", lock, f"-var-file={var_file}"], (0,)),
         (["state", "list"], (0,)),
@@ -98,7 +99,7 @@ def terraform_sequence(pr: int, env: dict[str, str], root: Path, bucket: str, wo
     ]
     start = time.perf_counter()
     for args, ok in steps:
-        env = {**tf_env, "TF_WORKSPACE": "default"} if args[:2] == ["workspace", "delete"] else tf_env
+        env = {**tf_env, "TF_WORKSPACE": "default"} if args[0] == "init" or args[1] == "delete" else tf_env
         run(["terraform", *args], env, root, ok)
     return time.perf_counter() - start
 

@@ -193,15 +193,17 @@ class Engine:
     def read_outputs(self) -> dict[str, Any] | None:
         """The workspace's `output -json`, or None when it has no workspace. Read-only: creates nothing."""
         self.init()
-        if not self.tf.select_existing(self.names.workspace):
+        if self.names.workspace not in self.tf.workspaces():
             return None
+        self.tf.select_workspace(self.names.workspace, create=False)
         return self.tf.outputs()
 
     def destroy(self) -> DestroyOutcome:
         """Destroy the workspace's resources; delete the workspace only when its state is then empty."""
         self.init()
-        if not self.tf.select_existing(self.names.workspace):
+        if self.names.workspace not in self.tf.workspaces():
             return DestroyOutcome(existed=False)
+        self.tf.select_workspace(self.names.workspace, create=False)
         reported = self.tf.destroy(self.var_file())
         remaining = self.tf.state_list()
         if remaining:

@@ -207,6 +207,9 @@ class Terraform:
         return str(json.loads(out).get("terraform_version", ""))
 
     def init(self, backend_config: Mapping[str, str]) -> None:
+        """Initialise the backend as if `default` were selected: the workspace a data directory last
+        selected may have been deleted since (the PR's preview destroyed, here or by another run's
+        cleanup), and Terraform's init refuses a selected workspace that does not exist."""
         args = ["init", "-input=false", "-no-color", f"-lock-timeout={_duration_flag(self.lock_timeout)}"]
         args += [f"-backend-config={key}={value}" for key, value in backend_config.items()]
         self.run(
@@ -214,6 +217,7 @@ class Terraform:
             reason=FailureReason.INIT_FAILED,
             what="terraform init",
             hint="check the backend settings in the config and the AWS credentials",
+            env={"TF_WORKSPACE": "default"},
         )
 
     def workspaces(self) -> list[str]:
@@ -227,22 +231,6 @@ class Terraform:
     def select_workspace(self, name: str, *, create: bool) -> None:
         args = ["workspace", "select", "-no-color"] + (["-or-create"] if create else []) + [name]
         self.run(args, reason=FailureReason.WORKSPACE_FAILED, what=f"terraform workspace select {name}")
-
-    def select_existing(self, name: str) -> bool:
-        """Select workspace `name` when it exists (True); False when it does not. One call when it
-        exists; when the select fails, `workspace list` tells a missing workspace (nothing shown) from
-        another failure (raised, with Terraform's output)."""
-        what = f"terraform workspace select {name}"
-        args = ["workspace", "select", "-no-color", name]
-        result = self.run(args, reason=FailureReason.WORKSPACE_FAILED, what=what, ok=(0, 1))
-        if result.returncode == 0:
-            return True
-        if name not in self.workspaces():
-            return False
-        self.show("terraform " + " ".join(args), (result.stdout + result.stderr).rstrip())
-        error = self._classify(result, reason=FailureReason.WORKSPACE_FAILED, what=what, hint="")
-        error.detail_shown = True
-        raise error
 
     def delete_workspace(self, name: str) -> None:
         """Delete a workspace; Terraform itself refuses when its state still holds resources (no -force).

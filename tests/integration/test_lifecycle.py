@@ -54,4 +54,12 @@ def test_deploy_redeploy_destroy(
     twice = run_cli(["destroy", "--pr", "12"], env=aws_env, cwd=tmp_path)
     assert twice.exit_code == 0, twice.stderr
     assert "Nothing to destroy: workspace pr-12 does not exist." in twice.stdout
-    assert "doesn't exist" not in twice.stdout + twice.stderr  # Terraform's refusal to select is not shown
+
+    # The PR is reopened: the same data directory last selected the deleted workspace.
+    reopened = run_cli(["deploy", "--pr", "12"], env=aws_env, cwd=tmp_path)
+    assert reopened.exit_code == 0, reopened.stdout + reopened.stderr
+    assert "Plan: 3 to add, 0 to change, 0 to destroy." in reopened.stdout
+    closed = run_cli(["destroy", "--pr", "12"], env=aws_env, cwd=tmp_path)
+    assert closed.exit_code == 0, closed.stderr
+    assert "Destroyed 3 resource(s); workspace pr-12 deleted." in closed.stdout
+    assert _objects(boto, state_bucket) == []

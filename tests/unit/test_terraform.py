@@ -51,7 +51,7 @@ class Recorder:
         return subprocess.CompletedProcess(argv, code, out, err)
 
 
-def make(tmp_path: Path, runner: Recorder | Script, **kwargs: Any) -> Terraform:
+def make(tmp_path: Path, runner: Recorder, **kwargs: Any) -> Terraform:
     env = {"PATH": "/bin", "TF_WORKSPACE": "x", "TF_CLI_ARGS": "-lock=false", "AWS_REGION": "eu-west-1"}
     return Terraform(
         root=tmp_path,
@@ -191,49 +191,13 @@ def test_workspace_delete_never_forces_and_runs_as_if_default_were_selected(tmp_
     assert call["env"]["TF_WORKSPACE"] == "default"
 
 
-class Script:
-    """Stands in for subprocess.run: answers each call with the next canned (code, stdout, stderr)."""
-
-    def __init__(self, *answers: tuple[int, str, str]) -> None:
-        self.answers = list(answers)
-        self.calls: list[list[str]] = []
-
-    def __call__(self, argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-        self.calls.append(argv[1:])
-        code, out, err = self.answers.pop(0)
-        return subprocess.CompletedProcess(argv, code, out, err)
-
-
-MISSING = 'Workspace "pr-3" doesn\'t exist.\n\nYou can create this workspace with the "new" subcommand.\n'
-
-
-def test_select_existing_selects_in_one_call(tmp_path: Path) -> None:
-    script = Script((0, 'Switched to workspace "pr-3".', ""))
-    assert make(tmp_path, script).select_existing("pr-3") is True
-    assert script.calls == [["workspace", "select", "-no-color", "pr-3"]]
-
-
-def test_select_existing_of_a_missing_workspace_is_false_and_shows_nothing(tmp_path: Path) -> None:
-    shown: list[str] = []
-    script = Script((1, "", MISSING), (0, "* default\n  pr-4\n", ""))
-    tf = make(tmp_path, script, show=lambda t, x: shown.append(x))
-    assert tf.select_existing("pr-3") is False
-    assert script.calls == [["workspace", "select", "-no-color", "pr-3"], ["workspace", "list", "-no-color"]]
-    assert shown == []
-
-
-def test_select_existing_raises_other_failures_with_terraforms_output(tmp_path: Path) -> None:
-    shown: list[str] = []
-    broken = "╷\n│ Error: Failed to get existing workspaces: AccessDenied\n╵\n"
-    script = Script((1, "", broken), (0, "* default\n  pr-3\n", ""))
-    tf = make(tmp_path, script, show=lambda t, x: shown.append(x))
-    with pytest.raises(TerraformError) as caught:
-        tf.select_existing("pr-3")
-    assert caught.value.reason is FailureReason.WORKSPACE_FAILED
-    assert str(caught.value.message) == (
-        "terraform workspace select pr-3 failed: Failed to get existing workspaces: AccessDenied"
-    )
-    assert shown == [broken.rstrip()]
+def test_init_runs_as_if_default_were_selected(tmp_path: Path) -> None:
+    runner = Recorder(0)
+    make(tmp_path, runner).init({"bucket": "b"})
+    assert runner.calls[0]["env"]["TF_WORKSPACE"] == "default"  # the selected one may be gone
+    runner = Recorder(0)
+    make(tmp_path, runner).state_list()
+    assert "TF_WORKSPACE" not in runner.calls[0]["env"]  # elsewhere the selected workspace counts
 
 
 @pytest.mark.parametrize(
