@@ -78,12 +78,11 @@ def moto_server() -> Iterator[emu.Emulator]:
 def aws_env(
     moto_server: emu.Emulator, tf_cli_config: Path, monkeypatch: pytest.MonkeyPatch
 ) -> dict[str, str]:
-    """The environment of a run against the emulator: standard AWS variables only, fake credentials.
+    """The environment of a run against the emulator: standard AWS variables only, fake credentials
+    (the real ones are already gone: `_hermetic_environment` runs first, as every autouse fixture does).
 
     Also applied to this process (boto3 in the tests reads it).
     """
-    for name in _REAL:
-        monkeypatch.delenv(name, raising=False)
     for name, value in moto_server.environment().items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(tf_cli_config))

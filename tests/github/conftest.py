@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from prenv.config import Config, parse
+from prenv.conversation import GitHubReporter
 from prenv.github import ACTIONS_BOT, GitHub
 from prenv.plan import PlanSummary
 from prenv.report import Context, DeployOutcome, Output
@@ -53,6 +54,12 @@ def gh(fake: FakeGitHub, clock: Clock) -> GitHub:
 
 def make_config(text: str = "") -> Config:
     return parse("backend: {bucket: state, region: us-east-1}\n" + text)
+
+
+def reporter(gh: GitHub, text: str = "", warnings: list[str] | None = None) -> GitHubReporter:
+    """prenv's GitHub reporter on `gh`, with the config `text`; its warnings go to `warnings`."""
+    sink = warnings if warnings is not None else []
+    return GitHubReporter(config=make_config(text), client=gh, warn=sink.append)
 
 
 def make_ctx(command: str = "deploy", pr: int = 7, **extra: object) -> Context:

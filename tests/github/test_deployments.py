@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from prenv.conversation import GitHubReporter
 from prenv.errors import FailureReason, PrenvError
 from prenv.github import DEPLOYMENT_STATES, GitHub, GitHubError
 from prenv.marker import Marker, format_marker
 from prenv.plan import PlanSummary
 from prenv.report import DestroyOutcome, PlanOutcome
-from tests.github.conftest import RUN_URL, SHA, deployed, make_config, make_ctx
+from tests.github.conftest import RUN_URL, SHA, deployed, make_ctx, reporter
 from tests.github.fake import FakeGitHub
 
 DEPLOY = [
@@ -21,11 +20,6 @@ DEPLOY = [
     "PATCH issues/update-comment",
     "POST repos/create-deployment-status",
 ]
-
-
-def reporter(gh: GitHub, text: str = "", warnings: list[str] | None = None) -> GitHubReporter:
-    sink = warnings if warnings is not None else []
-    return GitHubReporter(config=make_config(text), client=gh, warn=sink.append)
 
 
 def test_deploy_sequence(fake: FakeGitHub, gh: GitHub) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from prenv.conversation import GitHubReporter, comment_body, comment_record
+from prenv.conversation import comment_body, comment_record
 from prenv.errors import FailureReason, PrenvError
 from prenv.github import GitHub
 from prenv.marker import Marker, format_marker
 from prenv.plan import PlanSummary
 from prenv.report import Context, DestroyOutcome, NullReporter, PlanOutcome, Reporters
 from prenv.sticky import body_sha, hint_from_record
-from tests.github.conftest import deployed, make_config, make_ctx
+from tests.github.conftest import deployed, make_config, make_ctx, reporter
 from tests.github.fake import BOT, FakeGitHub
 
 DEPLOYMENT_STEPS = ["POST repos/create-deployment", "POST repos/create-deployment-status"]
@@ -22,11 +22,6 @@ REDEPLOY = [
     "PATCH issues/update-comment",
     "POST repos/create-deployment-status",
 ]
-
-
-def reporter(gh: GitHub, text: str = "", warnings: list[str] | None = None) -> GitHubReporter:
-    sink = warnings if warnings is not None else []
-    return GitHubReporter(config=make_config(text), client=gh, warn=sink.append)
 
 
 def with_hint(ctx: Context, record: dict[str, Any] | None) -> Context:
