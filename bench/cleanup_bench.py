@@ -30,7 +30,7 @@ from emulated import light_repo  # noqa: E402 - after the path set-up above
 from prenv import cli  # noqa: E402
 from prenv.commands.cleanup import pull_states  # noqa: E402
 from prenv.commands.common import Services  # noqa: E402
-from prenv.github import GitHub  # noqa: E402
+from prenv.github.client import GitHub  # noqa: E402
 from tests.github.conftest import TOKEN  # noqa: E402
 from tests.github.fake import FakeGitHub, fake_github  # noqa: E402
 

@@ -10,10 +10,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from prenv import emulator
+from prenv.sandbox import emulator
 
 ROOT = Path(__file__).resolve().parent.parent
-LIGHT = ROOT / "prenv" / "sandbox_root"
+LIGHT = ROOT / "prenv" / "sandbox" / "example_root"
 BUCKET = "bench-state"
 
 

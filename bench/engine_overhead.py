@@ -19,7 +19,7 @@ from pathlib import Path
 
 from emulated import BUCKET, light_repo
 
-from prenv import naming
+from prenv.core import naming
 
 ROOT = Path(__file__).resolve().parent.parent
 REPOSITORY = "bench/app"

@@ -25,12 +25,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from prenv.config import parse  # noqa: E402
-from prenv.conversation import GitHubReporter, comment_record  # noqa: E402
-from prenv.github import GitHub  # noqa: E402
-from prenv.plan import PlanSummary  # noqa: E402
-from prenv.report import Context, DeployOutcome, DestroyOutcome, PlanOutcome  # noqa: E402
-from prenv.sticky import hint_from_record  # noqa: E402
+from prenv.core.config import parse  # noqa: E402
+from prenv.core.domain import Context, DeployOutcome, DestroyOutcome, PlanOutcome  # noqa: E402
+from prenv.core.plan import PlanSummary  # noqa: E402
+from prenv.github.client import GitHub  # noqa: E402
+from prenv.report.pr import GitHubReporter, comment_record  # noqa: E402
+from prenv.report.sticky import hint_from_record  # noqa: E402
 from tests.github.fake import FakeGitHub, fake_github  # noqa: E402
 
 PR = 42

@@ -24,9 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from prenv import render  # noqa: E402
-from prenv.plan import summarize  # noqa: E402
-from prenv.report import DeployOutcome, Output  # noqa: E402
+from prenv.core.domain import DeployOutcome, Output  # noqa: E402
+from prenv.core.plan import summarize  # noqa: E402
+from prenv.render import markdown as render  # noqa: E402
+from prenv.render import templating  # noqa: E402
 from tests.golden import fixtures  # noqa: E402
 
 TIME_TARGET_S = 1.0
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         run()
         warm.append(time.perf_counter() - start)
 
-    render._environment.cache_clear()  # measure the cold path's memory too
+    templating._environment.cache_clear()  # measure the cold path's memory too
     tracemalloc.start()
     run()
     _, peak = tracemalloc.get_traced_memory()

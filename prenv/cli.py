@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from prenv import __version__
-from prenv.errors import ExitStatus, PrenvError
+from prenv.core.errors import ExitStatus, PrenvError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -108,7 +108,7 @@ def unlock(ctx: click.Context, /, pr: str | None, lock_id: str, **common: Any) -
 def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
     if value is None:
         return None
-    from prenv.config import parse_duration
+    from prenv.core.config import parse_duration
 
     try:
         return parse_duration(value)
@@ -312,8 +312,8 @@ def run(argv: Sequence[str] | None, obj: dict[str, Any]) -> int:
 
 def _report_failure(obj: dict[str, Any], reason: str, line: str) -> None:
     """The `failure-reason` step output and an error annotation, for every failure, however early."""
-    from prenv.actions import Runtime
     from prenv.commands.common import Services
+    from prenv.report.runtime import Runtime
 
     services = obj.get("services") or Services()
     runtime = Runtime(env=services.env, out=services.out)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from prenv import emulator as emu
+from prenv.sandbox import emulator as emu
 from tests.helpers import LIGHT_ROOT, copy_root
 
 # Variables that could send a test to a real AWS account or GitHub, removed from every test's environment.

@@ -15,7 +15,7 @@ from prenv import cli
 from prenv.commands.common import Services
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-LIGHT_ROOT = REPO_ROOT / "prenv" / "sandbox_root"
+LIGHT_ROOT = REPO_ROOT / "prenv" / "sandbox" / "example_root"
 GITHUB_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "github"
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from prenv.commands.common import Services, Target
-from prenv.report import Reporter
+from prenv.report.port import Reporter
 
 
 def _best_effort(services: Services, what: str, action: Callable[[], None]) -> None:
@@ -29,12 +29,12 @@ def _best_effort(services: Services, what: str, action: Callable[[], None]) -> N
 def with_comment_hint(services: Services, tgt: Target) -> Target:
     """`tgt` with the sticky comment the last deploy remembered (one S3 read), when this run edits the
     comment on GitHub; `tgt` unchanged when there is no marker or it cannot be read."""
-    from prenv.conversation import wants_hint
+    from prenv.report.pr import wants_hint
 
     if not wants_hint(services.env, tgt.config):
         return tgt
     try:
-        from prenv.state_bucket import StateBucket, s3_client
+        from prenv.aws.state_bucket import StateBucket, s3_client
 
         bucket = StateBucket(tgt.config, s3_client(tgt.config, services.env))
         record = bucket.read_deploy(tgt.names.workspace)
@@ -44,7 +44,7 @@ def with_comment_hint(services: Services, tgt: Target) -> Target:
             f"({type(exc).__name__}); the PR's comment will be searched for\n"
         )
         return tgt
-    from prenv.sticky import hint_from_record
+    from prenv.report.sticky import hint_from_record
 
     hint = hint_from_record(record or {}, tgt.ctx)
     return replace(tgt, ctx=replace(tgt.ctx, **hint)) if hint else tgt
@@ -52,8 +52,8 @@ def with_comment_hint(services: Services, tgt: Target) -> Target:
 
 def record_deploy(services: Services, tgt: Target, reporter: Reporter | None = None) -> None:
     """Write the deploy marker: this deploy's time and commit, and the comment as `reporter` left it."""
-    from prenv.conversation import comment_record
-    from prenv.state_bucket import StateBucket, s3_client
+    from prenv.aws.state_bucket import StateBucket, s3_client
+    from prenv.report.pr import comment_record
 
     def write() -> None:
         details = {
@@ -72,7 +72,7 @@ def record_deploy(services: Services, tgt: Target, reporter: Reporter | None = N
 
 
 def forget(services: Services, tgt: Target) -> None:
-    from prenv.state_bucket import StateBucket, s3_client
+    from prenv.aws.state_bucket import StateBucket, s3_client
 
     def drop() -> None:
         StateBucket(tgt.config, s3_client(tgt.config, services.env)).forget(tgt.names.workspace)

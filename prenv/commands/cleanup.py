@@ -21,11 +21,12 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from prenv import cleanup, orphans
+from prenv.aws import orphans
 from prenv.commands import activity, destroy
 from prenv.commands.common import Services, resolve_repository, target
-from prenv.config import Config, format_duration
-from prenv.errors import ExitStatus, FailureReason, PrenvError
+from prenv.core import cleanup
+from prenv.core.config import Config, format_duration
+from prenv.core.errors import ExitStatus, FailureReason, PrenvError
 
 # Outputs of the destroys run inside cleanup must not become the cleanup step's outputs.
 _PRIVATE = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_EVENT_PATH")
@@ -100,7 +101,7 @@ class _Run:
         try:
             sub = self.sub_services(io.StringIO())
             tgt = activity.with_comment_hint(sub, target(sub, "cleanup", str(row.pr_number)))
-            from prenv.conversation import github_reporter
+            from prenv.report.pr import github_reporter
 
             reporter = github_reporter(
                 self.services.env, self.config, tgt.ctx, self.services.warn, self.services.cwd
@@ -125,9 +126,9 @@ def _each(items: Iterable[cleanup.Row], work: Callable[[cleanup.Row], None], con
 
 
 def run(services: Services, options: Options, *, clock: Callable[[], datetime] | None = None) -> ExitStatus:
-    from prenv import github as github_adapter
-    from prenv.aws import client_factory
-    from prenv.state_bucket import StateBucket, s3_client
+    from prenv.aws.client import client_factory
+    from prenv.aws.state_bucket import StateBucket, s3_client
+    from prenv.github import client as github_adapter
 
     config = services.load_config()
     repository = resolve_repository(config, services.env)
@@ -203,7 +204,7 @@ def run(services: Services, options: Options, *, clock: Callable[[], datetime] |
         o for o in found if not _aws("describe a tagged resource", partial(orphans.gone, clients, o.arn))
     ]
     deleted = _delete_orphans(found, clients) if options.delete_orphans and not options.dry_run else {}
-    from prenv.commands.cleanup_report import report
+    from prenv.render.cleanup_report import report
 
     return report(services, rows, stale, found, deleted, dry_run=options.dry_run, github_calls=gh.calls)
 

@@ -10,12 +10,16 @@ from functools import partial
 from pathlib import Path
 from typing import TextIO
 
-from prenv import actions, naming
-from prenv.config import Config, load
-from prenv.engine import Engine, TerraformFactory
-from prenv.errors import ConfigError, FailureReason, PrenvError, UsageError
-from prenv.report import Context, Reporter, Reporters, TerminalReporter
-from prenv.terraform import Terraform, find_binary
+from prenv.core import naming
+from prenv.core.config import Config, load
+from prenv.core.domain import Context
+from prenv.core.errors import ConfigError, FailureReason, PrenvError, UsageError
+from prenv.core.event import PullRequestEvent, pull_request_event
+from prenv.engine.lifecycle import Engine, TerraformFactory
+from prenv.engine.terraform import Terraform, find_binary
+from prenv.report import runtime as actions
+from prenv.report.port import Reporter, Reporters
+from prenv.report.terminal import TerminalReporter
 
 
 @dataclass
@@ -80,8 +84,8 @@ class Services:
     def reporters(self, config: Config, ctx: Context) -> Reporter:
         if self.reporter_factory is not None:
             return self.reporter_factory(self, config, ctx)
-        from prenv.actions_report import ActionsReporter
-        from prenv.conversation import github_reporter
+        from prenv.report.actions import ActionsReporter
+        from prenv.report.pr import github_reporter
 
         members: list[Reporter] = [TerminalReporter(self.out), ActionsReporter(self.runtime(), config)]
         conversation = github_reporter(self.env, config, ctx, self.warn, self.cwd)
@@ -106,9 +110,9 @@ def parse_pr_number(text: str, source: str = "--pr") -> int:
         raise UsageError(f"{source}: {exc}") from None
 
 
-def resolve_pr(services: Services, pr_option: str | None) -> tuple[int, actions.PullRequestEvent | None]:
+def resolve_pr(services: Services, pr_option: str | None) -> tuple[int, PullRequestEvent | None]:
     """The PR number from `--pr`, else from the event payload (pull_request or issue_comment on a PR)."""
-    event = actions.pull_request_event(services.read_event())
+    event = pull_request_event(services.read_event())
     if pr_option is not None:
         number = parse_pr_number(pr_option)
         return number, event if event and event.number == number else None
@@ -135,7 +139,7 @@ class Target:
     config: Config
     names: naming.Names
     ctx: Context
-    event: actions.PullRequestEvent | None
+    event: PullRequestEvent | None
 
 
 def target(
@@ -171,11 +175,11 @@ def target(
 
 
 def _from_github(
-    services: Services, config: Config, ctx: Context, event: actions.PullRequestEvent | None
+    services: Services, config: Config, ctx: Context, event: PullRequestEvent | None
 ) -> Context:
     """Fill what the event lacks (head SHA, title, branch: a comment event or `--pr`) from the API,
     and refuse a PR from a fork (the workflow skips forks too; this is defense in depth)."""
-    from prenv.conversation import client
+    from prenv.report.pr import client
 
     is_fork = event.is_fork if event else False
     if event is None or not event.head_sha:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from prenv.commands import activity
 from prenv.commands.common import Services, Target, engine, target
-from prenv.errors import ExitStatus, PrenvError
-from prenv.report import PlanOutcome
+from prenv.core.domain import PlanOutcome
+from prenv.core.errors import ExitStatus, PrenvError
 
 
 def wants_preview(tgt: Target) -> bool:
@@ -40,7 +40,7 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
             reporter.planned(tgt.ctx, planned)
             outcome = eng.apply(planned, plan_file, changed)
             if tgt.config.health_check.enabled and outcome.url:
-                from prenv.health import wait_healthy
+                from prenv.engine.health import wait_healthy
 
                 wait_healthy(outcome.url, tgt.config.health_check)
     except PrenvError as error:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prenv.commands import activity
 from prenv.commands.common import Services, engine, target
-from prenv.errors import ExitStatus, PrenvError
+from prenv.core.errors import ExitStatus, PrenvError
 
 
 def run(services: Services, pr: str | None) -> ExitStatus:

@@ -9,10 +9,10 @@ import subprocess
 from collections.abc import Callable
 from typing import Any
 
-from prenv import troubleshoot
 from prenv.commands.common import Services
 from prenv.commands.locate import AwsMaker, default_aws, find_service, not_found, open_preview
-from prenv.errors import FailureReason, PrenvError
+from prenv.core import troubleshoot
+from prenv.core.errors import FailureReason, PrenvError
 
 Runner = Callable[..., subprocess.CompletedProcess[Any]]
 

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from prenv.aws import Aws
+from prenv.aws.client import Aws
 from prenv.commands.common import Services, Target, engine, target
-from prenv.errors import FailureReason, PrenvError, UsageError
-from prenv.troubleshoot import Location, locate
+from prenv.core.errors import FailureReason, PrenvError, UsageError
+from prenv.core.troubleshoot import Location, locate
 
 # Tests may replace how the AWS adapter is made (region -> Aws); the default builds boto3 clients.
 AwsMaker = Callable[[Services, str], Aws]

@@ -6,11 +6,11 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
-from prenv import describe
 from prenv.commands.common import Services
 from prenv.commands.locate import AwsMaker, default_aws, open_preview
-from prenv.config import parse_duration
-from prenv.errors import ExitStatus, FailureReason, PrenvError, UsageError
+from prenv.core.config import parse_duration
+from prenv.core.errors import ExitStatus, FailureReason, PrenvError, UsageError
+from prenv.render import describe
 
 # Late events: CloudWatch may ingest an event after newer ones; each poll looks back this far.
 LOOKBACK_MS = 15_000

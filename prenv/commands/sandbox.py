@@ -16,17 +16,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from prenv import emulator
 from prenv.commands import deploy, destroy
 from prenv.commands.common import Services
-from prenv.config import Config
-from prenv.errors import ExitStatus, FailureReason, PrenvError
-from prenv.report import Context, Reporter, Reporters, TerminalReporter
-from prenv.terraform import Terraform, find_binary
+from prenv.core.config import Config
+from prenv.core.domain import Context
+from prenv.core.errors import ExitStatus, FailureReason, PrenvError
+from prenv.engine.terraform import Terraform, find_binary
+from prenv.report.port import Reporter, Reporters
+from prenv.report.terminal import TerminalReporter
+from prenv.sandbox import emulator
 
 BUCKET = "prenv-sandbox-state"
 REPOSITORY = "prenv-sandbox/app"
-EXAMPLE_ROOT = Path(__file__).resolve().parent.parent / "sandbox_root"
+EXAMPLE_ROOT = Path(__file__).resolve().parent.parent / "sandbox" / "example_root"
 
 
 @dataclass
@@ -200,7 +202,7 @@ def _reporters(comment_path: Path | None) -> Callable[[Services, Config, Context
     def build(services: Services, config: Config, ctx: Context) -> Reporter:
         members: list[Reporter] = [TerminalReporter(services.out)]
         if comment_path is not None:
-            from prenv.conversation import LocalCommentReporter
+            from prenv.report.pr import LocalCommentReporter
 
             members.append(
                 LocalCommentReporter(

@@ -6,11 +6,12 @@ import dataclasses
 import json
 from datetime import UTC, datetime
 
-from prenv import describe, troubleshoot
 from prenv.commands.common import Services
 from prenv.commands.locate import AwsMaker, Preview, default_aws, find_service, not_found, open_preview
-from prenv.diagnose import diagnose
-from prenv.errors import ExitStatus
+from prenv.core import troubleshoot
+from prenv.core.diagnose import diagnose
+from prenv.core.errors import ExitStatus
+from prenv.render import describe
 
 
 def gather(preview: Preview, *, events: int, stopped: int) -> troubleshoot.Status:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from prenv.commands.common import Services, engine, target
-from prenv.errors import ExitStatus, FailureReason, PrenvError, UsageError
+from prenv.core.errors import ExitStatus, FailureReason, PrenvError, UsageError
 
 
 def run(services: Services, pr: str | None, lock_id: str) -> ExitStatus:

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from prenv.cleanup import PrState
 from prenv.commands.cleanup import pull_states
-from prenv.github import GitHub
+from prenv.core.cleanup import PrState
+from prenv.github.client import GitHub
 from tests.github.conftest import TOKEN
 from tests.github.fake import FakeGitHub, fake_github
 

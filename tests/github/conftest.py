@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from prenv.config import Config, parse
-from prenv.conversation import GitHubReporter
-from prenv.github import ACTIONS_BOT, GitHub
-from prenv.plan import PlanSummary
-from prenv.report import Context, DeployOutcome, Output
+from prenv.core.config import Config, parse
+from prenv.core.domain import Context, DeployOutcome, Output
+from prenv.core.plan import PlanSummary
+from prenv.github.client import ACTIONS_BOT, GitHub
+from prenv.report.pr import GitHubReporter
 from tests.github.fake import FakeGitHub, fake_github
 
 TOKEN = "ghs_" + "T0k3n" * 8  # an installation token, like the one Actions gives a workflow run

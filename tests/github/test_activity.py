@@ -11,7 +11,7 @@ import pytest
 
 from prenv.commands import activity
 from prenv.commands.common import Services, Target, target
-from prenv.report import NullReporter
+from prenv.report.port import NullReporter
 from tests.github.fake import BOT
 from tests.helpers import light_config, write_config
 

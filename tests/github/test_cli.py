@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from prenv.commands.common import Services, target
-from prenv.marker import Marker, parse_marker
-from prenv.naming import names_for
+from prenv.core.marker import Marker, parse_marker
+from prenv.core.naming import names_for
 from tests.github.conftest import TOKEN
 from tests.github.fake import BOT, FakeGitHub, fake_github
 from tests.helpers import GITHUB_FIXTURES, light_config, run_cli, write_config
@@ -238,7 +238,7 @@ def test_github_down_fails_the_deploy_with_a_reason(
     tmp_path: Path, repo_dir: Path, fake_api: FakeGitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     waits: list[float] = []
-    monkeypatch.setattr("prenv.github_http._default_sleep", waits.append)
+    monkeypatch.setattr("prenv.github.http._default_sleep", waits.append)
     fake_api.fail("repos/create-deployment", 502, times=10)
     result = run_cli(["deploy"], env=github_env(tmp_path, fake_api, "pull_request.opened.json"), cwd=repo_dir)
     assert result.exit_code == 1
@@ -253,8 +253,8 @@ def test_github_down_fails_the_deploy_with_a_reason(
 
 def test_no_token_outside_actions_runs_without_github(tmp_path: Path, repo_dir: Path) -> None:
     """Locally, without a token, the GitHub reporter is simply absent (the engine runs as before)."""
-    from prenv.config import load
-    from prenv.conversation import github_reporter
+    from prenv.core.config import load
+    from prenv.report.pr import github_reporter
 
     config = load(repo_dir / ".github" / "prenv.yml")
     tgt = target(Services(env={"GITHUB_REPOSITORY": "octo-org/app"}, cwd=repo_dir), "deploy", "3")

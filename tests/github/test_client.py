@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import responses
 
-from prenv.errors import FailureReason
-from prenv.github import ACTIONS_BOT, DEFAULT_API_URL, GitHub, GitHubError, from_env
-from prenv.github_policy import RetryPolicy, retry_delay
+from prenv.core.errors import FailureReason
+from prenv.github.client import ACTIONS_BOT, DEFAULT_API_URL, GitHub, GitHubError, from_env
+from prenv.github.policy import RetryPolicy, retry_delay
 from tests.github.conftest import TOKEN, Clock
 from tests.github.fake import GRAPHQL, FakeGitHub, fake_github
 

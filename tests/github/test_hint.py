@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from prenv.conversation import comment_body, comment_record
-from prenv.errors import FailureReason, PrenvError
-from prenv.github import GitHub
-from prenv.marker import Marker, format_marker
-from prenv.plan import PlanSummary
-from prenv.report import Context, DestroyOutcome, NullReporter, PlanOutcome, Reporters
-from prenv.sticky import body_sha, hint_from_record
+from prenv.core.domain import Context, DestroyOutcome, PlanOutcome
+from prenv.core.errors import FailureReason, PrenvError
+from prenv.core.marker import Marker, format_marker
+from prenv.core.plan import PlanSummary
+from prenv.github.client import GitHub
+from prenv.report.port import NullReporter, Reporters
+from prenv.report.pr import comment_body, comment_record
+from prenv.report.sticky import body_sha, hint_from_record
 from tests.github.conftest import deployed, make_config, make_ctx, reporter
 from tests.github.fake import BOT, FakeGitHub
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from prenv.conversation import LocalCommentReporter, comment_body
-from prenv.marker import Marker, parse_marker
-from prenv.report import DestroyOutcome
+from prenv.core.domain import DestroyOutcome
+from prenv.core.marker import Marker, parse_marker
+from prenv.report.pr import LocalCommentReporter, comment_body
 from tests.github.conftest import deployed, make_config, make_ctx
 
 
@@ -47,8 +47,8 @@ def test_comment_disabled(tmp_path: Path) -> None:
 
 
 def test_sensitive_values_cover_every_form() -> None:
-    from prenv.conversation import sensitive_values
-    from prenv.report import Output
+    from prenv.core.domain import Output
+    from prenv.report.pr import sensitive_values
 
     values = sensitive_values(
         (
@@ -64,8 +64,8 @@ def test_sensitive_values_cover_every_form() -> None:
 
 
 def test_the_actions_runtime_masks_each_sensitive_value(tmp_path: Path) -> None:
-    from prenv.actions import Runtime
-    from prenv.actions_report import ActionsReporter
+    from prenv.report.actions import ActionsReporter
+    from prenv.report.runtime import Runtime
 
     out = io.StringIO()
     runtime = Runtime(env={"GITHUB_ACTIONS": "true"}, out=out)

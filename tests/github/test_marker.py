@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from prenv.marker import VERSION, Marker, format_marker, parse_marker, strip_marker
+from prenv.core.marker import VERSION, Marker, format_marker, parse_marker, strip_marker
 
 
 def test_format_is_a_single_hidden_line() -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from prenv.conversation import GitHubReporter, comment_body
-from prenv.github import GitHub
-from prenv.marker import Marker, format_marker, parse_marker
-from prenv.report import DestroyOutcome
+from prenv.core.domain import DestroyOutcome
+from prenv.core.marker import Marker, format_marker, parse_marker
+from prenv.github.client import GitHub
+from prenv.report.pr import GitHubReporter, comment_body
 from tests.github.conftest import RUN_URL, SHA, deployed, make_config, make_ctx
 from tests.github.fake import BOT, FakeGitHub
 

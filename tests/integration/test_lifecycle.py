@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from prenv.naming import names_for
+from prenv.core.naming import names_for
 from tests.helpers import light_config, run_cli, write_config
 
 pytestmark = pytest.mark.terraform

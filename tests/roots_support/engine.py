@@ -8,10 +8,10 @@ from typing import Any
 
 import yaml
 
-from prenv import config as config_mod
-from prenv.engine import Engine
-from prenv.naming import names_for
-from prenv.terraform import Terraform, find_binary
+from prenv.core import config as config_mod
+from prenv.core.naming import names_for
+from prenv.engine.lifecycle import Engine
+from prenv.engine.terraform import Terraform, find_binary
 
 
 def preview_config(

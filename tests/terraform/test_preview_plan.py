@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from prenv.naming import names_for
+from prenv.core.naming import names_for
 from tests.roots_support.checkov import scan_plan
 from tests.roots_support.engine import preview_engine
 from tests.roots_support.fake_base import FakeBase, create_fake_base

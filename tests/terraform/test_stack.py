@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from prenv.naming import Names, names_for
+from prenv.core.naming import Names, names_for
 from tests.helpers import CliResult, run_cli, write_config
 from tests.roots_support.tf import copy_root, init_s3, terraform
 from tests.terraform.conftest import Client, unique_repository

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from prenv.engine import declared_variables
+from prenv.engine.lifecycle import declared_variables
 from scripts import tfdocs
 from tests.roots_support.tf import ROOTS, TERRAFORM, copy_root, terraform
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from prenv.naming import Names, names_for
+from prenv.core.naming import Names, names_for
 from tests.helpers import light_config, run_cli, write_config
 from tests.troubleshoot import planting
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from prenv.aws import Aws, AwsError, client_factory
+from prenv.aws.client import Aws, AwsError, client_factory
 from tests.app.pg import free_port
 
 ENV = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-secret"}

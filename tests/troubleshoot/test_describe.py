@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from prenv import describe, troubleshoot
 from prenv.commands.logs import LOOKBACK_MS, tail
-from prenv.diagnose import diagnose
-from prenv.naming import names_for
+from prenv.core import troubleshoot
+from prenv.core.diagnose import diagnose
+from prenv.core.naming import names_for
+from prenv.render import describe
 
 NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 NAMES = names_for(7, "octo/app")

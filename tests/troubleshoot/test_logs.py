@@ -12,7 +12,7 @@ import pytest
 
 from prenv.commands import logs
 from prenv.commands.common import Services
-from prenv.naming import names_for
+from prenv.core.naming import names_for
 from tests.troubleshoot import planting
 from tests.troubleshoot.conftest import Deployed
 

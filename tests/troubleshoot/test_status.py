@@ -19,7 +19,7 @@ Deploy = Callable[[int, dict[str, str]], Deployed]
 
 def _broken_preview(boto: Any, deploy_outputs: Deploy, pr: int) -> tuple[Deployed, planting.Planted]:
     """A preview mid-rollout: one task running, one stopped by its exit code, one failing health checks."""
-    from prenv.naming import names_for
+    from prenv.core.naming import names_for
 
     probe = deploy_outputs(pr, {"url": "http://placeholder.invalid/"})
     names = probe.names

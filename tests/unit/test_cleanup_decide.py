@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from prenv.cleanup import (
+from prenv.core.cleanup import (
     Action,
     Decision,
     Lock,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from prenv import config
-from prenv.errors import ConfigError, ExitStatus, FailureReason
+from prenv.core import config
+from prenv.core.errors import ConfigError, ExitStatus, FailureReason
 
 PATH = ".github/prenv.yml"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from prenv import actions
 from prenv.commands.common import Services, resolve_pr
-from prenv.errors import ExitStatus, UsageError
+from prenv.core.errors import ExitStatus, UsageError
+from prenv.core import event as actions
 from tests.helpers import GITHUB_FIXTURES
 
 WEBHOOKS = GITHUB_FIXTURES / "webhooks"
@@ -105,9 +105,9 @@ def test_pr_from_a_deleted_fork_counts_as_a_fork() -> None:
 def _label_target(labels: tuple[str, ...], *, comment: str = "", configured: str = "preview") -> bool:
     from prenv.commands.common import Target
     from prenv.commands.deploy import wants_preview
-    from prenv.config import parse
-    from prenv.naming import names_for
-    from prenv.report import Context
+    from prenv.core.config import parse
+    from prenv.core.domain import Context
+    from prenv.core.naming import names_for
 
     config = parse(f"backend: {{bucket: b, region: r}}\nlabel: '{configured}'\n")
     event = actions.PullRequestEvent(number=3, labels=labels, comment_body=comment)

@@ -8,13 +8,7 @@ from typing import Any
 
 import pytest
 
-from prenv.github_types import (
-    Comment,
-    comment_from,
-    deployment_from,
-    pull_request_from,
-    pull_summary_from,
-)
+from prenv.github.types import Comment, comment_from, deployment_from, pull_request_from, pull_summary_from
 from tests.helpers import REPO_ROOT
 
 REST = REPO_ROOT / "tests" / "fixtures" / "github" / "rest"

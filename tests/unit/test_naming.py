@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prenv import naming
+from prenv.core import naming
 
 # AWS naming rules, as documented for each service.
 TARGET_GROUP = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")  # 32, no leading/trailing '-'

@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prenv import render
-from prenv.errors import FailureReason, PrenvError
-from prenv.plan import PlanSummary
-from prenv.report import Output, PlanOutcome
+from prenv.core.domain import Output, PlanOutcome
+from prenv.core.errors import FailureReason, PrenvError
+from prenv.core.plan import PlanSummary
+from prenv.render import markdown as render
 from tests.golden import fixtures as fx
 from tests.golden.markdown_check import problems
 
@@ -367,8 +367,8 @@ def test_job_summary_holds_the_full_plan_and_the_table() -> None:
 
 
 def test_actions_reporter_writes_the_summary(tmp_path: Path) -> None:
-    from prenv.actions import Runtime
-    from prenv.actions_report import ActionsReporter
+    from prenv.report.actions import ActionsReporter
+    from prenv.report.runtime import Runtime
 
     summary = tmp_path / "summary.md"
     env = {"GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(tmp_path / "out")}

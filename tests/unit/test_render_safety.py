@@ -7,11 +7,11 @@ import dataclasses
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prenv import render
-from prenv.errors import FailureReason, PrenvError
-from prenv.mask import ZWJ, inline_code, redact, secret_values
-from prenv.plan import summarize
-from prenv.report import Output, PlanOutcome
+from prenv.core.domain import Output, PlanOutcome
+from prenv.core.errors import FailureReason, PrenvError
+from prenv.core.mask import ZWJ, inline_code, redact, secret_values
+from prenv.core.plan import summarize
+from prenv.render import markdown as render
 from tests.golden import fixtures as fx
 from tests.golden.markdown_check import parser, problems, text_outside_code, walk
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prenv import render
-from prenv.mask import block, cut_block, fit_markdown
-from prenv.plan import summarize
-from prenv.report import DeployOutcome, PlanOutcome
+from prenv.core.domain import DeployOutcome, PlanOutcome
+from prenv.core.mask import block, cut_block, fit_markdown
+from prenv.core.plan import summarize
+from prenv.render import markdown as render
 from tests.golden import fixtures as fx
 from tests.golden.markdown_check import problems
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from prenv import render
-from prenv.errors import ConfigError, ExitStatus, FailureReason
+from prenv.core.errors import ConfigError, ExitStatus, FailureReason
+from prenv.render import markdown as render
 from tests.golden import fixtures as fx
 from tests.golden.markdown_check import problems
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from prenv.errors import FailureReason, PrenvError
-from prenv.terraform import LockInfo, Terraform, TerraformError, find_binary, parse_lock_info
+from prenv.core.errors import FailureReason, PrenvError
+from prenv.engine.terraform import LockInfo, Terraform, TerraformError, find_binary, parse_lock_info
 
 # What Terraform 1.11 prints when the S3 lock file is held (captured from a real run against moto).
 LOCKED = """

@@ -1,6 +1,6 @@
 """The GitHub operations prenv needs (REST, and one GraphQL query; PyGithub underneath), as plain values.
 
-Requests go through `prenv.github_http.Transport` (its rules: `prenv.github_policy`): bounded retries
+Requests go through `prenv.github.http.Transport` (its rules: `prenv.github.policy`): bounded retries
 with patchable waits, secondary rate limits honoured, a permission 403 reported at once with the
 permission to grant, and no request to any host but the configured API. The values it returns are
 those of `prenv.github_types`. The token is never logged, printed or put in an error message.
@@ -12,10 +12,10 @@ import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from prenv.errors import FailureReason
-from prenv.github_http import DEFAULT_API_URL, GitHubError, Transport
-from prenv.github_policy import RetryPolicy
-from prenv.github_types import (
+from prenv.core.errors import FailureReason
+from prenv.github.http import DEFAULT_API_URL, GitHubError, Transport
+from prenv.github.policy import RetryPolicy
+from prenv.github.types import (
     Comment,
     Deployment,
     PullRequest,

@@ -19,8 +19,8 @@ from typing import Any
 
 import yaml
 
-from prenv import naming
-from prenv.errors import ConfigError
+from prenv.core import naming
+from prenv.core.errors import ConfigError
 
 DEFAULT_PATH = Path(".github/prenv.yml")
 JsonValue = Any  # a value Terraform accepts in a .tfvars.json file

@@ -25,21 +25,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from prenv.config import Config
-from prenv.errors import FailureReason, PrenvError
-from prenv.marker import Marker, format_marker
-from prenv.report import Context, DeployOutcome, DestroyOutcome, Output, PlanOutcome, Reporter
+from prenv.core.config import Config
+from prenv.core.domain import Context, DeployOutcome, DestroyOutcome, Output, PlanOutcome
+from prenv.core.errors import FailureReason, PrenvError
+from prenv.core.marker import Marker, format_marker
+from prenv.report.port import Reporter
 
 if TYPE_CHECKING:
-    from prenv.github import GitHub
-    from prenv.sticky import StickyComment
+    from prenv.github.client import GitHub
+    from prenv.report.sticky import StickyComment
 
 Warn = Callable[[str], None]
 
 
 def sensitive_values(outputs: tuple[Output, ...]) -> tuple[str, ...]:
     """The exact values to hide: every form of each sensitive output's value (whole, leaves, lines)."""
-    from prenv.mask import secret_values
+    from prenv.core.mask import secret_values
 
     found = [value for output in outputs if output.sensitive for value in secret_values(output.value)]
     return tuple(dict.fromkeys(found))
@@ -47,7 +48,7 @@ def sensitive_values(outputs: tuple[Output, ...]) -> tuple[str, ...]:
 
 def comment_body(state: str, ctx: Context, config: Config, **parts: Any) -> str:
     """The whole comment: the marker line, then the rendered body, within GitHub's size limit."""
-    from prenv import render
+    from prenv.render import markdown as render
 
     marker = format_marker(Marker(env=ctx.comment_environment))
     limit = render.COMMENT_LIMIT - len(marker) - 1
@@ -133,7 +134,7 @@ class GitHubReporter(_Comments):
     def sticky(self) -> StickyComment:
         """The PR's comment as this run knows it."""
         if self._sticky is None:
-            from prenv.sticky import StickyComment
+            from prenv.report.sticky import StickyComment
 
             self._sticky = StickyComment(self.github, warn=self.warn)
         return self._sticky
@@ -171,7 +172,7 @@ class GitHubReporter(_Comments):
                 )
 
     def _delete_environment(self, ctx: Context) -> None:
-        from prenv.github import GitHubError
+        from prenv.github.client import GitHubError
 
         try:
             self.github.delete_environment(ctx.environment)
@@ -236,8 +237,8 @@ def wants_hint(env: Mapping[str, str], config: Config) -> bool:
 def comment_record(reporter: Reporter, ctx: Context) -> dict[str, Any] | None:
     """What the deploy marker should remember of the comment after this run: what the GitHub reporter
     learnt, else the hint this run was given (a run without GitHub leaves the comment as it was)."""
-    from prenv.report import Reporters
-    from prenv.sticky import hint_of
+    from prenv.report.port import Reporters
+    from prenv.report.sticky import hint_of
 
     members = reporter.members if isinstance(reporter, Reporters) else [reporter]
     for member in members:
@@ -262,7 +263,7 @@ def client(env: Mapping[str, str], config: Config, repository: str) -> GitHub | 
     """
     if env.get("PRENV_SANDBOX") == "1":
         return None
-    from prenv import github
+    from prenv.github import client as github
 
     found = github.from_env(env, repository)
     if found is None and github_needed(env, config):

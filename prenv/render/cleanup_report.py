@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from prenv import cleanup, orphans
+from prenv.aws import orphans
 from prenv.commands.common import Services
-from prenv.errors import ExitStatus, FailureReason, PrenvError
+from prenv.core import cleanup
+from prenv.core.errors import ExitStatus, FailureReason, PrenvError
 
 
 def _terminal(

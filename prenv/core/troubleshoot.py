@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from prenv.naming import Names
+from prenv.core.naming import Names
 
 CONTAINER = "app"  # the container's name in terraform/preview's task definition
 

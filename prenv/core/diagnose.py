@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prenv.troubleshoot import Status
+from prenv.core.troubleshoot import Status
 
 _STOP_HINTS = (
     ("CannotPullContainerError", "ECS cannot pull the image: check that it exists (ECR) and that the task's "

@@ -1,7 +1,7 @@
 """Loading the comment and summary templates: prenv's own, or the repository's overrides (sandboxed).
 
 `config.comment.templates` maps a template name to a file of the repository; a ChoiceLoader tries those
-first and falls back to `prenv/templates/`. Every filter a template may use is set here: values a pull
+first and falls back to `prenv/render/templates/`. Every filter a template may use is set here: values a pull
 request can influence go through `untrusted`, `code`, `cell` or `url`.
 """
 
@@ -14,10 +14,10 @@ from pathlib import Path
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from prenv import mask
-from prenv.config import Config
-from prenv.errors import ConfigError, PrenvError
-from prenv.mask import escape_untrusted
+from prenv.core import mask
+from prenv.core.config import Config
+from prenv.core.errors import ConfigError, PrenvError
+from prenv.core.mask import escape_untrusted
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

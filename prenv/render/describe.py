@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from prenv.troubleshoot import Location, Status, Task
+from prenv.core.troubleshoot import Location, Status, Task
 
 _LABEL = 17  # width of the label column, as in `kubectl describe`
 

@@ -32,11 +32,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from prenv.marker import parse_marker
-from prenv.report import Context
+from prenv.core.domain import Context
+from prenv.core.marker import parse_marker
 
 if TYPE_CHECKING:
-    from prenv.github import Comment, GitHub
+    from prenv.github.client import Comment, GitHub
 
 Warn = Callable[[str], None]
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -141,7 +141,7 @@ class StickyComment:
 
     def _edit(self, ctx: Context, body: str, sha: str) -> bool:
         """Edit the comment; False when it is gone (404) or, not verified yet, proves not to be prenv's."""
-        from prenv.github import GitHubError
+        from prenv.github.client import GitHubError
 
         try:
             updated = self.github.update_comment(self.id, body)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from prenv.report import Context, Output
+from prenv.core.domain import Context, Output
 
 
 @dataclass(frozen=True)

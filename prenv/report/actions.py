@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from prenv.actions import Runtime
-from prenv.config import Config
-from prenv.errors import PrenvError
-from prenv.report import Context, DeployOutcome, DestroyOutcome, Output, PlanOutcome
+from prenv.core.config import Config
+from prenv.core.domain import Context, DeployOutcome, DestroyOutcome, Output, PlanOutcome
+from prenv.core.errors import PrenvError
+from prenv.report.runtime import Runtime
 
 
 def _mask_outputs(runtime: Runtime, outputs: tuple[Output, ...]) -> None:
     """`::add-mask::` every form of each sensitive output (whole, as JSON, each leaf, each line)."""
-    from prenv.conversation import sensitive_values
+    from prenv.report.pr import sensitive_values
 
     for value in sensitive_values(outputs):
         runtime.mask(value)
@@ -40,7 +40,7 @@ class ActionsReporter:
     def _summary(self, ctx: Context, kind: str, **kwargs: Any) -> None:
         if not self.runtime.env.get("GITHUB_STEP_SUMMARY"):
             return  # rendering (and loading Jinja2) only when there is a summary to write
-        from prenv import render
+        from prenv.render import markdown as render
 
         self.runtime.write_summary(render.job_summary(ctx, kind, config=self.config, **kwargs))
 

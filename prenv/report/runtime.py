@@ -1,4 +1,4 @@
-"""The GitHub Actions runtime: event payload, inputs, step outputs, job summary, masks, annotations, groups.
+"""The GitHub Actions runtime: event payload, step outputs, job summary, masks, annotations, groups.
 
 Everything takes the environment as a mapping so tests can pass their own. Outside Actions (no
 `GITHUB_ACTIONS=true`) workflow commands are not printed: outputs and summaries go to the terminal only
@@ -17,12 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from prenv.errors import FailureReason, UsageError
-
-# GitHub's limit for one step's summary is 1 MiB; stay below it with room for the truncation note.
-SUMMARY_LIMIT_BYTES = 1024 * 1024 - 4096
-_TRUE = frozenset({"true", "True", "TRUE"})
-_FALSE = frozenset({"false", "False", "FALSE"})
+from prenv.core.errors import UsageError
+from prenv.core.limits import SUMMARY_LIMIT_BYTES
 
 
 def escape_data(value: str) -> str:
@@ -33,26 +29,6 @@ def escape_data(value: str) -> str:
 def escape_property(value: str) -> str:
     """Escape a workflow command's property value (title, file, ...)."""
     return escape_data(value).replace(":", "%3A").replace(",", "%2C")
-
-
-def get_input(env: Mapping[str, str], name: str, *, required: bool = False) -> str:
-    """The action input `name`, trimmed, as the runner passes it (`INPUT_<NAME>`, spaces as `_`)."""
-    value = env.get(f"INPUT_{name.replace(' ', '_').upper()}", "").strip()
-    if required and not value:
-        raise UsageError(f"input '{name}' is required", hint=f"set `with: {name}: ...` in the workflow step")
-    return value
-
-
-def get_bool_input(env: Mapping[str, str], name: str, *, default: bool = False) -> bool:
-    """A YAML 1.2 core boolean input; anything else is an error rather than a guess."""
-    value = get_input(env, name)
-    if not value:
-        return default
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise UsageError(f"input '{name}' must be true or false, not {value!r}", hint="write `true` or `false`")
 
 
 def read_event(env: Mapping[str, str]) -> dict[str, Any] | None:
@@ -67,58 +43,6 @@ def read_event(env: Mapping[str, str]) -> dict[str, Any] | None:
     except (OSError, json.JSONDecodeError) as exc:
         raise UsageError(f"cannot read the event payload at {path}: {exc}") from None
     return data if isinstance(data, dict) else None
-
-
-@dataclass(frozen=True)
-class PullRequestEvent:
-    """What prenv needs from a `pull_request` or `issue_comment` payload."""
-
-    number: int
-    head_sha: str = ""
-    head_ref: str = ""
-    title: str = ""
-    action: str = ""
-    is_fork: bool = False
-    merged: bool = False
-    labels: tuple[str, ...] = ()
-    comment_body: str = ""
-    author_association: str = ""
-
-
-def pull_request_event(event: Mapping[str, Any] | None) -> PullRequestEvent | None:
-    """The pull request an event is about: `pull_request.*` events and comments on a PR."""
-    if not event:
-        return None
-    pr = event.get("pull_request")
-    if isinstance(pr, dict) and isinstance(pr.get("number"), int):
-        head = pr.get("head") or {}
-        head_repo = head.get("repo") or {}
-        base_repo = (pr.get("base") or {}).get("repo") or {}
-        return PullRequestEvent(
-            number=pr["number"],
-            head_sha=str(head.get("sha") or ""),
-            head_ref=str(head.get("ref") or ""),
-            title=str(pr.get("title") or ""),
-            action=str(event.get("action") or ""),
-            # From another repository (or one since deleted). `head.repo.fork` alone would also flag every
-            # PR of a repository that is itself a fork.
-            is_fork=not head_repo.get("full_name")
-            or head_repo.get("full_name") != base_repo.get("full_name"),
-            merged=bool(pr.get("merged")),
-            labels=tuple(str(label.get("name", "")) for label in pr.get("labels") or []),
-        )
-    issue = event.get("issue")
-    if isinstance(issue, dict) and issue.get("pull_request") and isinstance(issue.get("number"), int):
-        comment = event.get("comment") or {}
-        return PullRequestEvent(
-            number=issue["number"],
-            title=str(issue.get("title") or ""),
-            action=str(event.get("action") or ""),
-            labels=tuple(str(label.get("name", "")) for label in issue.get("labels") or []),
-            comment_body=str(comment.get("body") or ""),
-            author_association=str(comment.get("author_association") or ""),
-        )
-    return None
 
 
 @dataclass
@@ -192,6 +116,3 @@ class Runtime:
         attempt = self.env.get("GITHUB_RUN_ATTEMPT", "")
         return f"{server}/{repo}/actions/runs/{run_id}" + (f"/attempts/{attempt}" if attempt else "")
 
-
-def failure_outputs(reason: FailureReason | str) -> dict[str, str]:
-    return {"failure-reason": str(reason)}

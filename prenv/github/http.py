@@ -23,8 +23,8 @@ import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from prenv.errors import FailureReason, PrenvError
-from prenv.github_policy import RetryPolicy, graphql_status, next_link, retry_delay, same_host, same_origin
+from prenv.core.errors import FailureReason, PrenvError
+from prenv.github.policy import RetryPolicy, graphql_status, next_link, retry_delay, same_host, same_origin
 
 if TYPE_CHECKING:
     from github.Requester import Requester

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from prenv import naming
-from prenv.cleanup import Lock, Preview
-from prenv.config import Config
+from prenv.core import naming
+from prenv.core.cleanup import Lock, Preview
+from prenv.core.config import Config
 
 DEPLOYED = "prenv-deployed.json"
 WARNED = "prenv-warned.json"
@@ -31,7 +31,7 @@ MARKERS = (DEPLOYED, WARNED)
 
 def s3_client(config: Config, env: Mapping[str, str]) -> Any:
     """A boto3 S3 client for the state bucket, from the command's environment (endpoint, credentials)."""
-    from prenv.aws import make_client
+    from prenv.aws.client import make_client
 
     endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
     path_style = (

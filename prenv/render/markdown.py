@@ -1,6 +1,6 @@
 """Markdown for the PR comment and the job summary (pure: values in, text out).
 
-Templates are Jinja2 files in `prenv/templates/` (`<name>.md.j2`) with autoescape off (this is
+Templates are Jinja2 files in `prenv/render/templates/` (`<name>.md.j2`) with autoescape off (this is
 Markdown, not HTML): every value a pull request can influence goes through a filter (`untrusted`,
 `code`, `cell`, `url`). `config.comment.templates` overrides any template by name with a file of the
 repository (a ChoiceLoader falls back to prenv's own); those run in Jinja2's sandbox.
@@ -25,14 +25,15 @@ from typing import Any
 
 import jinja2
 
-from prenv import mask, templating
-from prenv.actions import SUMMARY_LIMIT_BYTES
-from prenv.config import Config, format_duration
-from prenv.errors import PrenvError
-from prenv.links import links as reviewer_links
-from prenv.mask import Block, Cut, block, cut_block, escape_untrusted, fit_markdown, redact, tail_block
-from prenv.plan import PlanSummary, ResourceChange
-from prenv.report import Context, DeployOutcome, DestroyOutcome, PlanOutcome
+from prenv.core import mask
+from prenv.core.config import Config, format_duration
+from prenv.core.domain import Context, DeployOutcome, DestroyOutcome, PlanOutcome
+from prenv.core.errors import PrenvError
+from prenv.core.limits import SUMMARY_LIMIT_BYTES
+from prenv.core.links import links as reviewer_links
+from prenv.core.mask import Block, Cut, block, cut_block, escape_untrusted, fit_markdown, redact, tail_block
+from prenv.core.plan import PlanSummary, ResourceChange
+from prenv.render import templating
 
 __all__ = ["COMMENT_LIMIT", "comment", "escape_untrusted", "fit_markdown", "job_summary", "redact"]
 

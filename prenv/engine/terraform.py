@@ -24,7 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from prenv.errors import ExitStatus, FailureReason, PrenvError
+from prenv.core.errors import ExitStatus, FailureReason, PrenvError
 
 
 @dataclass(frozen=True)

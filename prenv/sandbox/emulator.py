@@ -190,7 +190,7 @@ def start_emulator(region: str = "us-east-1") -> Emulator:
     try:
         from moto.server import ThreadedMotoServer
     except ImportError as exc:  # pragma: no cover - depends on the installation
-        from prenv.errors import FailureReason, PrenvError
+        from prenv.core.errors import FailureReason, PrenvError
 
         raise PrenvError(
             "The embedded AWS emulator is not installed.",
@@ -200,7 +200,7 @@ def start_emulator(region: str = "us-east-1") -> Emulator:
     os.environ.update(MOTO_SETTINGS)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request otherwise
     _unique_rds_resource_ids()
-    from prenv import moto_compat
+    from prenv.sandbox import moto_compat
 
     moto_compat.apply()  # moto settings terraform/preview reads back (see prenv/moto_compat.py)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from typing import Any
 
-from prenv.errors import FailureReason, PrenvError
+from prenv.core.errors import FailureReason, PrenvError
 
 ClientFactory = Callable[[str], Any]  # service name ("ecs", "logs", ...) -> boto3 client
 

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prenv import naming
-from prenv import plan as planmod
-from prenv.config import Config
-from prenv.errors import FailureReason, PrenvError
-from prenv.naming import Names
-from prenv.report import DeployOutcome, DestroyOutcome, Output, PlanOutcome
-from prenv.terraform import Terraform, TerraformError
+from prenv.core import naming
+from prenv.core import plan as planmod
+from prenv.core.config import Config
+from prenv.core.domain import DeployOutcome, DestroyOutcome, Output, PlanOutcome
+from prenv.core.errors import FailureReason, PrenvError
+from prenv.core.naming import Names
+from prenv.engine.terraform import Terraform, TerraformError
 
 _FIRST_INIT = threading.Lock()
 _VARIABLE = re.compile(r'^\s*variable\s+"([A-Za-z_][A-Za-z0-9_-]*)"', re.MULTILINE)

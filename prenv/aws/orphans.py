@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from prenv.aws import ClientFactory
+from prenv.aws.client import ClientFactory
 
 REPOSITORY_TAG = "prenv:repository"
 WORKSPACE_TAG = "prenv:workspace"

@@ -7,8 +7,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 
-from prenv.config import HealthCheck
-from prenv.errors import FailureReason, PrenvError
+from prenv.core.config import HealthCheck
+from prenv.core.errors import FailureReason, PrenvError
 
 
 def _status(url: str, timeout: float) -> int:
