@@ -174,9 +174,7 @@ def target(
     return Target(config=config, names=names, ctx=ctx, event=event)
 
 
-def _from_github(
-    services: Services, config: Config, ctx: Context, event: PullRequestEvent | None
-) -> Context:
+def _from_github(services: Services, config: Config, ctx: Context, event: PullRequestEvent | None) -> Context:
     """Fill what the event lacks (head SHA, title, branch: a comment event or `--pr`) from the API,
     and refuse a PR from a fork (the workflow skips forks too; this is defense in depth)."""
     from prenv.report.pr import client

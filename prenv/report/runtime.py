@@ -115,4 +115,3 @@ class Runtime:
             return ""
         attempt = self.env.get("GITHUB_RUN_ATTEMPT", "")
         return f"{server}/{repo}/actions/runs/{run_id}" + (f"/attempts/{attempt}" if attempt else "")
-

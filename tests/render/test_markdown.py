@@ -1,7 +1,7 @@
 """The PR comment and the job summary: golden files for every state, and what each must contain.
 
-Regenerate the golden files after an intended change with `PRENV_UPDATE_GOLDEN=1 pytest tests/unit/
-test_render.py` and review the diff.
+Regenerate the golden files after an intended change with `PRENV_UPDATE_GOLDEN=1 pytest tests/render/
+test_markdown.py` and review the diff.
 """
 
 from __future__ import annotations

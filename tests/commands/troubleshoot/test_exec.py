@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.troubleshoot import planting
-from tests.troubleshoot.conftest import Deployed
+from tests.commands.troubleshoot import planting
+from tests.commands.troubleshoot.conftest import Deployed
 
 pytestmark = [pytest.mark.terraform, pytest.mark.usefixtures("tasks_stay_running")]
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.troubleshoot import planting
-from tests.troubleshoot.conftest import Deployed
+from tests.commands.troubleshoot import planting
+from tests.commands.troubleshoot.conftest import Deployed
 
 pytestmark = [pytest.mark.terraform, pytest.mark.usefixtures("tasks_stay_running")]
 
@@ -107,7 +107,7 @@ def test_status_describes_the_service_tasks_events_targets_and_database(
     running = text.split("Running tasks:\n", 1)[1].split("\n\n", 1)[0].splitlines()
     assert running[0].split() == ["TASK", "STATUS", "HEALTH", "TASK", "DEF", "STARTED"]
     assert running[1].split()[:2] == [planted.running[0], "RUNNING"]
-    assert re.search(r"  \d+[smhd] ago$", running[1])  # ages themselves: tests/troubleshoot/test_describe.py
+    assert re.search(r"  \d+[smhd] ago$", running[1])  # ages themselves: tests/core/test_troubleshoot.py
 
     stopped = text.split("Stopped tasks (newest first):\n", 1)[1].split("\n\n", 1)[0].splitlines()
     age = r"stopped \d+[smh] ago"

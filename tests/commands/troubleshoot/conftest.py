@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from prenv.core.naming import Names, names_for
+from tests.commands.troubleshoot import planting
 from tests.helpers import light_config, run_cli, write_config
-from tests.troubleshoot import planting
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from tests.cleanup.conftest import cleanup_env
+from tests.commands.cleanup.conftest import cleanup_env
 from tests.github.fake import fake_github
 from tests.helpers import run_cli, write_config
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from prenv.commands.common import Services, resolve_pr
+from prenv.core import event as events
 from prenv.core.errors import ExitStatus, UsageError
-from prenv.core import event as actions
 from tests.helpers import GITHUB_FIXTURES
 
 WEBHOOKS = GITHUB_FIXTURES / "webhooks"
@@ -48,7 +48,7 @@ def test_event_details_kept_when_numbers_agree() -> None:
 
 
 def test_fork_is_recognised() -> None:
-    event = actions.pull_request_event(
+    event = events.pull_request_event(
         json.loads((WEBHOOKS / "pull_request.opened.from_fork.derived.json").read_text())
     )
     assert event is not None
@@ -89,7 +89,7 @@ def test_same_repository_pr_in_a_forked_repository_is_not_a_fork() -> None:
     payload = json.loads((WEBHOOKS / "pull_request.opened.json").read_text())
     payload["pull_request"]["head"]["repo"]["fork"] = True  # the repository itself is a fork of another
     payload["pull_request"]["base"]["repo"]["fork"] = True
-    event = actions.pull_request_event(payload)
+    event = events.pull_request_event(payload)
     assert event is not None
     assert event.is_fork is False
 
@@ -97,7 +97,7 @@ def test_same_repository_pr_in_a_forked_repository_is_not_a_fork() -> None:
 def test_pr_from_a_deleted_fork_counts_as_a_fork() -> None:
     payload = json.loads((WEBHOOKS / "pull_request.opened.json").read_text())
     payload["pull_request"]["head"]["repo"] = None
-    event = actions.pull_request_event(payload)
+    event = events.pull_request_event(payload)
     assert event is not None
     assert event.is_fork is True
 
@@ -110,7 +110,7 @@ def _label_target(labels: tuple[str, ...], *, comment: str = "", configured: str
     from prenv.core.naming import names_for
 
     config = parse(f"backend: {{bucket: b, region: r}}\nlabel: '{configured}'\n")
-    event = actions.PullRequestEvent(number=3, labels=labels, comment_body=comment)
+    event = events.PullRequestEvent(number=3, labels=labels, comment_body=comment)
     ctx = Context(pr_number=3, repository="o/r", workspace="pr-3", environment="pr-3", command="deploy")
     return wants_preview(Target(config=config, names=names_for(3, "o/r"), ctx=ctx, event=event))
 

@@ -13,8 +13,8 @@ import pytest
 from prenv.commands import logs
 from prenv.commands.common import Services
 from prenv.core.naming import names_for
-from tests.troubleshoot import planting
-from tests.troubleshoot.conftest import Deployed
+from tests.commands.troubleshoot import planting
+from tests.commands.troubleshoot.conftest import Deployed
 
 pytestmark = pytest.mark.terraform
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from prenv.core.naming import names_for
-from tests.cleanup.conftest import cleanup_env
+from tests.commands.cleanup.conftest import cleanup_env
 from tests.github.fake import fake_github
 from tests.helpers import light_config, run_cli, write_config
 
