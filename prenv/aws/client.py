@@ -1,18 +1,22 @@
-"""The AWS adapter: boto3 clients from the standard environment, and the few calls prenv makes.
+"""The AWS adapter: boto3 clients from the settings read at the entry, and every call prenv makes.
 
 Thin on purpose: each method is one AWS call (or one paginated listing) and returns the response's plain
-dicts; what they mean is decided in pure modules (`prenv.troubleshoot`). Clients are injected (tests,
-or another command bringing its own) or made lazily from the environment prenv was given: the region,
-the credential chain, `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`. boto3 loads only here, and
-only when a client is first needed.
+dicts; what they mean is decided in pure modules (`prenv.core`). Clients are injected (tests) or made
+lazily from `AwsSettings`, which the entry (`prenv.commands.wiring`) reads from the environment prenv
+was given: the credential chain, `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`, the SDK's retry
+variables. boto3 loads only here, and only when a client is first needed.
 
-AWS errors become `AwsError` (a PrenvError) with the AWS error code, so callers can treat "not found"
-as an answer rather than a failure.
+Every call goes through `classified`: AWS's answers become `AwsError` (a PrenvError) with the AWS error
+code (`aws-request-failed`), so callers can treat "not found" as an answer rather than a failure; no
+credentials, no region or no connection is `aws-unavailable`. A request botocore refuses to send
+(invalid parameters) is a bug in prenv and stays an unexpected error.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -29,11 +33,29 @@ _ENDPOINT_NAMES = {
     "s3": "S3",
     "resourcegroupstaggingapi": "RESOURCE_GROUPS_TAGGING_API",
 }
-_CREDENTIALS = {
-    "aws_access_key_id": "AWS_ACCESS_KEY_ID",
-    "aws_secret_access_key": "AWS_SECRET_ACCESS_KEY",
-    "aws_session_token": "AWS_SESSION_TOKEN",
-}
+_DENIED_HINT = "the credentials lack a read permission prenv needs (see docs/local.md, troubleshooting)"
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    """How to reach AWS: what the SDK would read from the environment, read from prenv's own."""
+
+    profile: str = ""  # AWS_PROFILE
+    credentials: Mapping[str, str] = field(default_factory=dict)  # boto3 Session keyword -> value
+    endpoint: str = ""  # AWS_ENDPOINT_URL
+    endpoints: Mapping[str, str] = field(default_factory=dict)  # <SERVICE> -> AWS_ENDPOINT_URL_<SERVICE>
+    max_attempts: int = 4  # AWS_MAX_ATTEMPTS
+    retry_mode: str = "standard"  # AWS_RETRY_MODE
+    region: str = ""  # AWS_REGION, else AWS_DEFAULT_REGION
+
+    def endpoint_for(self, service: str) -> str:
+        """The endpoint of `service` ('' for AWS's own)."""
+        return self.endpoints.get(_ENDPOINT_NAMES.get(service, service.upper()), "") or self.endpoint
+
+    @property
+    def custom_s3_endpoint(self) -> bool:
+        """S3 is an S3-compatible endpoint (an emulator, MinIO): path-style addressing by default."""
+        return bool(self.endpoint_for("s3"))
 
 
 class AwsError(PrenvError):
@@ -44,40 +66,41 @@ class AwsError(PrenvError):
         self.code = code
 
 
-def make_client(env: Mapping[str, str], region: str, service: str, **options: Any) -> Any:
-    """A boto3 client for `region`, configured from `env` (not from this process's environment).
+def make_client(settings: AwsSettings, region: str, service: str, **options: Any) -> Any:
+    """A boto3 client for `region`, configured from `settings` (not from this process's environment).
 
     `options` are extra botocore `Config` settings, such as `s3={"addressing_style": "path"}`.
     """
     import boto3
     from botocore.config import Config
 
-    profile = env.get("AWS_PROFILE") or None
-    credentials = {key: env[name] for key, name in _CREDENTIALS.items() if env.get(name)}
-    session = boto3.session.Session(region_name=region, profile_name=profile, **credentials)
-    suffix = _ENDPOINT_NAMES.get(service, service.upper())
-    endpoint = env.get(f"AWS_ENDPOINT_URL_{suffix}") or env.get("AWS_ENDPOINT_URL") or None
-    # The SDK's own retry variables are honoured; else standard retries, 4 attempts.
-    attempts = env.get("AWS_MAX_ATTEMPTS", "")
-    retries = {
-        "max_attempts": int(attempts) if attempts.isdigit() else 4,
-        "mode": env.get("AWS_RETRY_MODE") or "standard",
-    }
-    settings = Config(retries=retries, connect_timeout=10, read_timeout=30, **options)
-    return session.client(service, endpoint_url=endpoint, config=settings)
+    session = boto3.session.Session(
+        region_name=region, profile_name=settings.profile or None, **settings.credentials
+    )
+    retries = {"max_attempts": settings.max_attempts, "mode": settings.retry_mode}
+    config = Config(retries=retries, connect_timeout=10, read_timeout=30, **options)
+    return session.client(service, endpoint_url=settings.endpoint_for(service) or None, config=config)
 
 
-def client_factory(env: Mapping[str, str], region: str) -> ClientFactory:
-    """Clients for `region`, configured from `env` (not from this process's environment)."""
-    return partial(make_client, env, region)
+def client_factory(settings: AwsSettings, region: str, **options: Any) -> ClientFactory:
+    """Clients for `region`, configured from `settings` (and `options`, see `make_client`)."""
+    return partial(make_client, settings, region, **options)
 
 
-def _call(what: str, method: Callable[..., Any], **kwargs: Any) -> Any:
-    """One AWS call; failures become AwsError with one clear line."""
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+@contextmanager
+def classified(what: str, *, hint: str = "") -> Iterator[None]:
+    """AWS calls made inside fail as AwsError with one clear line (`what` names the call); `hint`
+    replaces the default advice of a refused call."""
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        NoCredentialsError,
+        NoRegionError,
+        ParamValidationError,
+    )
 
     try:
-        return method(**kwargs)
+        yield
     except ClientError as exc:
         error = exc.response.get("Error", {})
         code = str(error.get("Code", ""))
@@ -87,11 +110,7 @@ def _call(what: str, method: Callable[..., Any], **kwargs: Any) -> Any:
             f"AWS {what} failed: {code}: {message}",
             code=code,
             reason=FailureReason.AWS_REQUEST_FAILED,
-            hint=(
-                "the credentials lack a read permission prenv needs (see docs/local.md, troubleshooting)"
-                if denied
-                else "check the region and the names above"
-            ),
+            hint=hint or (_DENIED_HINT if denied else "check the region and the names above"),
         ) from None
     except (NoCredentialsError, NoRegionError) as exc:
         raise AwsError(
@@ -99,6 +118,8 @@ def _call(what: str, method: Callable[..., Any], **kwargs: Any) -> Any:
             reason=FailureReason.AWS_UNAVAILABLE,
             hint="configure AWS credentials and a region (AWS_PROFILE or AWS_ACCESS_KEY_ID..., AWS_REGION)",
         ) from None
+    except ParamValidationError:
+        raise  # a request prenv built wrong: a bug, reported as unexpected
     except BotoCoreError as exc:
         raise AwsError(
             f"cannot reach AWS for {what}: {exc}",
@@ -107,16 +128,18 @@ def _call(what: str, method: Callable[..., Any], **kwargs: Any) -> Any:
         ) from None
 
 
+def _call(what: str, method: Callable[..., Any], **kwargs: Any) -> Any:
+    """One AWS call; failures become AwsError with one clear line."""
+    with classified(what):
+        return method(**kwargs)
+
+
 class Aws:
-    """The AWS calls of prenv's read-only commands. `factory` makes clients; `clients` injects some."""
+    """The AWS calls prenv makes. `factory` makes clients; `clients` injects some."""
 
     def __init__(self, factory: ClientFactory | None = None, **clients: Any) -> None:
         self._factory = factory
         self._clients: dict[str, Any] = dict(clients)
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str], region: str) -> Aws:
-        return cls(client_factory(env, region))
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
@@ -124,6 +147,18 @@ class Aws:
                 raise RuntimeError(f"no {service} client was given and no factory to make one")
             self._clients[service] = self._factory(service)
         return self._clients[service]
+
+    def call(self, what: str, service: str, operation: str, /, *, hint: str = "", **kwargs: Any) -> Any:
+        """One call of `service` (`operation` as boto3 names it), classified."""
+        with classified(what, hint=hint):
+            return getattr(self.client(service), operation)(**kwargs)
+
+    def pages(
+        self, what: str, service: str, operation: str, /, *, hint: str = "", **kwargs: Any
+    ) -> Iterator[Any]:
+        """Every page of a paginated listing, classified (page requests are sent as they are read)."""
+        with classified(what, hint=hint):
+            yield from self.client(service).get_paginator(operation).paginate(**kwargs)
 
     # --- ECS -----------------------------------------------------------------------------------
 

@@ -3,15 +3,23 @@
 A preview is destroyed when its PR is closed, merged or gone. An open PR's preview that has been idle
 (no deploy) for longer than `max_age` is first warned on the PR, and destroyed on a later run once
 `warn_before` has passed since the warning, unless it was deployed again meanwhile or carries the keep
-label. Everything else is left alone.
+label. Everything else is left alone. A resource tagged by prenv whose workspace has no state is an
+orphan (a destroy that lost its state, a run killed between create and state write).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
+
+from prenv.core.errors import FailureReason
+
+# Every resource of a preview carries these tags (the roots' default_tags).
+REPOSITORY_TAG = "prenv:repository"
+WORKSPACE_TAG = "prenv:workspace"
 
 
 class Action(StrEnum):
@@ -145,34 +153,36 @@ def stale_locks(previews: Sequence[Preview], *, now: datetime, threshold: timede
 
 @dataclass
 class Row:
-    """One line of the cleanup report."""
+    """One line of the cleanup report: what was decided for a preview and what came of it."""
 
     workspace: str
     pr_number: int
-    pr_state: str
+    pr_state: PrState
     idle: str
     decision: Action
     reason: str
-    result: str = ""
-    error: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
+    result: str = ""  # what came of the decision, as the report shows it
+    done: bool = False  # the decision was carried out (destroyed, warned)
+    failure: FailureReason | None = None  # why carrying it out failed
+    error: str = ""  # the failure's one line
+    log: str = ""  # the output of a destroy that failed
 
 
-def report_lines(rows: Sequence[Row]) -> list[str]:
-    """The report as an aligned text table for the terminal."""
-    header = ("PREVIEW", "PR", "PR STATE", "IDLE", "DECISION", "RESULT")
-    table = [header] + [
-        (r.workspace, f"#{r.pr_number}", r.pr_state, r.idle, f"{r.decision} ({r.reason})", r.result)
-        for r in rows
-    ]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in table]
+@dataclass(frozen=True)
+class Orphan:
+    """A resource tagged by prenv whose workspace has no state."""
+
+    arn: str
+    workspace: str
+    pr: str
 
 
-def report_markdown(rows: Sequence[Row]) -> str:
-    """The report as a Markdown table for the job summary."""
-    lines = ["| preview | PR | PR state | idle | decision | result |", "|---|---|---|---|---|---|"]
-    for r in rows:
-        cells = (r.workspace, f"#{r.pr_number}", r.pr_state, r.idle, f"{r.decision} ({r.reason})", r.result)
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    return "\n".join(lines) + "\n"
+def find_orphans(resources: Iterable[Mapping[str, Any]], *, live_workspaces: set[str]) -> list[Orphan]:
+    """Tagged resources (Tagging API mappings) whose `prenv:workspace` has no state."""
+    orphans = []
+    for item in resources:
+        tags = {tag["Key"]: tag["Value"] for tag in item.get("Tags", [])}
+        workspace = tags.get(WORKSPACE_TAG, "")
+        if workspace and workspace not in live_workspaces:
+            orphans.append(Orphan(arn=item["ResourceARN"], workspace=workspace, pr=tags.get("prenv:pr", "")))
+    return sorted(orphans, key=lambda o: (o.workspace, o.arn))

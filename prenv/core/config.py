@@ -21,6 +21,7 @@ import yaml
 
 from prenv.core import naming
 from prenv.core.errors import ConfigError
+from prenv.core.limits import MAX_CONCURRENCY, MIN_CONCURRENCY
 
 DEFAULT_PATH = Path(".github/prenv.yml")
 JsonValue = Any  # a value Terraform accepts in a .tfvars.json file
@@ -57,9 +58,31 @@ class Backend:
     # Path-style addressing; None means "on when AWS_ENDPOINT_URL(_S3) points at an S3-compatible endpoint".
     use_path_style: bool | None = None
 
+    def path_style(self, *, custom_endpoint: bool) -> bool:
+        """Whether S3 is addressed path-style (Terraform's backend and prenv's own S3 client alike)."""
+        return self.use_path_style if self.use_path_style is not None else custom_endpoint
+
+
+def backend_settings(backend: Backend, *, custom_endpoint: bool) -> dict[str, str]:
+    """The `-backend-config` settings of the S3 backend (locking by lock file, no DynamoDB).
+
+    `custom_endpoint`: S3 is an S3-compatible endpoint (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL is set).
+    """
+    settings = {
+        "bucket": backend.bucket,
+        "region": backend.region,
+        "key": backend.key,
+        "workspace_key_prefix": backend.workspace_key_prefix,
+        "use_lockfile": "true",
+        "encrypt": "true",
+    }
+    if backend.path_style(custom_endpoint=custom_endpoint):
+        settings["use_path_style"] = "true"
+    return settings
+
 
 @dataclass(frozen=True)
-class Terraform:
+class TerraformSettings:
     root: str = "terraform/preview"
     binary: str = ""  # default: $PRENV_TERRAFORM, else `terraform` on PATH
     lock_timeout: timedelta = timedelta(minutes=2)
@@ -68,7 +91,7 @@ class Terraform:
 
 
 @dataclass(frozen=True)
-class Comment:
+class CommentSettings:
     enabled: bool = True
     # Distinguishes the sticky comments (and Deployments) of several prenv set-ups in one repository.
     environment: str = ""
@@ -104,13 +127,13 @@ class Cleanup:
 @dataclass(frozen=True)
 class Config:
     backend: Backend
-    terraform: Terraform = field(default_factory=Terraform)
+    terraform: TerraformSettings = field(default_factory=TerraformSettings)
     workspace_pattern: str = "pr-{number}"
     image: str = ""
     repository: str = ""  # default: $GITHUB_REPOSITORY
     max_previews: int = 0  # 0: no cap
     label: str = ""  # when set, only PRs with this label get a preview
-    comment: Comment = field(default_factory=Comment)
+    comment: CommentSettings = field(default_factory=CommentSettings)
     deployments: Deployments = field(default_factory=Deployments)
     health_check: HealthCheck = field(default_factory=HealthCheck)
     cleanup: Cleanup = field(default_factory=Cleanup)
@@ -251,7 +274,11 @@ def _validate(config: Config) -> None:
         ("terraform.root", bool(config.terraform.root.strip()), "must not be empty"),
         ("terraform.url_output", bool(config.terraform.url_output.strip()), "must not be empty"),
         ("max_previews", config.max_previews >= 0, "must be 0 (no cap) or a positive number"),
-        ("cleanup.concurrency", 1 <= config.cleanup.concurrency <= 32, "must be between 1 and 32"),
+        (
+            "cleanup.concurrency",
+            MIN_CONCURRENCY <= config.cleanup.concurrency <= MAX_CONCURRENCY,
+            f"must be between {MIN_CONCURRENCY} and {MAX_CONCURRENCY}",
+        ),
         ("version", config.version == 1, "must be 1, the only format version this prenv reads"),
     ]
     for key, ok, message in checks:

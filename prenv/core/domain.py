@@ -1,13 +1,41 @@
-"""The values a command works with and reports: which preview (`Context`) and what happened to it
-(the plan, the deploy, the destroy), as plain frozen values."""
+"""The values a command works with and reports: which command, which preview (`Context`), what
+happened to it (the plan, the deploy, the destroy) and the states of the PR's comment."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
+from prenv.core.mask import secret_values
 from prenv.core.plan import PlanSummary
+
+
+class Command(StrEnum):
+    """The `prenv` commands, by the name the CLI gives them."""
+
+    DEPLOY = "deploy"
+    PLAN = "plan"
+    DESTROY = "destroy"
+    UNLOCK = "unlock"
+    CLEANUP = "cleanup"
+    STATUS = "status"
+    LOGS = "logs"
+    EXEC = "exec"
+    SANDBOX = "sandbox"
+
+
+class CommentState(StrEnum):
+    """The states of the PR's sticky comment; each is the name of its template (`<state>.md.j2`)."""
+
+    DEPLOYING = "deploying"
+    PLANNED = "planned"
+    READY = "ready"
+    NO_CHANGES = "no_changes"
+    FAILED = "failed"
+    DESTROYED = "destroyed"
+    IDLE_WARNING = "idle_warning"
 
 
 @dataclass(frozen=True)
@@ -18,20 +46,14 @@ class Context:
     repository: str
     workspace: str
     environment: str  # the GitHub Deployment environment, `pr-<N>`
-    command: str  # deploy, plan, destroy
+    command: Command
     head_sha: str = ""
     image: str = ""
     run_url: str = ""
     title: str = ""
     head_ref: str = ""
-    names: Mapping[str, Any] = field(default_factory=dict)
     comment_environment: str = ""  # config comment.environment: separates several set-ups per repository
     sandbox: bool = False
-    # The sticky comment as the last deploy left it (its deploy marker in the state bucket; see
-    # prenv.sticky): edited directly instead of searched for. 0 / "": no hint.
-    comment_id: int = 0
-    comment_sha: str = ""  # sha256 (hex) of the body prenv last wrote there
-    comment_author: str = ""  # who wrote it: the token's identity then
 
 
 @dataclass(frozen=True)
@@ -39,6 +61,12 @@ class Output:
     name: str
     value: Any
     sensitive: bool
+
+
+def sensitive_values(outputs: Iterable[Output]) -> tuple[str, ...]:
+    """The exact values to hide: every form of each sensitive output's value (whole, leaves, lines)."""
+    found = [value for output in outputs if output.sensitive for value in secret_values(output.value)]
+    return tuple(dict.fromkeys(found))
 
 
 @dataclass(frozen=True)

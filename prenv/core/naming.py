@@ -5,7 +5,7 @@ are account-wide carry a short, stable hash of the repository so that two reposi
 AWS account. `terraform/preview` derives the same names from `name_prefix` with the same suffixes; a
 test holds the two together.
 
-    name_prefix  = "prenv-<hash6>-pr<N>"        at most 25 characters (N <= 10**9)
+    name_prefix  = "prenv-<hash6>-pr<N>"        at most 20 characters (N <= MAX_PR_NUMBER)
     target group = name_prefix                  ALB and target group names: at most 32
     RDS          = name_prefix + "-db"          at most 63, letter first, lowercase, no "--"
 """
@@ -16,7 +16,11 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-MAX_PR_NUMBER = 10**9
+# The largest PR number with a preview: `terraform/preview` maps PR N to listener port 10000 + N (ports
+# stop at 60000) or to ALB rule priority N (priorities stop at 50000), and its `pr_number` validation
+# refuses more. prenv refuses it up front, with the same limit (tests/terraform holds the two together).
+MAX_PR_NUMBER = 50000
+# hash6: the first 6 hex characters of sha256(lowercase "owner/name"); the roots compute it the same way.
 REPOSITORY_HASH_LENGTH = 6
 STEM = "prenv"
 
@@ -46,9 +50,6 @@ class Names:
     db_security_group: str
     secret_prefix: str
     environment: str
-
-    def as_dict(self) -> dict[str, str | int]:
-        return dict(self.__dict__)
 
 
 def repository_hash(repository: str) -> str:

@@ -2,7 +2,7 @@
 
 `Location` says where the preview's parts are (from the Terraform outputs, else from prenv's names);
 `Status` is the state of those parts, built from the AWS responses' plain dicts; `diagnose` turns a
-status into hints (`prenv.diagnose`). Rendering is in `prenv.describe`.
+status into hints (`prenv.core.diagnose`). Rendering is in `prenv.render.describe`.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ class Event:
 
 
 @dataclass(frozen=True)
-class Deployment:
+class EcsDeployment:
     id: str
     status: str  # PRIMARY (the newest) or ACTIVE (being replaced)
     rollout_state: str  # IN_PROGRESS, COMPLETED, FAILED
@@ -103,7 +103,7 @@ class Service:
     pending: int
     task_definition: str
     exec_enabled: bool
-    deployments: tuple[Deployment, ...]
+    deployments: tuple[EcsDeployment, ...]
     events: tuple[Event, ...]
 
     @property
@@ -145,7 +145,7 @@ class Task:
 
 
 @dataclass(frozen=True)
-class Target:
+class TargetHealth:
     id: str
     port: int | None
     state: str
@@ -168,7 +168,7 @@ class Status:
     service: Service | None
     running: tuple[Task, ...] = ()
     stopped: tuple[Task, ...] = ()
-    targets: tuple[Target, ...] | None = None  # None: no target group known
+    targets: tuple[TargetHealth, ...] | None = None  # None: no target group known
     database: Database | None = None
     hints: tuple[str, ...] = field(default=())
 
@@ -180,7 +180,7 @@ def _short(arn: str) -> str:
 
 def service(raw: Mapping[str, Any], *, events: int = 10) -> Service:
     deployments = tuple(
-        Deployment(
+        EcsDeployment(
             id=str(d.get("id", "")),
             status=str(d.get("status", "")),
             rollout_state=str(d.get("rolloutState") or ""),
@@ -248,11 +248,11 @@ def newest_first(tasks: Sequence[Task], *, stopped: bool) -> tuple[Task, ...]:
     return tuple(sorted(tasks, key=when, reverse=True))
 
 
-def target(raw: Mapping[str, Any]) -> Target:
+def target_health(raw: Mapping[str, Any]) -> TargetHealth:
     health = raw.get("TargetHealth") or {}
     where = raw.get("Target") or {}
     port = where.get("Port")
-    return Target(
+    return TargetHealth(
         id=str(where.get("Id", "")),
         port=int(port) if isinstance(port, int | str) and str(port).isdigit() else None,
         state=str(health.get("State", "")),

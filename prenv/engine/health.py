@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 
 from prenv.core.config import HealthCheck
@@ -12,6 +10,9 @@ from prenv.core.errors import FailureReason, PrenvError
 
 
 def _status(url: str, timeout: float) -> int:
+    import urllib.error  # loaded only when a health check is configured
+    import urllib.request
+
     request = urllib.request.Request(url, headers={"User-Agent": "prenv-health-check"})  # noqa: S310 - http(s) URL from our own output
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310

@@ -1,4 +1,5 @@
-"""The lifecycle of one preview on Terraform: deploy (plan + apply the saved plan), plan, destroy.
+"""The lifecycle of one preview on Terraform: deploy (plan + apply the saved plan), plan, destroy,
+reading the outputs, releasing a stale lock.
 
 This module decides the order of the Terraform calls and what is safe; `terraform.py` runs them. The
 one rule it exists to keep: a workspace is deleted only after a destroy left `terraform state list`
@@ -26,28 +27,8 @@ from prenv.engine.terraform import Terraform, TerraformError
 
 _FIRST_INIT = threading.Lock()
 _VARIABLE = re.compile(r'^\s*variable\s+"([A-Za-z_][A-Za-z0-9_-]*)"', re.MULTILINE)
-_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
 
 TerraformFactory = Callable[[Path, Path], Terraform]  # (root, data_dir) -> Terraform
-
-
-def backend_config(config: Config, env: Mapping[str, str]) -> dict[str, str]:
-    """The `-backend-config` settings of the S3 backend (locking by lock file, no DynamoDB)."""
-    backend = config.backend
-    settings = {
-        "bucket": backend.bucket,
-        "region": backend.region,
-        "key": backend.key,
-        "workspace_key_prefix": backend.workspace_key_prefix,
-        "use_lockfile": "true",
-        "encrypt": "true",
-    }
-    path_style = backend.use_path_style
-    if path_style is None:
-        path_style = any(env.get(name) for name in _ENDPOINT_VARIABLES)
-    if path_style:
-        settings["use_path_style"] = "true"
-    return settings
 
 
 def declared_variables(root: Path) -> set[str] | None:
@@ -91,8 +72,8 @@ class Engine:
     config: Config
     names: Names
     terraform_factory: TerraformFactory
-    env: Mapping[str, str]
     base_dir: Path
+    backend: Mapping[str, str]  # the -backend-config settings (`prenv.core.config.backend_settings`)
     head_sha: str = ""
     image: str = ""
 
@@ -136,12 +117,11 @@ class Engine:
         Inits of one root may run at once (cleanup destroys in parallel); only the first one writes the
         root's dependency lock file, so inits wait for each other until that file exists.
         """
-        settings = backend_config(self.config, self.env)
         if (self.root / ".terraform.lock.hcl").exists():
-            self.tf.init(settings)
+            self.tf.init(self.backend)
             return
         with _FIRST_INIT:
-            self.tf.init(settings)
+            self.tf.init(self.backend)
 
     # --- lifecycle --------------------------------------------------------------------------------
 
@@ -216,3 +196,16 @@ class Engine:
             )
         self.tf.delete_workspace(self.names.workspace)
         return DestroyOutcome(existed=True, destroyed=reported or 0, workspace_deleted=True)
+
+    def unlock(self, lock_id: str) -> None:
+        """Release the state lock `lock_id` of this workspace; Terraform releases only the lock with that
+        ID (any other lock, or none, is an error), so a lock a running job holds is never taken by guess."""
+        self.init()
+        if self.names.workspace not in self.tf.workspaces():
+            raise PrenvError(
+                f"workspace {self.names.workspace} does not exist, so it holds no lock",
+                reason=FailureReason.UNLOCK_FAILED,
+                hint="check the PR number",
+            )
+        self.tf.select_workspace(self.names.workspace, create=False)
+        self.tf.force_unlock(lock_id)

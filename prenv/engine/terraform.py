@@ -13,7 +13,6 @@ planned, applied or destroyed at the same time (as `prenv cleanup` does) without
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -88,11 +87,10 @@ def _duration_flag(value: timedelta) -> str:
     return f"{int(value.total_seconds())}s"
 
 
-def find_binary(configured: str = "", env: Mapping[str, str] | None = None) -> str:
-    """The Terraform executable: `PRENV_TERRAFORM`, else the configured one, else `terraform` on PATH."""
-    env = os.environ if env is None else env
-    name = env.get("PRENV_TERRAFORM") or configured or "terraform"
-    found = shutil.which(name, path=env.get("PATH"))
+def find_binary(name: str, path: str | None) -> str:
+    """The Terraform executable `name` (PRENV_TERRAFORM, else the configured one, else `terraform`),
+    found on `path` (the PATH prenv was given)."""
+    found = shutil.which(name, path=path)
     if not found:
         raise PrenvError(
             f"{name} not found on PATH",
@@ -114,11 +112,12 @@ def _no_print(title: str, text: str) -> None:
 
 @dataclass
 class Terraform:
-    """Runs one Terraform root directory. Construct with `find_binary()` and the process environment."""
+    """Runs one Terraform root directory with `binary` (`find_binary()`) and the environment prenv was
+    given (credentials reach Terraform only through it)."""
 
     root: Path
     binary: str
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    env: Mapping[str, str]
     lock_timeout: timedelta = timedelta(minutes=2)
     data_dir: Path | None = None
     verbose: bool = False

@@ -3,13 +3,13 @@
 Requests go through `prenv.github.http.Transport` (its rules: `prenv.github.policy`): bounded retries
 with patchable waits, secondary rate limits honoured, a permission 403 reported at once with the
 permission to grant, and no request to any host but the configured API. The values it returns are
-those of `prenv.github_types`. The token is never logged, printed or put in an error message.
+those of `prenv.github.types`. The token is never logged, printed or put in an error message.
 """
 
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prenv.core.errors import FailureReason
@@ -18,11 +18,11 @@ from prenv.github.policy import RetryPolicy
 from prenv.github.types import (
     Comment,
     Deployment,
-    PullRequest,
+    PullDetail,
     PullSummary,
     comment_from,
     deployment_from,
-    pull_request_from,
+    pull_detail_from,
     pull_summary_from,
 )
 
@@ -32,10 +32,9 @@ __all__ = [
     "Deployment",
     "GitHub",
     "GitHubError",
-    "PullRequest",
+    "PullDetail",
     "PullSummary",
     "RetryPolicy",
-    "from_env",
 ]
 
 # The login of the token Actions gives every workflow run (GET /user is refused for it).
@@ -43,8 +42,6 @@ ACTIONS_BOT = "github-actions[bot]"
 # Installation tokens (the Actions token and GitHub App tokens) start with this; GitHub refuses GET /user
 # for all of them, but GraphQL's `viewer` answers with the app's bot login (`<app-slug>[bot]`).
 INSTALLATION_TOKEN_PREFIX = "ghs_"  # noqa: S105 - a token prefix, not a password
-# Who the token is, when the caller knows (the action sets it for the workflow's own token).
-LOGIN_VARIABLE = "PRENV_GITHUB_LOGIN"
 VIEWER = "query { viewer { login } }"
 
 
@@ -100,11 +97,6 @@ class GitHub:
 
     # -- identity ----------------------------------------------------------------------------------------
 
-    @property
-    def known_login(self) -> str:
-        """The token's login if it is already known (from GET /user or from an object this token created)."""
-        return self._login
-
     def learn_login(self, login: str) -> None:
         if login and not self._login:
             self._login = login
@@ -133,7 +125,7 @@ class GitHub:
 
     # -- pull requests and comments ---------------------------------------------------------------------
 
-    def pull_request(self, number: int) -> PullRequest:
+    def pull_request(self, number: int) -> PullDetail:
         try:
             _, data = self.http.request(
                 "GET",
@@ -150,7 +142,7 @@ class GitHub:
                 reason=FailureReason.PR_NOT_FOUND,
                 hint="check the PR number (--pr) and GITHUB_REPOSITORY",
             ) from None
-        return pull_request_from(data, number)
+        return pull_detail_from(data, number)
 
     def pulls(self, state: str, *, sort: str = "created", direction: str = "desc") -> Iterator[PullSummary]:
         """Every PR in `state` (open, closed), 100 per request, newest first by `sort`."""
@@ -269,12 +261,3 @@ class GitHub:
             what=f"delete the environment {name}",
             permission="administration: write",
         )
-
-
-def from_env(env: Mapping[str, str], repository: str, **options: Any) -> GitHub | None:
-    """The adapter for GITHUB_TOKEN and GITHUB_API_URL, or None when there is no token."""
-    token = env.get("GITHUB_TOKEN", "").strip()
-    if not token:
-        return None
-    api_url = env.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL
-    return GitHub(token, repository, api_url=api_url, login=env.get(LOGIN_VARIABLE, ""), **options)

@@ -1,6 +1,6 @@
 """How prenv talks HTTP to GitHub, on PyGithub's requester: bounded retries, one host.
 
-The REST operations of `prenv.github` go through PyGithub's `Requester` (authentication, base URL,
+The REST operations of `prenv.github.client` go through PyGithub's `Requester` (authentication, base URL,
 JSON, exception types) with PyGithub's own retries and pacing turned off, because this module does
 both itself, testably:
 
@@ -18,11 +18,13 @@ The token is never logged, printed or put in an error message.
 
 from __future__ import annotations
 
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from prenv import __version__
 from prenv.core.errors import FailureReason, PrenvError
 from prenv.github.policy import RetryPolicy, graphql_status, next_link, retry_delay, same_host, same_origin
 
@@ -69,13 +71,12 @@ class Transport:
         self.policy = policy or RetryPolicy()
         self.sleep = sleep or _default_sleep
         self.clock = clock or _default_clock
-        self.calls = 0  # requests sent, retries included
+        self._calls = 0  # requests sent, retries included
+        self._counting = threading.Lock()  # cleanup's destroys share one adapter across threads
         self._requester = self._make_requester(token, timeout)
 
     def _make_requester(self, token: str, timeout: int) -> Requester:
         from github import Auth, Github
-
-        from prenv import __version__
 
         client = Github(
             auth=Auth.Token(token),
@@ -92,6 +93,11 @@ class Transport:
 
     def __repr__(self) -> str:  # never shows the token
         return f"Transport(api_url={self.api_url!r})"
+
+    @property
+    def calls(self) -> int:
+        """Requests sent so far, retries included."""
+        return self._calls
 
     def _url(self, path: str) -> str:
         return path if "://" in path else f"{self.api_url}{path}"
@@ -162,7 +168,8 @@ class Transport:
 
         status, message = 0, ""
         for attempt in range(1, self.policy.attempts + 1):
-            self.calls += 1
+            with self._counting:
+                self._calls += 1
             headers: Mapping[str, Any] | None = None
             try:
                 return call()

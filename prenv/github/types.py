@@ -22,7 +22,9 @@ class Comment:
 
 
 @dataclass(frozen=True)
-class PullRequest:
+class PullDetail:
+    """A PR as GET /repos/{owner}/{repo}/pulls/{number} shows it."""
+
     number: int
     head_sha: str
     head_ref: str
@@ -70,11 +72,11 @@ def deployment_from(data: Any) -> Deployment:
     )
 
 
-def pull_request_from(data: Any, number: int) -> PullRequest:
+def pull_detail_from(data: Any, number: int) -> PullDetail:
     """A PR from GET /repos/{owner}/{repo}/pulls/{number}."""
     head, base = data.get("head") or {}, data.get("base") or {}
     head_repo, base_repo = head.get("repo") or {}, base.get("repo") or {}
-    return PullRequest(
+    return PullDetail(
         number=int(data.get("number") or number),
         head_sha=str(head.get("sha") or ""),
         head_ref=str(head.get("ref") or ""),

@@ -1,22 +1,49 @@
-"""The report of `prenv cleanup`: on the terminal, in the job summary and as step outputs."""
+"""The report of `prenv cleanup` as text: a table per preview, the stale locks and the orphaned
+resources, for the terminal and for the job summary (pure)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from prenv.aws import orphans
-from prenv.commands.common import Services
-from prenv.core import cleanup
-from prenv.core.errors import ExitStatus, FailureReason, PrenvError
+from prenv.core.cleanup import Orphan, Row, StaleLock, format_age
+
+_HEADER = ("PREVIEW", "PR", "PR STATE", "IDLE", "DECISION", "RESULT")
 
 
-def _terminal(
-    rows: Sequence[cleanup.Row],
-    stale: Sequence[cleanup.StaleLock],
-    found: Sequence[orphans.Orphan],
+def _cells(row: Row) -> tuple[str, ...]:
+    return (
+        row.workspace,
+        f"#{row.pr_number}",
+        str(row.pr_state),
+        row.idle,
+        f"{row.decision} ({row.reason})",
+        row.result,
+    )
+
+
+def report_lines(rows: Sequence[Row]) -> list[str]:
+    """The previews as an aligned text table for the terminal."""
+    table = [_HEADER, *(_cells(r) for r in rows)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(_HEADER))]
+    return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in table]
+
+
+def report_markdown(rows: Sequence[Row]) -> str:
+    """The previews as a Markdown table for the job summary."""
+    lines = ["| preview | PR | PR state | idle | decision | result |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in _cells(r)) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def terminal(
+    rows: Sequence[Row],
+    stale: Sequence[StaleLock],
+    found: Sequence[Orphan],
     deleted: Mapping[str, str],
 ) -> list[str]:
-    lines = ["", *cleanup.report_lines(rows)] if rows else ["", "No previews found."]
+    """The whole report as lines for the terminal."""
+    lines = ["", *report_lines(rows)] if rows else ["", "No previews found."]
     if stale:
         lines += [
             "",
@@ -25,7 +52,7 @@ def _terminal(
         for s in stale:
             holder = f" by {s.lock.who}" if s.lock.who else ""
             lines.append(
-                f"  {s.workspace}: lock {s.lock.id or '(no ID)'}{holder}, {cleanup.format_age(s.age)} old:"
+                f"  {s.workspace}: lock {s.lock.id or '(no ID)'}{holder}, {format_age(s.age)} old:"
                 f"  {s.command()}"
             )
     if found:
@@ -41,16 +68,17 @@ def _terminal(
     return lines
 
 
-def _markdown(
-    rows: Sequence[cleanup.Row],
-    stale: Sequence[cleanup.StaleLock],
-    found: Sequence[orphans.Orphan],
+def markdown(
+    rows: Sequence[Row],
+    stale: Sequence[StaleLock],
+    found: Sequence[Orphan],
     deleted: Mapping[str, str],
     *,
     dry_run: bool,
 ) -> str:
+    """The whole report as Markdown for the job summary."""
     parts = ["## prenv cleanup" + (" (dry run: nothing was changed)" if dry_run else ""), ""]
-    parts.append(cleanup.report_markdown(rows) if rows else "No previews found.\n")
+    parts.append(report_markdown(rows) if rows else "No previews found.\n")
     if stale:
         parts += [
             "### Stale locks",
@@ -59,8 +87,7 @@ def _markdown(
             "|---|---|---|---|---|",
         ]
         parts += [
-            f"| {s.workspace} | `{s.lock.id}` | {s.lock.who} | {cleanup.format_age(s.age)} "
-            f"| `{s.command()}` |"
+            f"| {s.workspace} | `{s.lock.id}` | {s.lock.who} | {format_age(s.age)} | `{s.command()}` |"
             for s in stale
         ]
         parts.append("")
@@ -69,54 +96,3 @@ def _markdown(
         parts += [f"| {o.workspace} | `{o.arn}` | {deleted.get(o.arn, 'reported')} |" for o in found]
         parts.append("")
     return "\n".join(parts) + "\n"
-
-
-def report(
-    services: Services,
-    rows: Sequence[cleanup.Row],
-    stale: Sequence[cleanup.StaleLock],
-    found: Sequence[orphans.Orphan],
-    deleted: Mapping[str, str],
-    *,
-    dry_run: bool,
-    github_calls: int,
-) -> ExitStatus:
-    out = services.out
-    for line in _terminal(rows, stale, found, deleted):
-        out.write(line + "\n")
-    failed = [r for r in rows if r.error]
-    runtime = services.runtime()
-    for row in failed:
-        if row.extra.get("log"):
-            with runtime.group(f"prenv cleanup: log of {row.workspace}"):
-                out.write(row.extra["log"].rstrip() + "\n")
-        out.write(f"  {row.workspace}: {row.error}\n")
-    out.write(f"GitHub API requests: {github_calls}\n")
-    out.flush()
-    runtime.write_summary(_markdown(rows, stale, found, deleted, dry_run=dry_run))
-    count = {
-        action: sum(1 for r in rows if r.decision is action and not r.error) for action in cleanup.Action
-    }
-    runtime.set_outputs(
-        {
-            "previews": str(len(rows)),
-            "destroyed": "0" if dry_run else str(count[cleanup.Action.DESTROY]),
-            "warned": "0" if dry_run else str(count[cleanup.Action.WARN]),
-            "stale-locks": str(len(stale)),
-            "orphans": str(len(found)),
-        }
-    )
-    destroy_failures = [r for r in failed if r.decision is cleanup.Action.DESTROY]
-    if destroy_failures:
-        names = ", ".join(
-            f"{r.workspace} ({r.result.removeprefix('FAILED ').strip('()')})" for r in destroy_failures
-        )
-        raise PrenvError(
-            f"{len(destroy_failures)} of {sum(r.decision is cleanup.Action.DESTROY for r in rows)} destroys "
-            f"failed: {names}",
-            reason=FailureReason.CLEANUP_FAILED,
-            hint="their workspaces and state were kept and the next cleanup run retries them; "
-            "see the log above",
-        )
-    runtime.set_outputs({"failure-reason": ""})  # a failed warning is retried next run; not a failure
-    return ExitStatus.SUCCESS

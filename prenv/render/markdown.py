@@ -23,13 +23,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from prenv.core import mask
 from prenv.core.config import Config, format_duration
-from prenv.core.domain import Context, DeployOutcome, DestroyOutcome, PlanOutcome
+from prenv.core.domain import (
+    CommentState,
+    Context,
+    DeployOutcome,
+    DestroyOutcome,
+    PlanOutcome,
+    sensitive_values,
+)
 from prenv.core.errors import PrenvError
-from prenv.core.limits import SUMMARY_LIMIT_BYTES
+from prenv.core.limits import COMMENT_LIMIT, SUMMARY_LIMIT_BYTES
 from prenv.core.links import links as reviewer_links
 from prenv.core.mask import Block, Cut, block, cut_block, escape_untrusted, fit_markdown, redact, tail_block
 from prenv.core.plan import PlanSummary, ResourceChange
@@ -37,10 +42,9 @@ from prenv.render import templating
 
 __all__ = ["COMMENT_LIMIT", "comment", "escape_untrusted", "fit_markdown", "job_summary", "redact"]
 
-COMMENT_LIMIT = 65536
 SUMMARY_LIMIT = SUMMARY_LIMIT_BYTES - 1024  # bytes; room for anything the runtime appends
-STATES = ("deploying", "planned", "ready", "no_changes", "failed", "destroyed", "idle_warning")
-SUMMARY_KINDS = ("planned", "ready", "failed", "destroyed")
+# The states a job summary is written for (the others happen before anything is known, or in cleanup).
+SUMMARY_STATES = (CommentState.PLANNED, CommentState.READY, CommentState.FAILED, CommentState.DESTROYED)
 DETAIL_LIMIT = 8000  # characters of error detail (Terraform's error text) kept, from the end
 VALUE_LIMIT = 300  # characters of one output value shown
 
@@ -130,10 +134,7 @@ def _error_view(error: PrenvError, scrub: Callable[[str], str]) -> dict[str, Any
 def _view(inputs: _Inputs, caps: Caps) -> tuple[dict[str, Any], Block | None, Callable[[str], str]]:
     """The template variables (all outside strings already redacted), the plan block and the redactor."""
     outputs = inputs.deploy.outputs if inputs.deploy else ()
-    secrets = [*inputs.masks]
-    for output in outputs:
-        if output.sensitive:
-            secrets.extend(mask.secret_values(output.value))
+    secrets = [*inputs.masks, *sensitive_values(outputs)]
     patterns = tuple(inputs.config.comment.mask_patterns)
 
     def scrub(text: str) -> str:
@@ -187,6 +188,8 @@ def _render(
     config: Config,
     template_dir: Path | None,
 ) -> str:
+    import jinja2
+
     template = templating.template(name, config, template_dir)
 
     def attempt(plan_block: Block | None) -> str:
@@ -214,8 +217,16 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _state(value: CommentState, allowed: Sequence[CommentState], what: str) -> CommentState:
+    """`value` as a state of `allowed`; anything else is a bug of the caller (ValueError)."""
+    found = next((state for state in allowed if state == value), None)
+    if found is None:
+        raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(allowed)}")
+    return found
+
+
 def comment(
-    state: str,
+    state: CommentState,
     ctx: Context,
     *,
     config: Config,
@@ -229,8 +240,7 @@ def comment(
     template_dir: Path | None = None,
 ) -> str:
     """The sticky comment's body for `state` (without the hidden marker), at most `limit` characters."""
-    if state not in STATES:
-        raise ValueError(f"unknown comment state {state!r}; expected one of {', '.join(STATES)}")
+    state = _state(state, tuple(CommentState), "comment state")
     inputs = _Inputs(ctx, config, plan, deploy, destroy, error, masks)
     view, plan_block, scrub = _view(inputs, COMMENT_CAPS)
     view |= {
@@ -250,7 +260,7 @@ def _bytes(text: str) -> int:
 
 def job_summary(
     ctx: Context,
-    kind: str,
+    kind: CommentState,
     *,
     config: Config,
     plan: PlanOutcome | None = None,
@@ -258,10 +268,10 @@ def job_summary(
     destroy: DestroyOutcome | None = None,
     error: PrenvError | None = None,
     masks: Sequence[str] = (),
+    template_dir: Path | None = None,
 ) -> str:
     """The job summary: the full plan (within GitHub's 1 MiB per step) and the resource table."""
-    if kind not in SUMMARY_KINDS:
-        raise ValueError(f"unknown summary kind {kind!r}; expected one of {', '.join(SUMMARY_KINDS)}")
+    kind = _state(kind, SUMMARY_STATES, "summary kind")
     inputs = _Inputs(ctx, config, plan, deploy, destroy, error, masks)
     view, plan_block, scrub = _view(inputs, SUMMARY_CAPS)
     view |= {
@@ -280,5 +290,5 @@ def job_summary(
         limit=SUMMARY_LIMIT,
         measure=_bytes,
         config=config,
-        template_dir=None,
+        template_dir=template_dir,
     )

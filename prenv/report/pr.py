@@ -1,10 +1,11 @@
 """The PR conversation: the sticky comment and GitHub Deployments (a `Reporter`).
 
-`GitHubReporter` keeps exactly one comment per PR and `comment.environment` (`prenv.sticky`: found by
-its hidden marker among the comments the token's own identity wrote, or directly by the id the last
-deploy remembered; edited in place; nothing is written when the body is unchanged). It also records the
-preview as a GitHub Deployment of `ctx.environment` (in_progress -> success / failure; on destroy,
-inactive on each one whose newest status is not inactive yet, all read in one GraphQL request).
+`GitHubReporter` keeps exactly one comment per PR and `comment.environment` (`prenv.report.sticky`:
+found by its hidden marker among the comments the token's own identity wrote, or directly by the id
+the last deploy remembered through its `CommentMemory`; edited in place; nothing is written when the
+body is unchanged). It also records the preview as a GitHub Deployment of `ctx.environment`
+(in_progress -> success / failure; on destroy, inactive on each one whose newest status is not
+inactive yet, all read in one GraphQL request).
 
 `LocalCommentReporter` is the same comment for `prenv sandbox`: written to a file and printed, never
 sent anywhere.
@@ -19,40 +20,38 @@ when not remembered).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from prenv.core.config import Config
-from prenv.core.domain import Context, DeployOutcome, DestroyOutcome, Output, PlanOutcome
-from prenv.core.errors import FailureReason, PrenvError
+from prenv.core.domain import (
+    Command,
+    CommentState,
+    Context,
+    DeployOutcome,
+    DestroyOutcome,
+    PlanOutcome,
+    sensitive_values,
+)
+from prenv.core.errors import PrenvError
+from prenv.core.limits import COMMENT_LIMIT
 from prenv.core.marker import Marker, format_marker
-from prenv.report.port import Reporter
-
-if TYPE_CHECKING:
-    from prenv.github.client import GitHub
-    from prenv.report.sticky import StickyComment
+from prenv.github.client import GitHub
+from prenv.github.http import GitHubError
+from prenv.render import markdown
+from prenv.report.sticky import CommentMemory, StickyComment
 
 Warn = Callable[[str], None]
 
 
-def sensitive_values(outputs: tuple[Output, ...]) -> tuple[str, ...]:
-    """The exact values to hide: every form of each sensitive output's value (whole, leaves, lines)."""
-    from prenv.core.mask import secret_values
-
-    found = [value for output in outputs if output.sensitive for value in secret_values(output.value)]
-    return tuple(dict.fromkeys(found))
-
-
-def comment_body(state: str, ctx: Context, config: Config, **parts: Any) -> str:
+def comment_body(state: CommentState, ctx: Context, config: Config, **parts: Any) -> str:
     """The whole comment: the marker line, then the rendered body, within GitHub's size limit."""
-    from prenv.render import markdown as render
-
     marker = format_marker(Marker(env=ctx.comment_environment))
-    limit = render.COMMENT_LIMIT - len(marker) - 1
-    return marker + "\n" + render.comment(state, ctx, config=config, limit=limit, **parts)
+    limit = COMMENT_LIMIT - len(marker) - 1
+    return marker + "\n" + markdown.comment(state, ctx, config=config, limit=limit, **parts)
 
 
 @dataclass
@@ -65,33 +64,33 @@ class _Comments:
     def _publish(self, ctx: Context, body: str, *, create: bool) -> None:
         raise NotImplementedError
 
-    def _comment(self, state: str, ctx: Context, *, create: bool = True, **parts: Any) -> None:
+    def _comment(self, state: CommentState, ctx: Context, *, create: bool = True, **parts: Any) -> None:
         if self.config.comment.enabled:
             body = comment_body(state, ctx, self.config, template_dir=self.template_dir, **parts)
             self._publish(ctx, body, create=create)
 
     def started(self, ctx: Context) -> None:
-        if ctx.command == "deploy":
-            self._comment("deploying", ctx)
+        if ctx.command is Command.DEPLOY:
+            self._comment(CommentState.DEPLOYING, ctx)
 
     def planned(self, ctx: Context, outcome: PlanOutcome) -> None:
-        if ctx.command == "plan":
-            self._comment("planned", ctx, plan=outcome)
+        if ctx.command is Command.PLAN:
+            self._comment(CommentState.PLANNED, ctx, plan=outcome)
 
     def ready(self, ctx: Context, outcome: DeployOutcome) -> None:
-        state = "ready" if outcome.applied else "no_changes"
+        state = CommentState.READY if outcome.applied else CommentState.NO_CHANGES
         self._comment(state, ctx, deploy=outcome, masks=sensitive_values(outcome.outputs))
 
     def destroyed(self, ctx: Context, outcome: DestroyOutcome) -> None:
         # A PR that never had a preview gets no "destroyed" comment; an existing comment is updated.
-        self._comment("destroyed", ctx, destroy=outcome, create=outcome.existed)
+        self._comment(CommentState.DESTROYED, ctx, destroy=outcome, create=outcome.existed)
 
     def failed(self, ctx: Context, error: PrenvError, plan: PlanOutcome | None = None) -> None:
-        self._comment("failed", ctx, error=error, plan=plan)
+        self._comment(CommentState.FAILED, ctx, error=error, plan=plan)
 
     def warn_idle(self, ctx: Context, expires_at: datetime) -> None:
         """Warn on the PR that its idle preview will be destroyed at `expires_at` (cleanup)."""
-        self._comment("idle_warning", ctx, expires_at=expires_at)
+        self._comment(CommentState.IDLE_WARNING, ctx, expires_at=expires_at)
 
 
 @dataclass
@@ -119,30 +118,19 @@ class LocalCommentReporter(_Comments):
 class GitHubReporter(_Comments):
     """The sticky comment and the Deployments of one command run."""
 
-    client: GitHub | None = None
+    github: GitHub = field(kw_only=True)
     warn: Warn = field(default=lambda message: None)
+    # Where the comment is remembered between runs (None: it is searched for every time).
+    memory: CommentMemory | None = None
     _sticky: StickyComment | None = None
     _deployment: int | None = None
-
-    @property
-    def github(self) -> GitHub:
-        if self.client is None:
-            raise RuntimeError("GitHubReporter needs a client")
-        return self.client
 
     @property
     def sticky(self) -> StickyComment:
         """The PR's comment as this run knows it."""
         if self._sticky is None:
-            from prenv.report.sticky import StickyComment
-
-            self._sticky = StickyComment(self.github, warn=self.warn)
+            self._sticky = StickyComment(self.github, warn=self.warn, memory=self.memory)
         return self._sticky
-
-    @property
-    def comment_known(self) -> bool:
-        """Whether this run found out where the comment is (or that there is none)."""
-        return self._sticky is not None and self._sticky.resolved
 
     def _publish(self, ctx: Context, body: str, *, create: bool) -> None:
         self.sticky.publish(ctx, body, create=create)
@@ -172,8 +160,6 @@ class GitHubReporter(_Comments):
                 )
 
     def _delete_environment(self, ctx: Context) -> None:
-        from prenv.github.client import GitHubError
-
         try:
             self.github.delete_environment(ctx.environment)
         except GitHubError as exc:
@@ -188,7 +174,7 @@ class GitHubReporter(_Comments):
     # -- the Reporter port ------------------------------------------------------------------------------
 
     def started(self, ctx: Context) -> None:
-        if ctx.command == "deploy":
+        if ctx.command is Command.DEPLOY:
             self._deploying(ctx)
         super().started(ctx)
 
@@ -223,66 +209,3 @@ class GitHubReporter(_Comments):
                 )
         except PrenvError as exc:
             self.warn(f"could not report the failure on the pull request: {exc.one_line()}")
-
-
-def wants_hint(env: Mapping[str, str], config: Config) -> bool:
-    """Whether this run edits the PR's comment on GitHub, so remembering where it is saves requests."""
-    return (
-        config.comment.enabled
-        and env.get("PRENV_SANDBOX") != "1"
-        and bool(env.get("GITHUB_TOKEN", "").strip())
-    )
-
-
-def comment_record(reporter: Reporter, ctx: Context) -> dict[str, Any] | None:
-    """What the deploy marker should remember of the comment after this run: what the GitHub reporter
-    learnt, else the hint this run was given (a run without GitHub leaves the comment as it was)."""
-    from prenv.report.port import Reporters
-    from prenv.report.sticky import hint_of
-
-    members = reporter.members if isinstance(reporter, Reporters) else [reporter]
-    for member in members:
-        if isinstance(member, GitHubReporter) and member.comment_known:
-            return member.sticky.record()
-    return hint_of(ctx)
-
-
-def github_needed(env: Mapping[str, str], config: Config) -> bool:
-    """In a workflow run, with the comment or Deployments enabled, GitHub is part of the job."""
-    return (
-        env.get("GITHUB_ACTIONS") == "true"
-        and env.get("PRENV_SANDBOX") != "1"
-        and (config.comment.enabled or config.deployments.enabled)
-    )
-
-
-def client(env: Mapping[str, str], config: Config, repository: str) -> GitHub | None:
-    """The GitHub adapter for this run; None where GitHub is not used (local runs without a token).
-
-    Raises `github-token-missing` where GitHub is needed and GITHUB_TOKEN is not set.
-    """
-    if env.get("PRENV_SANDBOX") == "1":
-        return None
-    from prenv.github import client as github
-
-    found = github.from_env(env, repository)
-    if found is None and github_needed(env, config):
-        raise PrenvError(
-            "GITHUB_TOKEN is not set, so prenv cannot update the pull request's comment and Deployments",
-            reason=FailureReason.GITHUB_TOKEN_MISSING,
-            hint="pass `github-token: ${{ github.token }}` to the action (or set GITHUB_TOKEN), "
-            "or set comment.enabled and deployments.enabled to false",
-        )
-    return found
-
-
-def github_reporter(
-    env: Mapping[str, str], config: Config, ctx: Context, warn: Warn, template_dir: Path | None = None
-) -> GitHubReporter | None:
-    """The reporter that talks to the PR, or None when neither the comment nor Deployments are wanted."""
-    if not (config.comment.enabled or config.deployments.enabled):
-        return None
-    gh = client(env, config, ctx.repository)
-    if gh is None:
-        return None
-    return GitHubReporter(config=config, template_dir=template_dir, client=gh, warn=warn)

@@ -1,19 +1,17 @@
 """The GitHub Actions runtime: event payload, step outputs, job summary, masks, annotations, groups.
 
-Everything takes the environment as a mapping so tests can pass their own. Outside Actions (no
-`GITHUB_ACTIONS=true`) workflow commands are not printed: outputs and summaries go to the terminal only
-when asked for, and groups become plain headings.
+What the runner tells a step (its variables) is read at the entry (`prenv.commands.wiring`) into
+`ActionsSettings`. Outside Actions (no `GITHUB_ACTIONS=true`) workflow commands are not printed:
+outputs and summaries are written only where files are named, and groups become plain headings.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -31,9 +29,8 @@ def escape_property(value: str) -> str:
     return escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
-def read_event(env: Mapping[str, str]) -> dict[str, Any] | None:
-    """The webhook payload at GITHUB_EVENT_PATH, or None when there is none."""
-    path = env.get("GITHUB_EVENT_PATH", "")
+def read_event(path: str) -> dict[str, Any] | None:
+    """The webhook payload at `path` (GITHUB_EVENT_PATH), or None when there is none."""
     if not path:
         return None
     try:
@@ -45,16 +42,30 @@ def read_event(env: Mapping[str, str]) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+@dataclass(frozen=True)
+class ActionsSettings:
+    """What the runner tells the step: whether it runs in Actions, where its outputs and summary go."""
+
+    in_actions: bool = False  # GITHUB_ACTIONS=true
+    output_path: str = ""  # GITHUB_OUTPUT
+    summary_path: str = ""  # GITHUB_STEP_SUMMARY
+    run_url: str = ""  # the link to this workflow run ('' outside Actions)
+
+
 @dataclass
 class Runtime:
     """Writes workflow commands, step outputs and the job summary for the current step."""
 
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    out: TextIO = field(default_factory=lambda: sys.stdout)
+    settings: ActionsSettings
+    out: TextIO
 
     @property
     def in_actions(self) -> bool:
-        return self.env.get("GITHUB_ACTIONS") == "true"
+        return self.settings.in_actions
+
+    @property
+    def has_summary(self) -> bool:
+        return bool(self.settings.summary_path)
 
     def _command(self, line: str) -> None:
         if self.in_actions:
@@ -84,7 +95,7 @@ class Runtime:
 
     def set_outputs(self, outputs: Mapping[str, str]) -> None:
         """Append step outputs to GITHUB_OUTPUT with a random heredoc delimiter per value."""
-        path = self.env.get("GITHUB_OUTPUT", "")
+        path = self.settings.output_path
         if not path:
             return
         with open(path, "a", encoding="utf-8") as handle:
@@ -96,7 +107,7 @@ class Runtime:
 
     def write_summary(self, markdown: str) -> bool:
         """Append to the job summary, bounded to GitHub's per-step limit. False when there is none."""
-        path = self.env.get("GITHUB_STEP_SUMMARY", "")
+        path = self.settings.summary_path
         if not path:
             return False
         data = markdown.encode("utf-8")
@@ -106,12 +117,3 @@ class Runtime:
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(markdown)
         return True
-
-    def run_url(self) -> str:
-        """The link to this workflow run, or '' outside Actions."""
-        server = self.env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
-        repo, run_id = self.env.get("GITHUB_REPOSITORY", ""), self.env.get("GITHUB_RUN_ID", "")
-        if not (repo and run_id):
-            return ""
-        attempt = self.env.get("GITHUB_RUN_ATTEMPT", "")
-        return f"{server}/{repo}/actions/runs/{run_id}" + (f"/attempts/{attempt}" if attempt else "")

@@ -1,10 +1,10 @@
 """prenv's sticky comment on a PR: found, edited in place, and remembered between runs.
 
 Without a hint the comment is searched for: the first comment carrying prenv's marker for this
-environment among the comments the token's own identity wrote, every page. Each `prenv deploy`
-remembers the comment in its deploy marker beside the workspace's state (`record()`: id, author,
-sha256 of the body prenv last wrote there); the next deploy or destroy reads it back into the
-`Context` (`hint_from_record()`) and edits that comment directly, without listing the PR's comments.
+environment among the comments the token's own identity wrote, every page. The comment is remembered
+through a `CommentMemory` (the deploy record beside the workspace's state, written by each
+`prenv deploy`: id, author, sha256 of the body prenv last wrote there); the next deploy or destroy
+recalls it (`hint_from_record()`) and edits that comment directly, without listing the PR's comments.
 
 The hint is trusted only as far as it must be:
 
@@ -30,13 +30,12 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from prenv.core.domain import Context
 from prenv.core.marker import parse_marker
-
-if TYPE_CHECKING:
-    from prenv.github.client import Comment, GitHub
+from prenv.github.client import Comment, GitHub
+from prenv.github.http import GitHubError
 
 Warn = Callable[[str], None]
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -46,35 +45,50 @@ def body_sha(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def hint_from_record(record: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
-    """The `Context` fields (comment_id, comment_sha, comment_author) a deploy marker gives, or {}
-    when it has no comment for this repository, PR and comment environment (pure)."""
-    comment = record.get("comment")
+class CommentMemory(Protocol):
+    """Where the PR's comment is remembered between runs (the deploy record in the state bucket)."""
+
+    def recall(self) -> Mapping[str, Any] | None:
+        """The record the last deploy left (None: none, or it could not be read)."""
+        ...
+
+    def remember(self, comment: Mapping[str, Any] | None) -> None:
+        """What to remember of the comment after this run (None: there is none)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Hint:
+    """The comment as the last deploy left it: edited directly instead of searched for."""
+
+    id: int
+    sha: str  # sha256 (hex) of the body prenv last wrote there
+    author: str  # who wrote it: the token's identity then
+
+
+def hint_from_record(record: Mapping[str, Any] | None, ctx: Context) -> Hint | None:
+    """The hint a deploy record gives, or None when it has no comment for this repository, PR and
+    comment environment (pure)."""
+    comment = (record or {}).get("comment")
     if (
-        not isinstance(comment, Mapping)
+        record is None
+        or not isinstance(comment, Mapping)
         or record.get("pr") != ctx.pr_number
         or str(record.get("repository", "")).lower() != ctx.repository.lower()
         or comment.get("environment") != ctx.comment_environment
     ):
-        return {}
+        return None
     number, sha, author = comment.get("id"), comment.get("sha256"), comment.get("author")
     if not (isinstance(number, int) and not isinstance(number, bool) and number > 0):
-        return {}
-    if not (isinstance(author, str) and author) or not (isinstance(sha, str) and _SHA256.fullmatch(sha)):
-        return {}
-    return {"comment_id": number, "comment_sha": sha, "comment_author": author}
-
-
-def hint_of(ctx: Context) -> dict[str, Any] | None:
-    """The record a run that did not touch the comment passes on: the hint it was given (pure)."""
-    if not ctx.comment_id:
         return None
-    return {
-        "id": ctx.comment_id,
-        "sha256": ctx.comment_sha,
-        "author": ctx.comment_author,
-        "environment": ctx.comment_environment,
-    }
+    if not (isinstance(author, str) and author) or not (isinstance(sha, str) and _SHA256.fullmatch(sha)):
+        return None
+    return Hint(id=number, sha=sha, author=author)
+
+
+def comment_record(hint: Hint, environment: str) -> dict[str, Any]:
+    """What the deploy record keeps of a comment (pure)."""
+    return {"id": hint.id, "sha256": hint.sha, "author": hint.author, "environment": environment}
 
 
 @dataclass
@@ -83,6 +97,7 @@ class StickyComment:
 
     github: GitHub
     warn: Warn = field(default=lambda message: None)
+    memory: CommentMemory | None = None
     id: int = 0  # 0: there is none (yet)
     sha: str = ""  # of the body the comment has, as far as this run knows
     author: str = ""
@@ -91,7 +106,13 @@ class StickyComment:
     verified: bool = False  # known to be prenv's (found, posted, or confirmed by an edit's answer)
 
     def publish(self, ctx: Context, body: str, *, create: bool) -> None:
-        """Make the comment's body `body`: edit it, post it (if `create`, or it was deleted), or nothing."""
+        """Make the comment's body `body`: edit it, post it (if `create`, or it was deleted), or nothing;
+        then remember where it is."""
+        self._publish(ctx, body, create=create)
+        if self.memory is not None and self.resolved:
+            self.memory.remember(self.record())
+
+    def _publish(self, ctx: Context, body: str, *, create: bool) -> None:
         sha = body_sha(body)
         if not self.resolved and not self._adopt_hint(ctx):
             self._search(ctx)
@@ -102,17 +123,17 @@ class StickyComment:
                 return
             if not self.verified:  # the remembered comment is gone or not prenv's: look for it
                 self._search(ctx)
-                self.publish(ctx, body, create=create)
+                self._publish(ctx, body, create=create)
                 return
             create = True  # deleted since it was found (by a person, or another run): post it again
         if create:
             self._keep(self.github.create_comment(ctx.pr_number, body), sha, ctx)
 
     def record(self) -> dict[str, Any] | None:
-        """What the deploy marker keeps of the comment (None when there is none)."""
+        """What the deploy record keeps of the comment (None when there is none)."""
         if not self.id:
             return None
-        return {"id": self.id, "sha256": self.sha, "author": self.author, "environment": self.environment}
+        return comment_record(Hint(self.id, self.sha, self.author), self.environment)
 
     # -- internals --------------------------------------------------------------------------------------
 
@@ -122,9 +143,10 @@ class StickyComment:
 
     def _adopt_hint(self, ctx: Context) -> bool:
         """Take the remembered comment, unless another identity wrote it (the workflow's token changed)."""
-        if not ctx.comment_id or ctx.comment_author.lower() != self.github.login().lower():
+        hint = hint_from_record(self.memory.recall(), ctx) if self.memory is not None else None
+        if hint is None or hint.author.lower() != self.github.login().lower():
             return False
-        self.id, self.sha, self.author = ctx.comment_id, ctx.comment_sha, ctx.comment_author
+        self.id, self.sha, self.author = hint.id, hint.sha, hint.author
         self.environment, self.resolved, self.verified = ctx.comment_environment, True, False
         return True
 
@@ -141,8 +163,6 @@ class StickyComment:
 
     def _edit(self, ctx: Context, body: str, sha: str) -> bool:
         """Edit the comment; False when it is gone (404) or, not verified yet, proves not to be prenv's."""
-        from prenv.github.client import GitHubError
-
         try:
             updated = self.github.update_comment(self.id, body)
         except GitHubError as exc:
@@ -153,7 +173,7 @@ class StickyComment:
         wrong = "" if self.verified else _not_ours(updated, ctx, self.github.login())
         if wrong:
             self.warn(
-                f"comment {self.id}, remembered in prenv's deploy marker as PR #{ctx.pr_number}'s "
+                f"comment {self.id}, remembered in prenv's deploy record as PR #{ctx.pr_number}'s "
                 f"comment, was edited but is not prenv's ({wrong}); check the state bucket's contents: "
                 "prenv now looks for its own comment instead"
             )

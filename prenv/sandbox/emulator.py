@@ -1,8 +1,8 @@
 """The embedded AWS emulator (moto server) and offline Terraform set-up, for `prenv sandbox` and the tests.
 
 Nothing here is used when prenv runs against real AWS: it only starts moto in this process on a free
-loopback port, fixes the emulator quirks that real AWS does not have, and points Terraform at the
-machine's local provider mirror when there is one.
+loopback port, fixes the emulator quirks that real AWS does not have (`prenv.sandbox.moto_compat`),
+and points Terraform at the machine's local provider mirror when there is one.
 """
 
 from __future__ import annotations
@@ -10,20 +10,16 @@ from __future__ import annotations
 import logging
 import os
 import platform
-import secrets
-import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-PROVIDER_SUBPATH = ("registry.terraform.io", "hashicorp", "aws")
+from prenv.aws.client import Aws, AwsSettings, client_factory
+from prenv.core.errors import FailureReason, PrenvError
+from prenv.sandbox import moto_compat
 
-# Settings the emulator needs for the preview stack (see PRODUCT.md, "Real parts").
-MOTO_SETTINGS = {
-    "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
-    "MOTO_ECS_SERVICE_RUNNING": "1",
-}
+PROVIDER_SUBPATH = ("registry.terraform.io", "hashicorp", "aws")
 
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -62,14 +58,12 @@ def _is_mirror(path: Path) -> bool:
         return False
 
 
-def _candidate_roots() -> Iterator[Path]:
-    env = os.environ.get("PRENV_PROVIDER_MIRROR")
-    if env:
-        yield Path(env)
+def _candidate_roots(named: str, data_home: str) -> Iterator[Path]:
+    if named:
+        yield Path(named)
     home = Path.home()
-    data_home = Path(os.environ.get("XDG_DATA_HOME", home / ".local" / "share"))
     yield home / ".terraform.d" / "plugins"
-    yield data_home / "terraform" / "plugins"
+    yield Path(data_home or home / ".local" / "share") / "terraform" / "plugins"
     yield Path("/usr/local/share/terraform/plugins")
     yield Path("/usr/share/terraform/plugins")
 
@@ -93,13 +87,14 @@ def _walk_for_mirror(top: Path, max_depth: int) -> Path | None:
     return None
 
 
-def find_provider_mirror() -> Path | None:
+def find_provider_mirror(named: str = "", data_home: str = "") -> Path | None:
     """The local filesystem mirror that holds the AWS provider, or None when Terraform must download it.
 
-    Looks at `PRENV_PROVIDER_MIRROR` and Terraform's implied mirror directories first, then searches the
-    file system (a few levels deep, skipping virtual file systems) for `registry.terraform.io/hashicorp/aws`.
+    Looks at `named` (PRENV_PROVIDER_MIRROR) and Terraform's implied mirror directories first (under
+    `data_home`, XDG_DATA_HOME), then searches the file system (a few levels deep, skipping virtual
+    file systems) for `registry.terraform.io/hashicorp/aws`.
     """
-    for root in _candidate_roots():
+    for root in _candidate_roots(named, data_home):
         if _is_mirror(root):
             return root
     return _walk_for_mirror(Path("/"), max_depth=4)
@@ -132,27 +127,6 @@ def write_cli_config(directory: Path, mirror: Path | None = None, plugin_cache: 
     return path
 
 
-def _unique_rds_resource_ids() -> None:
-    """moto 5.2 gives every DB instance the resource id `db-M5ENSHXFPU6XHZ4G4ZEI5QIO2U`.
-
-    The AWS provider (v5) reads an `aws_db_instance` by that resource id, so a second database on one
-    emulator makes the first one's reads ambiguous. Give each instance its own id, as RDS does.
-    """
-    from moto.rds import models
-
-    if getattr(models.DBInstance.__init__, "_prenv_patched", False):
-        return
-    original = models.DBInstance.__init__
-    alphabet = string.ascii_uppercase + string.digits
-
-    def init(self: Any, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        self.dbi_resource_id = "db-" + "".join(secrets.choice(alphabet) for _ in range(26))
-
-    init._prenv_patched = True  # type: ignore[attr-defined]
-    models.DBInstance.__init__ = init  # type: ignore[method-assign]
-
-
 @dataclass
 class Emulator:
     """A running moto server. `endpoint` is what AWS_ENDPOINT_URL points at."""
@@ -181,6 +155,10 @@ class Emulator:
         env["TF_CLI_CONFIG_FILE"] = str(write_cli_config(cli_dir, mirror))
         return env
 
+    def aws_settings(self) -> AwsSettings:
+        """What the AWS adapter needs to reach this emulator."""
+        return AwsSettings(endpoint=self.endpoint, credentials=boto_credentials(), region=self.region)
+
     def stop(self) -> None:
         self.server.stop()
 
@@ -190,19 +168,13 @@ def start_emulator(region: str = "us-east-1") -> Emulator:
     try:
         from moto.server import ThreadedMotoServer
     except ImportError as exc:  # pragma: no cover - depends on the installation
-        from prenv.core.errors import FailureReason, PrenvError
-
         raise PrenvError(
             "The embedded AWS emulator is not installed.",
             reason=FailureReason.AWS_UNAVAILABLE,
             hint="Install it with: pip install 'prenv[sandbox]'",
         ) from exc
-    os.environ.update(MOTO_SETTINGS)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request otherwise
-    _unique_rds_resource_ids()
-    from prenv.sandbox import moto_compat
-
-    moto_compat.apply()  # moto settings terraform/preview reads back (see prenv/moto_compat.py)
+    moto_compat.apply()  # what the preview stack needs of moto, and what it must read back
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -211,11 +183,16 @@ def start_emulator(region: str = "us-east-1") -> Emulator:
 
 def create_bucket(emu: Emulator, bucket: str) -> None:
     """Create the state bucket in the emulator, versioned like the real one."""
-    import boto3
-
-    s3 = boto3.client("s3", endpoint_url=emu.endpoint, region_name=emu.region, **boto_credentials())
-    s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    aws = Aws(client_factory(emu.aws_settings(), emu.region))
+    aws.call("S3 CreateBucket (emulator)", "s3", "create_bucket", Bucket=bucket)
+    versioning = {"Status": "Enabled"}
+    aws.call(
+        "S3 PutBucketVersioning (emulator)",
+        "s3",
+        "put_bucket_versioning",
+        Bucket=bucket,
+        VersioningConfiguration=versioning,
+    )
 
 
 def boto_credentials() -> dict[str, str]:

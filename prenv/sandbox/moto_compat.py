@@ -1,9 +1,18 @@
-"""Make moto keep what real AWS keeps, so that `terraform/preview` plans no changes right after an apply.
+"""Make moto behave as real AWS does where the preview stack depends on it.
 
 Used only with the embedded emulator (`prenv sandbox` and the tests): `emulator.start_emulator()` applies
-these patches in the process that runs moto. Each one fixes a place where moto 5.2 drops a setting the
-AWS provider sends and reads back; without them the second plan of the full stack shows changes (and
-the ECS service even a replacement) although nothing changed:
+these changes in the process that runs moto, through moto's own configuration and patches of its
+models, never through the process environment (which Terraform and every other child would inherit):
+
+- AWS-managed IAM policies exist (the roots attach some);
+- an ECS service runs its task (moto reports 0 running tasks unless told otherwise);
+- each RDS instance gets its own resource id (moto 5.2 gives every instance the same one, and the AWS
+  provider reads an `aws_db_instance` by it, so a second database made the first one's reads
+  ambiguous).
+
+The others fix places where moto 5.2 drops a setting the AWS provider sends and reads back; without
+them the second plan of the full stack shows changes (and the ECS service even a replacement) although
+nothing changed:
 
 - ECS CreateService ignores `capacityProviderStrategy`, `enableExecuteCommand`,
   `enableECSManagedTags`, `healthCheckGracePeriodSeconds`, `deploymentConfiguration` (the circuit
@@ -14,7 +23,12 @@ the ECS service even a replacement) although nothing changed:
 
 from __future__ import annotations
 
+import secrets
+import string
 from typing import Any
+
+# Tasks an ECS service reports running (moto reads this setting when a service is created).
+_ECS_RUNNING_TASKS = "1"
 
 # CreateService request members moto drops, and the attribute its response serializer reads each from.
 _ECS_SERVICE_FIELDS = {
@@ -73,7 +87,51 @@ def _keep_referenced_rule_descriptions() -> None:
     rule_class._prenv_patched = True  # type: ignore[attr-defined]
 
 
+def _load_managed_policies() -> None:
+    from moto.core.config import default_user_config
+
+    default_user_config["iam"]["load_aws_managed_policies"] = True
+
+
+def _services_run_their_tasks() -> None:
+    from moto.ecs import models
+
+    original = models.getenv  # type: ignore[attr-defined]  # moto's `from os import getenv`
+    if getattr(original, "_prenv_patched", False):
+        return
+
+    def getenv(key: str, default: Any = None) -> Any:
+        return _ECS_RUNNING_TASKS if key == "MOTO_ECS_SERVICE_RUNNING" else original(key, default)
+
+    getenv._prenv_patched = True  # type: ignore[attr-defined]
+    models.getenv = getenv  # type: ignore[attr-defined]
+
+
+def _unique_rds_resource_ids() -> None:
+    """moto 5.2 gives every DB instance the resource id `db-M5ENSHXFPU6XHZ4G4ZEI5QIO2U`.
+
+    The AWS provider (v5) reads an `aws_db_instance` by that resource id, so a second database on one
+    emulator makes the first one's reads ambiguous. Give each instance its own id, as RDS does.
+    """
+    from moto.rds import models
+
+    if getattr(models.DBInstance.__init__, "_prenv_patched", False):
+        return
+    original = models.DBInstance.__init__
+    alphabet = string.ascii_uppercase + string.digits
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.dbi_resource_id = "db-" + "".join(secrets.choice(alphabet) for _ in range(26))
+
+    init._prenv_patched = True  # type: ignore[attr-defined]
+    models.DBInstance.__init__ = init  # type: ignore[method-assign]
+
+
 def apply() -> None:
     """Apply every fix (idempotent). Call in the process that runs the moto server."""
+    _load_managed_policies()
+    _services_run_their_tasks()
+    _unique_rds_resource_ids()
     _keep_ecs_service_settings()
     _keep_referenced_rule_descriptions()

@@ -1,4 +1,5 @@
-"""The AWS adapter: clients from the given environment, and AWS errors as one clear line."""
+"""The AWS adapter: clients from the settings read from the given environment, and AWS errors as one
+clear line (a request prenv built wrong stays a bug)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from botocore.stub import Stubber
 
 from prenv.aws.client import Aws, AwsError, client_factory
+from prenv.commands.wiring import aws_settings
 from tests.app.pg import free_port
 
 ENV = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-secret"}
@@ -16,20 +18,21 @@ ENV = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-secre
 
 @pytest.fixture
 def ecs() -> Iterator[tuple[Any, Stubber]]:
-    client = client_factory({**ENV, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, "eu-west-1")("ecs")
+    settings = aws_settings({**ENV, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
+    client = client_factory(settings, "eu-west-1")("ecs")
     with Stubber(client) as stubber:
         yield client, stubber
 
 
 def test_clients_use_the_given_environment_not_the_process_one() -> None:
-    make = client_factory(
+    settings = aws_settings(
         {
             **ENV,
             "AWS_ENDPOINT_URL": "http://127.0.0.1:1111",
             "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": "http://127.0.0.1:2222",
-        },
-        "eu-west-1",
+        }
     )
+    make = client_factory(settings, "eu-west-1")
     assert make("ecs").meta.endpoint_url == "http://127.0.0.1:1111"
     assert make("logs").meta.endpoint_url == "http://127.0.0.1:2222"
     assert make("ecs").meta.region_name == "eu-west-1"
@@ -63,7 +66,7 @@ def test_not_found_is_an_answer_not_a_failure(ecs: tuple[Any, Stubber]) -> None:
 
 def test_an_unreachable_endpoint_says_so() -> None:
     env = {**ENV, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}", "AWS_MAX_ATTEMPTS": "1"}
-    aws = Aws.from_env(env, "eu-west-1")
+    aws = Aws(client_factory(aws_settings(env), "eu-west-1"))
     with pytest.raises(AwsError) as caught:
         aws.db_instance("db")
     assert caught.value.message.startswith("cannot reach AWS for RDS DescribeDBInstances: Could not connect")
@@ -85,3 +88,23 @@ def test_tasks_are_listed_in_pages_and_described_in_batches(ecs: tuple[Any, Stub
     assert len(tasks) == 100
     assert "arn:aws:ecs:eu-west-1:1:task/c/t5" not in [t["taskArn"] for t in tasks]
     stubber.assert_no_pending_responses()
+
+
+def test_a_request_prenv_built_wrong_is_a_bug_not_aws_being_down() -> None:
+    from botocore.exceptions import ParamValidationError
+
+    unreachable = f"http://127.0.0.1:{free_port()}"  # never asked: botocore refuses to send the request
+    aws = Aws(client_factory(aws_settings({**ENV, "AWS_ENDPOINT_URL": unreachable}), "eu-west-1"))
+    with pytest.raises(ParamValidationError):
+        aws.call("ECS DescribeServices", "ecs", "describe_services", cluster=7)
+
+
+def test_listings_are_classified_page_by_page() -> None:
+    settings = aws_settings(
+        {**ENV, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}", "AWS_MAX_ATTEMPTS": "1"}
+    )
+    aws = Aws(client_factory(settings, "eu-west-1"))
+    with pytest.raises(AwsError) as caught:
+        list(aws.pages("ECS ListClusters", "ecs", "list_clusters"))
+    assert caught.value.message.startswith("cannot reach AWS for ECS ListClusters: Could not connect")
+    assert caught.value.reason == "aws-unavailable"

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from prenv.commands.common import Services, resolve_pr
+from prenv.commands.deploy import wants_preview
+from prenv.commands.wiring import Services, resolve_pr
 from prenv.core import event as events
+from prenv.core.config import parse
 from prenv.core.errors import ExitStatus, UsageError
 from tests.helpers import GITHUB_FIXTURES
 
@@ -71,7 +73,7 @@ def test_comment_on_an_issue_is_not_a_pull_request() -> None:
         ("abc", "--pr must be a pull request number such as 42, not 'abc'"),
         ("", "--pr must be a pull request number such as 42, not ''"),
         ("4.5", "--pr must be a pull request number such as 42, not '4.5'"),
-        ("0", "--pr: the PR number must be between 1 and 1000000000, not 0"),
+        ("0", "--pr: the PR number must be between 1 and 50000, not 0"),
     ],
 )
 def test_bad_pr_option(value: str, message: str) -> None:
@@ -103,16 +105,9 @@ def test_pr_from_a_deleted_fork_counts_as_a_fork() -> None:
 
 
 def _label_target(labels: tuple[str, ...], *, comment: str = "", configured: str = "preview") -> bool:
-    from prenv.commands.common import Target
-    from prenv.commands.deploy import wants_preview
-    from prenv.core.config import parse
-    from prenv.core.domain import Context
-    from prenv.core.naming import names_for
-
     config = parse(f"backend: {{bucket: b, region: r}}\nlabel: '{configured}'\n")
     event = events.PullRequestEvent(number=3, labels=labels, comment_body=comment)
-    ctx = Context(pr_number=3, repository="o/r", workspace="pr-3", environment="pr-3", command="deploy")
-    return wants_preview(Target(config=config, names=names_for(3, "o/r"), ctx=ctx, event=event))
+    return wants_preview(config, event)
 
 
 @pytest.mark.parametrize(

@@ -10,12 +10,14 @@ from typing import Any
 
 import pytest
 
-from prenv.commands.common import Services, target
+from prenv.commands import wiring
+from prenv.commands.wiring import Services
 from prenv.core.marker import Marker, parse_marker
 from prenv.core.naming import names_for
+from prenv.report.port import Reporters
 from tests.github.conftest import TOKEN
 from tests.github.fake import BOT, FakeGitHub, fake_github
-from tests.helpers import GITHUB_FIXTURES, light_config, run_cli, write_config
+from tests.helpers import GITHUB_FIXTURES, deploy_target, light_config, run_cli, write_config
 
 WEBHOOKS = GITHUB_FIXTURES / "webhooks"
 EVENT_SHA = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"  # head.sha of pull_request.opened.json (PR #2)
@@ -119,7 +121,7 @@ def test_deploy_redeploy_and_destroy_end_to_end(
         for text in (result.stdout, result.stderr, (tmp_path / "summary.md").read_text()):
             assert TOKEN not in text
 
-        # The deploy marker beside the state remembers the comment (where, who wrote it, what it says).
+        # The deploy record beside the state remembers the comment (where, who wrote it, what it says).
         marker = deploy_marker(boto, state_bucket, "pr-2")
         assert marker is not None
         assert marker["repository"] == repository
@@ -221,7 +223,7 @@ def test_a_comment_event_takes_the_head_sha_from_the_api(
 ) -> None:
     fake_api.add_pull(1, head_sha="d" * 40, head_ref="fix-typo")
     env = github_env(tmp_path, fake_api, "issue_comment.created.on_pull_request.derived.json")
-    tgt = target(Services(env=env, cwd=repo_dir), "deploy", None)
+    tgt = deploy_target(Services(env=env, cwd=repo_dir))
     assert (tgt.ctx.pr_number, tgt.ctx.head_sha, tgt.ctx.head_ref) == (1, "d" * 40, "fix-typo")
     assert tgt.ctx.title == "Spelling error in the README file"  # from the event
     assert fake_api.sequence() == ["GET pulls/get"]
@@ -229,7 +231,7 @@ def test_a_comment_event_takes_the_head_sha_from_the_api(
 
 def test_a_pull_request_event_needs_no_request(tmp_path: Path, repo_dir: Path, fake_api: FakeGitHub) -> None:
     env = github_env(tmp_path, fake_api, "pull_request.opened.json")
-    tgt = target(Services(env=env, cwd=repo_dir), "deploy", None)
+    tgt = deploy_target(Services(env=env, cwd=repo_dir))
     assert tgt.ctx.head_sha == EVENT_SHA
     assert fake_api.requests == []
 
@@ -253,10 +255,11 @@ def test_github_down_fails_the_deploy_with_a_reason(
 
 def test_no_token_outside_actions_runs_without_github(tmp_path: Path, repo_dir: Path) -> None:
     """Locally, without a token, the GitHub reporter is simply absent (the engine runs as before)."""
-    from prenv.core.config import load
-    from prenv.report.pr import github_reporter
-
-    config = load(repo_dir / ".github" / "prenv.yml")
-    tgt = target(Services(env={"GITHUB_REPOSITORY": "octo-org/app"}, cwd=repo_dir), "deploy", "3")
+    services = Services(env={"GITHUB_REPOSITORY": "octo-org/app"}, cwd=repo_dir)
+    tgt = deploy_target(services, "3")
     assert tgt.ctx.head_sha == ""
-    assert github_reporter({}, config, tgt.ctx, lambda message: None) is None
+    job = wiring.invocation(services, "3")
+    assert job.ports.github() is None
+    reporter = wiring.reporter(job.ports, job.config, tgt, out=services.out)
+    assert isinstance(reporter, Reporters)
+    assert [type(member).__name__ for member in reporter.members] == ["TerminalReporter", "ActionsReporter"]

@@ -13,11 +13,8 @@ from prenv.core.cleanup import (
     Preview,
     PrState,
     PullRequest,
-    Row,
     decide,
     format_age,
-    report_lines,
-    report_markdown,
     stale_locks,
 )
 
@@ -155,19 +152,3 @@ def test_stale_locks() -> None:
     found = stale_locks(previews, now=NOW, threshold=timedelta(hours=2))
     assert [(s.workspace, s.age) for s in found] == [("pr-9", timedelta(hours=3))]
     assert found[0].command() == "prenv unlock --pr 9 --lock-id id-old"
-
-
-def test_report_table() -> None:
-    rows = [
-        Row("pr-3", 3, "merged", "1d", Action.DESTROY, "PR merged", "destroyed"),
-        Row("pr-12", 12, "open", "2h", Action.LEAVE, "active (idle 2h)"),
-    ]
-    assert report_lines(rows) == [
-        "PREVIEW  PR   PR STATE  IDLE  DECISION                  RESULT",
-        "pr-3     #3   merged    1d    destroy (PR merged)       destroyed",
-        "pr-12    #12  open      2h    leave (active (idle 2h))",
-    ]
-    assert (
-        report_markdown(rows).splitlines()[2]
-        == "| pr-3 | #3 | merged | 1d | destroy (PR merged) | destroyed |"
-    )

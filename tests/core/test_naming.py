@@ -79,9 +79,9 @@ def test_known_names() -> None:
 @pytest.mark.parametrize(
     ("number", "message"),
     [
-        (0, "the PR number must be between 1 and 1000000000, not 0"),
-        (10**9 + 1, "the PR number must be between 1 and 1000000000, not 1000000001"),
-        (-3, "the PR number must be between 1 and 1000000000, not -3"),
+        (0, "the PR number must be between 1 and 50000, not 0"),
+        (50001, "the PR number must be between 1 and 50000, not 50001"),
+        (-3, "the PR number must be between 1 and 50000, not -3"),
         (True, "the PR number must be an integer, not True"),
     ],
 )

@@ -113,7 +113,7 @@ def test_rollout_targets_database_and_counts_give_hints() -> None:
             {"status": "PRIMARY", "rolloutState": "FAILED", "rolloutStateReason": "tasks failed to start."}
         ]
     )
-    unhealthy = troubleshoot.target(
+    unhealthy = troubleshoot.target_health(
         {
             "Target": {"Id": "10.0.1.5", "Port": 8080},
             "TargetHealth": {

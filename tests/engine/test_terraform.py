@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from prenv.commands.wiring import read_environment, terraform_binary
 from prenv.core.errors import FailureReason, PrenvError
 from prenv.engine.terraform import LockInfo, Terraform, TerraformError, find_binary, parse_lock_info
 
@@ -225,7 +226,7 @@ def test_verbose_shows_output_of_successful_calls(tmp_path: Path) -> None:
 
 def test_binary_not_found() -> None:
     with pytest.raises(PrenvError) as info:
-        find_binary("", {"PATH": "/nonexistent"})
+        terraform_binary(read_environment({"PATH": "/nonexistent"}))
     assert info.value.reason is FailureReason.TERRAFORM_NOT_FOUND
     assert info.value.one_line() == (
         "terraform not found on PATH; "
@@ -237,5 +238,7 @@ def test_prenv_terraform_names_another_binary(tmp_path: Path) -> None:
     tofu = tmp_path / "tofu"
     tofu.write_text("#!/bin/sh\n")
     tofu.chmod(0o755)
-    assert find_binary("terraform", {"PATH": str(tmp_path), "PRENV_TERRAFORM": "tofu"}) == str(tofu)
-    assert find_binary("tofu", {"PATH": str(tmp_path)}) == str(tofu)
+    environment = read_environment({"PATH": str(tmp_path), "PRENV_TERRAFORM": "tofu"})
+    assert terraform_binary(environment, "terraform") == str(tofu)
+    assert terraform_binary(read_environment({"PATH": str(tmp_path)}), "tofu") == str(tofu)
+    assert find_binary("tofu", str(tmp_path)) == str(tofu)

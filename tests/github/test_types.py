@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from prenv.github.types import Comment, comment_from, deployment_from, pull_request_from, pull_summary_from
+from prenv.github.types import Comment, comment_from, deployment_from, pull_detail_from, pull_summary_from
 from tests.helpers import REPO_ROOT
 
 REST = REPO_ROOT / "tests" / "fixtures" / "github" / "rest"
@@ -18,23 +18,23 @@ def example(operation: str) -> Any:
     return copy.deepcopy(json.loads((REST / f"{operation}.json").read_text())["example_response"])
 
 
-def test_a_pull_request_from_githubs_example() -> None:
-    pr = pull_request_from(example("pulls.get"), 1)
+def test_a_pull_detail_from_githubs_example() -> None:
+    pr = pull_detail_from(example("pulls.get"), 1)
     assert (pr.number, pr.head_ref, pr.state, pr.is_fork) == (1347, "new-topic", "open", False)
     assert pr.head_sha == "6dcb09b5b57875f334f61aebed695e2e4193db5e"
     assert pr.title == "Amazing new feature"
 
 
-def test_a_pull_request_from_a_fork_or_a_deleted_fork_is_a_fork() -> None:
+def test_a_pull_detail_from_a_fork_or_a_deleted_fork_is_a_fork() -> None:
     data = example("pulls.get")
     data["head"]["repo"]["full_name"] = "someone/Hello-World"
-    assert pull_request_from(data, 1347).is_fork
+    assert pull_detail_from(data, 1347).is_fork
     data["head"]["repo"] = None
-    assert pull_request_from(data, 1347).is_fork
+    assert pull_detail_from(data, 1347).is_fork
 
 
 def test_a_pull_request_without_a_number_keeps_the_one_asked_for() -> None:
-    assert pull_request_from({}, 9).number == 9
+    assert pull_detail_from({}, 9).number == 9
 
 
 @pytest.mark.parametrize(("merged_at", "merged"), [(None, False), ("2011-01-26T19:01:12Z", True)])

@@ -6,7 +6,7 @@ from typing import Any
 
 from prenv.core import config as configmod
 from prenv.core.config import Config
-from prenv.core.domain import Context, DeployOutcome, DestroyOutcome, Output, PlanOutcome
+from prenv.core.domain import Command, Context, DeployOutcome, DestroyOutcome, Output, PlanOutcome
 from prenv.core.errors import FailureReason, PrenvError
 from prenv.core.plan import PlanSummary, summarize
 
@@ -38,7 +38,7 @@ def context(**changes: Any) -> Context:
         "head_ref": "feature/checkout",
     }
     values.update(changes)
-    return Context(**values)
+    return Context(**{**values, "command": Command(values["command"])})
 
 
 def _rc(address: str, actions: list[str], **extra: Any) -> dict[str, Any]:

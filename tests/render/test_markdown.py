@@ -7,6 +7,7 @@ test_markdown.py` and review the diff.
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import re
 from collections.abc import Callable
@@ -368,11 +369,11 @@ def test_job_summary_holds_the_full_plan_and_the_table() -> None:
 
 def test_actions_reporter_writes_the_summary(tmp_path: Path) -> None:
     from prenv.report.actions import ActionsReporter
-    from prenv.report.runtime import Runtime
+    from prenv.report.runtime import ActionsSettings, Runtime
 
     summary = tmp_path / "summary.md"
-    env = {"GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(tmp_path / "out")}
-    reporter = ActionsReporter(Runtime(env=env), fx.config())
+    settings = ActionsSettings(summary_path=str(summary), output_path=str(tmp_path / "out"))
+    reporter = ActionsReporter(Runtime(settings, io.StringIO()), fx.config())
     reporter.ready(fx.context(), fx.deploy())
     text = summary.read_text(encoding="utf-8")
     assert text == render.job_summary(fx.context(), "ready", config=fx.config(), deploy=fx.deploy())

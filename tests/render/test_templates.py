@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from prenv.core.domain import CommentState
 from prenv.core.errors import ConfigError, ExitStatus, FailureReason
 from prenv.render import markdown as render
 from tests.golden import fixtures as fx
@@ -23,7 +24,7 @@ def _write(base: Path, relative: str, text: str) -> None:
 
 def test_every_state_and_the_summary_has_a_template() -> None:
     names = {path.name for path in TEMPLATES.glob("*.md.j2")}
-    assert {f"{state}.md.j2" for state in render.STATES} <= names
+    assert {f"{state}.md.j2" for state in CommentState} <= names
     assert "summary.md.j2" in names
 
 
@@ -52,13 +53,14 @@ def test_override_of_a_partial_applies_everywhere(tmp_path: Path) -> None:
         assert text.endswith("_Brought to you by the platform team._\n")
 
 
-def test_override_of_the_job_summary_uses_the_working_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_override_of_the_job_summary_is_found_in_the_repository(tmp_path: Path) -> None:
     _write(tmp_path, "s.j2", "Summary {{ kind }} for #{{ ctx.pr_number }}\n")
-    monkeypatch.chdir(tmp_path)
-    text = render.job_summary(fx.context(), "destroyed", config=fx.config(templates={"summary": "s.j2"}))
+    config = fx.config(templates={"summary": "s.j2"})
+    text = render.job_summary(fx.context(), CommentState.DESTROYED, config=config, template_dir=tmp_path)
     assert text == "Summary destroyed for #42\n"
+    # Not the working directory: without the repository, an override is a bug of the caller.
+    with pytest.raises(ValueError, match="the caller must say where the repository is"):
+        render.job_summary(fx.context(), CommentState.DESTROYED, config=config)
 
 
 def test_an_edited_override_is_read_again(tmp_path: Path) -> None:

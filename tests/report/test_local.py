@@ -65,10 +65,10 @@ def test_sensitive_values_cover_every_form() -> None:
 
 def test_the_actions_runtime_masks_each_sensitive_value(tmp_path: Path) -> None:
     from prenv.report.actions import ActionsReporter
-    from prenv.report.runtime import Runtime
+    from prenv.report.runtime import ActionsSettings, Runtime
 
     out = io.StringIO()
-    runtime = Runtime(env={"GITHUB_ACTIONS": "true"}, out=out)
+    runtime = Runtime(ActionsSettings(in_actions=True), out=out)
     ActionsReporter(runtime, make_config()).ready(make_ctx(), deployed())
     assert "::add-mask::hunter2-Sup3r-S3cret\n" in out.getvalue()
     assert "::add-mask::https://pr-7.preview.example/" not in out.getvalue()

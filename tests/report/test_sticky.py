@@ -14,7 +14,7 @@ MARKER = format_marker(Marker())
 
 
 def reporter(gh: GitHub, config_text: str = "deployments: {enabled: false}\n") -> GitHubReporter:
-    return GitHubReporter(config=make_config(config_text), client=gh)
+    return GitHubReporter(config=make_config(config_text), github=gh)
 
 
 def deploy(gh: GitHub, *, head_sha: str = SHA, run_url: str = RUN_URL) -> None:

@@ -1,4 +1,5 @@
-"""Cleanup fixtures: the emulator's S3 clock turned back, and the environment of a cleanup run."""
+"""Cleanup fixtures: one fixed "now" for the emulator's S3 clock and for cleanup's decisions, and the
+environment of a cleanup run."""
 
 from __future__ import annotations
 
@@ -14,11 +15,20 @@ from tests.github.fake import FakeGitHub
 
 
 @pytest.fixture
-def s3_time(monkeypatch: pytest.MonkeyPatch) -> Callable[[timedelta], AbstractContextManager[None]]:
-    """`with s3_time(timedelta(days=10)):` objects written meanwhile look 10 days old.
+def now() -> datetime:
+    """The moment a test's cleanup runs at (`run_cli(..., clock=lambda: now)`): the ages it sees are
+    exactly those the test set, however long the machine took in between."""
+    return datetime.now(UTC).replace(microsecond=0)
 
-    The emulator runs in this process, so its S3 clock (moto.s3.models.utcnow) can be turned back:
-    this is how the tests get previews that have been idle for days without waiting days.
+
+@pytest.fixture
+def s3_time(
+    monkeypatch: pytest.MonkeyPatch, now: datetime
+) -> Callable[[timedelta], AbstractContextManager[None]]:
+    """`with s3_time(timedelta(days=10)):` objects written meanwhile are 10 days older than `now`.
+
+    The emulator runs in this process, so its S3 clock (moto.s3.models.utcnow) can be set: this is how
+    the tests get previews that have been idle for days without waiting days.
     """
     import moto.s3.models
 
@@ -26,7 +36,7 @@ def s3_time(monkeypatch: pytest.MonkeyPatch) -> Callable[[timedelta], AbstractCo
 
     @contextmanager
     def back(age: timedelta) -> Iterator[None]:
-        moment = (datetime.now(UTC) - age).replace(tzinfo=None)
+        moment = (now - age).replace(tzinfo=None)
         monkeypatch.setattr(moto.s3.models, "utcnow", lambda: moment)
         try:
             yield

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ def test_cleanup_destroys_exactly_the_right_previews(
     light_root: Path,
     repository: str,
     s3_time: Callable[[timedelta], AbstractContextManager[None]],
+    now: datetime,
 ) -> None:
     # A bucket per preview that cannot be deleted while it holds an object: PR 202's destroy will fail once.
     (light_root / "data.tf").write_text(
@@ -84,7 +85,7 @@ def test_cleanup_destroys_exactly_the_right_previews(
 
         # A dry run changes nothing anywhere.
         before = _versions(boto, state_bucket)
-        dry = run_cli(["cleanup", "--dry-run"], env=env, cwd=tmp_path)
+        dry = run_cli(["cleanup", "--dry-run"], env=env, cwd=tmp_path, clock=lambda: now)
         assert dry.exit_code == 0, dry.stderr
         assert _versions(boto, state_bucket) == before
         assert {r.method for r in fake.requests} == {"GET"}
@@ -92,7 +93,7 @@ def test_cleanup_destroys_exactly_the_right_previews(
         assert "would warn" in dry.stdout
 
         fake.requests.clear()
-        first = run_cli(["cleanup"], env=env, cwd=tmp_path)
+        first = run_cli(["cleanup"], env=env, cwd=tmp_path, clock=lambda: now)
 
         assert first.exit_code == 1
         lines = {line.split()[0]: line for line in first.stdout.splitlines() if line.startswith("pr-")}
@@ -125,10 +126,14 @@ def test_cleanup_destroys_exactly_the_right_previews(
         assert "prenv:keep" in warning["body"]
         summary = (tmp_path / "summary.md").read_text()
         assert "| pr-201 | #201 | merged |" in summary
+        # Every GitHub request of the run is counted: the PR lists, the warning, the destroys' comments
+        # and Deployments (all through one adapter, shared by the concurrent destroys).
+        assert f"GitHub API requests: {len(fake.requests)}\n" in first.stdout
+        assert {r.operation for r in fake.requests} > {"pulls/list"}
 
         # The next run retries the failed destroy once its cause is gone, and changes nothing else.
         boto("s3").delete_object(Bucket=stuck, Key="keep-me.txt")
-        second = run_cli(["cleanup"], env=env, cwd=tmp_path)
+        second = run_cli(["cleanup"], env=env, cwd=tmp_path, clock=lambda: now)
         assert second.exit_code == 0, second.stdout + second.stderr
         lines = {line.split()[0]: line for line in second.stdout.splitlines() if line.startswith("pr-")}
         assert set(lines) == {"pr-202", "pr-203", "pr-204", "pr-205"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ def test_stale_locks_and_orphans(
     state_bucket: str,
     repository: str,
     s3_time: Callable[[timedelta], AbstractContextManager[None]],
+    now: datetime,
 ) -> None:
     s3 = boto("s3")
     state = json.dumps({"version": 4, "serial": 1, "resources": []})
@@ -89,7 +90,7 @@ def test_stale_locks_and_orphans(
         fake.add_pull(301)
         fake.add_pull(302)
         env = cleanup_env(aws_env, tmp_path, fake)
-        dry = run_cli(["cleanup", "--dry-run"], env=env, cwd=tmp_path)
+        dry = run_cli(["cleanup", "--dry-run"], env=env, cwd=tmp_path, clock=lambda: now)
         assert dry.exit_code == 0, dry.stderr
         assert (
             f"  pr-301: lock {LOCK_ID} by runner@gh-7, 3h old:  prenv unlock --pr 301 --lock-id {LOCK_ID}"
@@ -112,7 +113,7 @@ def test_stale_locks_and_orphans(
             boto("ssm").get_parameter(Name="/prenv/orphan-398")["Parameter"]["Value"] == "x"
         )  # dry: untouched
 
-        deleted = run_cli(["cleanup", "--delete-orphans"], env=env, cwd=tmp_path)
+        deleted = run_cli(["cleanup", "--delete-orphans"], env=env, cwd=tmp_path, clock=lambda: now)
         assert deleted.exit_code == 0, deleted.stderr
         assert "parameter/prenv/orphan-398  [deleted]" in deleted.stdout
         assert "log-group:/prenv/orphan-399  [deleted]" in deleted.stdout

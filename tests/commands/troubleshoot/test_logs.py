@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from prenv.commands import logs
-from prenv.commands.common import Services
+from prenv.commands.wiring import Services
 from prenv.core.naming import names_for
 from tests.commands.troubleshoot import planting
 from tests.commands.troubleshoot.conftest import Deployed
