@@ -215,8 +215,8 @@ def resolve_repository(config: Config, environment: Environment) -> str:
 
 @dataclass
 class Ports:
-    """The adapters of one command run, built once (`ports()`) and handed down. The GitHub client, the
-    Terraform binary and AWS clients other than the state bucket's are made when first needed."""
+    """The adapters of one command run, built once (`build_ports()`) and handed down. The GitHub client,
+    the Terraform binary and AWS clients other than the state bucket's are made when first needed."""
 
     services: Services
     repository: str
@@ -224,6 +224,7 @@ class Ports:
     backend: Mapping[str, str]  # the S3 backend's -backend-config settings
     _s3_options: Mapping[str, Any]
     _aws: dict[str, Aws]
+    _terraform_name: str
     _github: GitHub | None = None
     _github_made: bool = False
     _terraform: str = ""
@@ -256,16 +257,21 @@ class Ports:
             self._aws[region] = Aws(client_factory(self.environment.aws, region, **self._s3_options))
         return self._aws[region]
 
-    def terraform_binary(self, config: Config) -> str:
-        """The Terraform executable of this run (looked for once)."""
+    def terraform_binary(self) -> str:
+        """The Terraform executable of this run, found on PATH (once)."""
         if not self._terraform:
-            self._terraform = terraform_binary(self.environment, config.terraform.binary)
+            self._terraform = find_binary(self._terraform_name, self.environment.path)
         return self._terraform
 
 
+def _terraform_name(environment: Environment, configured: str) -> str:
+    """PRENV_TERRAFORM, else the configured binary (`terraform.binary`), else `terraform`."""
+    return environment.terraform or configured or "terraform"
+
+
 def terraform_binary(environment: Environment, configured: str = "") -> str:
-    """PRENV_TERRAFORM, else the configured binary, else `terraform`, found on PATH."""
-    return find_binary(environment.terraform or configured or "terraform", environment.path)
+    """The Terraform executable `_terraform_name` names, found on PATH."""
+    return find_binary(_terraform_name(environment, configured), environment.path)
 
 
 def build_ports(services: Services, config: Config) -> Ports:
@@ -282,6 +288,7 @@ def build_ports(services: Services, config: Config) -> Ports:
         backend=backend_settings(config.backend, custom_endpoint=custom_endpoint),
         _s3_options=s3_options,
         _aws={config.backend.region: bucket_aws},
+        _terraform_name=_terraform_name(environment, config.terraform.binary),
     )
 
 
@@ -406,7 +413,7 @@ def print_output(runtime: Runtime, stream: TextIO, title: str, text: str) -> Non
 def engine(ports: Ports, config: Config, tgt: Target, *, err: TextIO | None = None) -> Engine:
     """The engine of the target's workspace; Terraform's output, when shown, goes to `err`."""
     services = ports.services
-    binary = ports.terraform_binary(config)
+    binary = ports.terraform_binary()
     stream = err or services.err
     show = functools.partial(print_output, services.runtime(stream), stream)
 
