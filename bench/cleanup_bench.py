@@ -7,6 +7,7 @@
    against the target 1 + ceil(N/100) per PR state listed.
 
     python bench/cleanup_bench.py [--previews 20]
+    python bench/cleanup_bench.py --quick     # 2 previews: that it runs (CI)
 
 GitHub is the tests' fake API (tests/github/fake.py, on `responses`), so this runs offline.
 """
@@ -29,8 +30,8 @@ from emulated import light_repo  # noqa: E402 - after the path set-up above
 
 from prenv import cli  # noqa: E402
 from prenv.commands.cleanup import pull_states  # noqa: E402
-from prenv.commands.common import Services  # noqa: E402
-from prenv.github import GitHub  # noqa: E402
+from prenv.commands.wiring import Services  # noqa: E402
+from prenv.github.client import GitHub  # noqa: E402
 from tests.github.conftest import TOKEN  # noqa: E402
 from tests.github.fake import FakeGitHub, fake_github  # noqa: E402
 
@@ -111,10 +112,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--previews", type=int, default=20)
     parser.add_argument("--skip-destroys", action="store_true", help="only count the GitHub reads")
+    parser.add_argument("--quick", action="store_true", help="2 previews: that it runs (CI)")
     args = parser.parse_args()
     github_reads()
     if not args.skip_destroys:
-        destroy_ratio(args.previews)
+        destroy_ratio(2 if args.quick else args.previews)
+    if args.quick:
+        print("quick mode: the figures above are not the benchmark's (run it without --quick)")
 
 
 if __name__ == "__main__":

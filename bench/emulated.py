@@ -10,10 +10,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from prenv import emulator
+from prenv.sandbox import emulator
 
 ROOT = Path(__file__).resolve().parent.parent
-LIGHT = ROOT / "prenv" / "sandbox_root"
+LIGHT = ROOT / "prenv" / "sandbox" / "example_root"
 BUCKET = "bench-state"
 
 
@@ -30,7 +30,10 @@ def light_repo(config: str) -> Iterator[Repo]:
     work = Path(tempfile.mkdtemp(prefix="prenv-bench-"))
     emu = emulator.start_emulator()
     try:
-        env = emu.isolated_environment(dict(os.environ), work / "cli", emulator.find_provider_mirror())
+        mirror = emulator.find_provider_mirror(
+            os.environ.get("PRENV_PROVIDER_MIRROR", ""), os.environ.get("XDG_DATA_HOME", "")
+        )
+        env = emu.isolated_environment(dict(os.environ), work / "cli", mirror)
         emulator.create_bucket(emu, BUCKET)
         repo = work / "repo"
         shutil.copytree(LIGHT, repo / "root")

@@ -1,5 +1,5 @@
 """GitHub API calls per event: first deploy, redeploy, destroy, on a PR with 0 and with 150 comments,
-with and without the comment remembered in the deploy marker (the "hint").
+with and without the comment remembered in the deploy record (the "hint").
 
 Drives prenv's GitHub reporter (the code `prenv deploy` / `prenv destroy` run) against the fake GitHub
 API of the tests (`tests/github/fake.py`: GitHub's published examples, request bodies checked against
@@ -7,30 +7,32 @@ GitHub's request schemas; GraphQL checked against GitHub's GraphQL schema) and c
 answers. Retries would count; none happen here. The events come from a `pull_request` payload, so the
 head SHA needs no request. The hint is what `prenv deploy` writes into `prenv-deployed.json` beside the
 workspace's state and the next deploy or destroy reads back (one S3 GetObject, not a GitHub call);
-without it (no marker yet, or it could not be read) the comment is searched for.
+without it (no deploy record yet, or it could not be read) the comment is searched for.
 
 Targets: first deploy <= 6, redeploy <= 5, destroy <= 4 + one per deployment marked inactive (the
 150-comment case may add the pages it must read).
 
     python bench/github_calls.py
+    python bench/github_calls.py --quick     # the Actions token only: that it runs (CI)
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from prenv.config import parse  # noqa: E402
-from prenv.conversation import GitHubReporter, comment_record  # noqa: E402
-from prenv.github import GitHub  # noqa: E402
-from prenv.plan import PlanSummary  # noqa: E402
-from prenv.report import Context, DeployOutcome, DestroyOutcome, PlanOutcome  # noqa: E402
-from prenv.sticky import hint_from_record  # noqa: E402
+from prenv.core.config import parse  # noqa: E402
+from prenv.core.domain import Command, Context, DeployOutcome, DestroyOutcome, PlanOutcome  # noqa: E402
+from prenv.core.plan import PlanSummary  # noqa: E402
+from prenv.github.client import GitHub  # noqa: E402
+from prenv.report.pr import GitHubReporter  # noqa: E402
 from tests.github.fake import FakeGitHub, fake_github  # noqa: E402
 
 PR = 42
@@ -58,8 +60,21 @@ class Row:
     sequence: list[str]
 
 
-def ctx(command: str, sha: str, memo: Memo) -> Context:
-    context = Context(
+@dataclass
+class Record:
+    """The deploy record beside the workspace's state, as the PR reporter sees it (a CommentMemory)."""
+
+    comment: Memo
+
+    def recall(self) -> dict[str, Any]:
+        return {"pr": PR, "repository": "octo-org/app", "comment": self.comment}
+
+    def remember(self, comment: Mapping[str, Any] | None) -> None:
+        self.comment = dict(comment) if comment else None
+
+
+def ctx(command: Command, sha: str) -> Context:
+    return Context(
         pr_number=PR,
         repository="octo-org/app",
         workspace=f"pr-{PR}",
@@ -68,25 +83,24 @@ def ctx(command: str, sha: str, memo: Memo) -> Context:
         head_sha=sha,
         run_url="https://github.test/octo-org/app/actions/runs/1",
     )
-    marker = {"pr": PR, "repository": context.repository, "comment": memo}
-    return replace(context, **hint_from_record(marker, context))
 
 
 def deploy(gh: GitHub, sha: str, memo: Memo) -> Memo:
-    reporter, context = GitHubReporter(config=CONFIG, client=gh), ctx("deploy", sha, memo)
+    record = Record(memo)
+    reporter, context = GitHubReporter(config=CONFIG, github=gh, memory=record), ctx(Command.DEPLOY, sha)
     summary = PlanSummary(add=3)
     reporter.started(context)
     reporter.planned(context, PlanOutcome(summary, "  + resource\n"))
     reporter.ready(
         context, DeployOutcome(summary, "  + resource\n", applied=True, url="https://pr-42.preview.example/")
     )
-    return comment_record(reporter, context)  # what the deploy marker remembers
+    return record.comment  # what the deploy record remembers
 
 
 def destroy(gh: GitHub, memo: Memo) -> Memo:
-    reporter = GitHubReporter(config=CONFIG, client=gh)
+    reporter = GitHubReporter(config=CONFIG, github=gh, memory=Record(memo))
     reporter.destroyed(
-        ctx("destroy", "", memo), DestroyOutcome(existed=True, destroyed=3, workspace_deleted=True)
+        ctx(Command.DESTROY, ""), DestroyOutcome(existed=True, destroyed=3, workspace_deleted=True)
     )
     return None
 
@@ -110,7 +124,7 @@ def scenario(label: str, comments: int, hinted: bool) -> list[Row]:
         for index in range(comments):
             fake.add_comment(PR, f"review comment {index}", author="octocat")
         calls, sequence, memo = measure(fake, token, given, "first deploy", None)
-        if not hinted:  # the first deploy has no marker to read yet: shown once
+        if not hinted:  # the first deploy has no deploy record to read yet: shown once
             rows.append(Row(label, comments, "-", "first deploy", calls, 6, 0, sequence))
         hint = "yes" if hinted else "no"
         for event, target in (("redeploy", 5), ("destroy", 4)):
@@ -122,10 +136,14 @@ def scenario(label: str, comments: int, hinted: bool) -> list[Row]:
     return rows
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="the Actions token only: that it runs (CI)")
+    args = parser.parse_args(argv)
+    labels = list(TOKENS)[:1] if args.quick else list(TOKENS)
     rows = [
         row
-        for label in TOKENS
+        for label in labels
         for comments in (0, 150)
         for hinted in (False, True)
         for row in scenario(label, comments, hinted)
@@ -138,7 +156,7 @@ def main() -> int:
         target += f" +{pages} page" if pages else ""
         verdict = "ok" if row.calls <= allowed else f"over by {row.calls - allowed}"
         if row.calls > allowed and row.hint == "no":
-            verdict += " (no deploy marker yet: the comment must be searched for)"
+            verdict += " (no deploy record yet: the comment must be searched for)"
         print(
             f"{row.token:<28} {row.comments:>8} {row.hint:>4}  {row.event:<13} {row.calls:>5}  {target:<24} "
             f"{verdict}"

@@ -11,7 +11,19 @@ from typing import Any, TypeVar
 import click
 
 from prenv import __version__
-from prenv.errors import ExitStatus, PrenvError
+from prenv.commands import cleanup as cleanup_command
+from prenv.commands import deploy as deploy_command
+from prenv.commands import destroy as destroy_command
+from prenv.commands import exec_ as exec_command
+from prenv.commands import logs as logs_command
+from prenv.commands import plan as plan_command
+from prenv.commands import sandbox as sandbox_command
+from prenv.commands import status as status_command
+from prenv.commands import unlock as unlock_command
+from prenv.commands.wiring import Services
+from prenv.core.config import parse_duration
+from prenv.core.errors import ExitStatus, FailureReason, PrenvError, UsageError
+from prenv.core.limits import MAX_CONCURRENCY, MIN_CONCURRENCY
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,9 +38,9 @@ def _common(func: F) -> F:
     return func
 
 
-def _services(ctx: click.Context, config_path: str | None, verbose: bool | None, debug: bool | None) -> Any:
-    from prenv.commands.common import Services
-
+def _services(
+    ctx: click.Context, config_path: str | None, verbose: bool | None, debug: bool | None
+) -> Services:
     root = ctx.find_root()
     obj = root.obj if isinstance(root.obj, dict) else {}
     services: Services = obj.get("services") or Services()
@@ -64,9 +76,7 @@ _IMAGE = click.option(
 @click.pass_context
 def deploy(ctx: click.Context, /, pr: str | None, sha: str, image: str, **common: Any) -> int:
     """Create or update the PR's preview: plan, apply that plan, report the URL."""
-    from prenv.commands import deploy as command
-
-    return command.run(_services(ctx, **common), pr, sha=sha, image=image)
+    return deploy_command.run(_services(ctx, **common), pr, sha=sha, image=image)
 
 
 @cli.command()
@@ -77,9 +87,7 @@ def deploy(ctx: click.Context, /, pr: str | None, sha: str, image: str, **common
 @click.pass_context
 def plan(ctx: click.Context, /, pr: str | None, sha: str, image: str, **common: Any) -> int:
     """Plan the PR's preview and report the plan; nothing is applied."""
-    from prenv.commands import plan as command
-
-    return command.run(_services(ctx, **common), pr, sha=sha, image=image)
+    return plan_command.run(_services(ctx, **common), pr, sha=sha, image=image)
 
 
 @cli.command()
@@ -88,9 +96,7 @@ def plan(ctx: click.Context, /, pr: str | None, sha: str, image: str, **common: 
 @click.pass_context
 def destroy(ctx: click.Context, /, pr: str | None, **common: Any) -> int:
     """Destroy the PR's preview; its workspace is deleted only when its state is empty."""
-    from prenv.commands import destroy as command
-
-    return command.run(_services(ctx, **common), pr)
+    return destroy_command.run(_services(ctx, **common), pr)
 
 
 @cli.command()
@@ -100,16 +106,12 @@ def destroy(ctx: click.Context, /, pr: str | None, **common: Any) -> int:
 @click.pass_context
 def unlock(ctx: click.Context, /, pr: str | None, lock_id: str, **common: Any) -> int:
     """Release a stale state lock of the PR's workspace: only the lock with the given ID."""
-    from prenv.commands import unlock as command
-
-    return command.run(_services(ctx, **common), pr, lock_id)
+    return unlock_command.run(_services(ctx, **common), pr, lock_id)
 
 
 def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
     if value is None:
         return None
-    from prenv.config import parse_duration
-
     try:
         return parse_duration(value)
     except ValueError as exc:
@@ -130,7 +132,12 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     metavar="DURATION",
     help="How long after the warning an idle preview is destroyed [config: 1d].",
 )
-@click.option("--concurrency", type=click.IntRange(1, 32), metavar="N", help="Destroys at once [config: 4].")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(MIN_CONCURRENCY, MAX_CONCURRENCY),
+    metavar="N",
+    help="Destroys at once [config: 4].",
+)
 @click.option(
     "--stale-lock-age",
     callback=_duration,
@@ -144,10 +151,8 @@ def cleanup(
     ctx: click.Context, /, config_path: str | None, verbose: bool | None, debug: bool | None, **options: Any
 ) -> int:
     """Destroy previews of closed PRs and idle previews; report stale locks and orphaned resources."""
-    from prenv.commands import cleanup as command
-
     services = _services(ctx, config_path=config_path, verbose=verbose, debug=debug)
-    return command.run(services, command.Options(**options))
+    return cleanup_command.run(services, cleanup_command.Options(**options))
 
 
 @cli.command()
@@ -169,12 +174,18 @@ def sandbox(
     ctx: click.Context, /, pr: str, keep: bool, root: str | None, comment_file: str, **common: Any
 ) -> int:
     """Run the whole PR lifecycle against an embedded AWS emulator (no cloud account needed)."""
-    from prenv.commands import sandbox as command
-
-    return command.run(_services(ctx, **common), pr, keep=keep, root=root, comment_file=comment_file)
+    return sandbox_command.run(_services(ctx, **common), pr, keep=keep, root=root, comment_file=comment_file)
 
 
 # --- troubleshooting: read-only views of a running preview ------------------------------------
+
+
+def pr_argument(positional: str | None, option: str | None) -> str | None:
+    """The PR from `prenv status 12` or `prenv status --pr 12` (both: they must agree)."""
+    if positional is not None and option is not None and positional.lstrip("#") != option.lstrip("#"):
+        raise UsageError(f"the PR is given twice, as {positional} and as --pr {option}", hint="give it once")
+    return positional if positional is not None else option
+
 
 _PR_ARG = click.argument("pr_arg", metavar="[PR]", required=False)
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
@@ -193,10 +204,8 @@ def status(
     ctx: click.Context, /, pr_arg: str | None, pr: str | None, as_json: bool, events: int, **common: Any
 ) -> int:
     """Describe the PR's preview: service, tasks, stopped reasons, events, targets, database, URL."""
-    from prenv.commands import status as command
-    from prenv.commands.locate import pr_argument
-
-    return command.run(_services(ctx, **common), pr_argument(pr_arg, pr), as_json=as_json, events=events)
+    services = _services(ctx, **common)
+    return status_command.run(services, pr_argument(pr_arg, pr), as_json=as_json, events=events)
 
 
 @cli.command()
@@ -221,11 +230,8 @@ def logs(
     **common: Any,
 ) -> int:
     """Print the PR's container logs from CloudWatch (one JSON object per line with --json)."""
-    from prenv.commands import logs as command
-    from prenv.commands.locate import pr_argument
-
     services = _services(ctx, **common)
-    return command.run(services, pr_argument(pr_arg, pr), since=since, follow=follow, as_json=as_json)
+    return logs_command.run(services, pr_argument(pr_arg, pr), since=since, follow=follow, as_json=as_json)
 
 
 @cli.command("exec")
@@ -252,12 +258,9 @@ def exec_(
     **common: Any,
 ) -> int:
     """Print (or --run) the `aws ecs execute-command` that opens a shell in the PR's running task."""
-    from prenv.commands import exec_ as module
-    from prenv.commands.locate import pr_argument
-
     services = _services(ctx, **common)
     number = pr_argument(pr_arg, pr)
-    return module.run(
+    return exec_command.run(
         services, number, container=container, command=command, execute=execute, as_json=as_json
     )
 
@@ -266,7 +269,7 @@ def _versions() -> str:
     return f"prenv {__version__}, Python {platform.python_version()}, {platform.platform()}"
 
 
-def main(argv: Sequence[str] | None = None, *, services: Any = None) -> int:
+def main(argv: Sequence[str] | None = None, *, services: Services | None = None) -> int:
     """Entry point: runs the CLI and turns errors into exit statuses. Returns (and exits with) the status."""
     obj: dict[str, Any] = {"services": services} if services is not None else {}
     status = run(argv, obj)
@@ -295,27 +298,27 @@ def run(argv: Sequence[str] | None, obj: dict[str, Any]) -> int:
         if exc.detail and not exc.detail_shown:
             err.write(exc.detail.rstrip() + "\n")
         err.write(f"prenv: {exc.message} [{exc.reason}]" + (f"; {exc.hint}" if exc.hint else "") + "\n")
-        _report_failure(obj, str(exc.reason), exc.one_line())
+        _report_failure(obj, exc.reason, exc.one_line())
         return int(exc.exit_status)
     except KeyboardInterrupt:
         err.write("prenv: interrupted\n")
         return 130
-    except Exception:  # the last resort: a traceback with versions, exit 3
+    except Exception:  # the top-level boundary: any other error is a bug, shown with a traceback (exit 3)
         err.write(traceback.format_exc())
         err.write(
-            f"prenv: unexpected error [unexpected-error]; please report it with this output ({_versions()})\n"
+            f"prenv: unexpected error [{FailureReason.UNEXPECTED}]; please report it with this output "
+            f"({_versions()})\n"
         )
-        _report_failure(obj, "unexpected-error", "prenv failed unexpectedly; see the traceback in the log")
+        _report_failure(
+            obj, FailureReason.UNEXPECTED, "prenv failed unexpectedly; see the traceback in the log"
+        )
         return int(ExitStatus.UNEXPECTED)
     return int(result or 0)
 
 
-def _report_failure(obj: dict[str, Any], reason: str, line: str) -> None:
+def _report_failure(obj: dict[str, Any], reason: FailureReason, line: str) -> None:
     """The `failure-reason` step output and an error annotation, for every failure, however early."""
-    from prenv.actions import Runtime
-    from prenv.commands.common import Services
-
-    services = obj.get("services") or Services()
-    runtime = Runtime(env=services.env, out=services.out)
+    services: Services = obj.get("services") or Services()
+    runtime = services.runtime()
     runtime.set_outputs({"failure-reason": reason})
     runtime.annotate("error", line, title=f"prenv failed ({reason})")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from prenv import emulator as emu
+from prenv.sandbox import emulator as emu
 from tests.helpers import LIGHT_ROOT, copy_root
 
 # Variables that could send a test to a real AWS account or GitHub, removed from every test's environment.
@@ -61,7 +61,9 @@ def _hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def tf_cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A Terraform CLI configuration using the machine's local provider mirror when there is one."""
     directory = tmp_path_factory.mktemp("terraform-cli")
-    mirror = emu.find_provider_mirror()
+    mirror = emu.find_provider_mirror(
+        os.environ.get("PRENV_PROVIDER_MIRROR", ""), os.environ.get("XDG_DATA_HOME", "")
+    )
     cache = None if mirror else Path(os.environ.get("PRENV_TEST_PLUGIN_CACHE", directory / "plugin-cache"))
     return emu.write_cli_config(directory, mirror, plugin_cache=cache)
 

@@ -12,10 +12,12 @@ from typing import Any
 import yaml
 
 from prenv import cli
-from prenv.commands.common import Services
+from prenv.commands import wiring
+from prenv.commands.wiring import Services, Target
+from prenv.core.domain import Command
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-LIGHT_ROOT = REPO_ROOT / "prenv" / "sandbox_root"
+LIGHT_ROOT = REPO_ROOT / "prenv" / "sandbox" / "example_root"
 GITHUB_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "github"
 
 
@@ -37,6 +39,12 @@ def run_cli(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, **service
     svc = Services(env=dict(env), out=out, err=err, cwd=cwd, **services)
     code = cli.main(list(argv), services=svc)
     return CliResult(code, out.getvalue(), err.getvalue())
+
+
+def deploy_target(services: Services, pr_option: str | None = None) -> Target:
+    """The target `prenv deploy` works out (config, PR, names, context completed from GitHub)."""
+    job = wiring.invocation(services, pr_option)
+    return wiring.target(job.ports, job.config, Command.DEPLOY, job.number, job.event)
 
 
 def write_config(directory: Path, document: Mapping[str, Any]) -> Path:

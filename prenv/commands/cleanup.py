@@ -1,34 +1,38 @@
 """`prenv cleanup`: destroy previews of closed PRs and idle previews; report stale locks and orphans.
 
-1. One paginated listing of the state bucket gives every preview, its age, prenv's markers and locks.
+1. One paginated listing of the state bucket gives every preview, its age, prenv's records and locks.
 2. The PRs' states come from the open-PR list and, for previews not found there, the closed-PR list
    (newest first, within a page budget): never one request per preview.
-3. `prenv.cleanup.decide` says what to do with each; destroys go through the same code as
-   `prenv destroy` (workspace deleted only when its state is empty, Deployments inactive, comment
-   updated), several at once; warnings update the PR's sticky comment and leave a marker.
+3. `prenv.core.cleanup.decide` says what to do with each; destroys run in this process through the
+   same code as `prenv destroy` (workspace deleted only when its state is empty, Deployments inactive,
+   comment updated), several at once; warnings update the PR's sticky comment and leave a record.
 4. Stale locks and orphaned tagged resources are reported; orphans are deleted only on request.
-`--dry-run` changes nothing anywhere: no Terraform run, no S3 write, no GitHub write.
+`--dry-run` changes nothing anywhere: no Terraform run, no S3 write, no GitHub write. Every GitHub
+request of the run goes through one adapter, so the count printed at the end is all of them.
 """
 
 from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable, Iterable
+import traceback
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from functools import partial
-from typing import Any
+from datetime import datetime, timedelta
 
-from prenv import cleanup, orphans
-from prenv.commands import activity, destroy
-from prenv.commands.common import Services, resolve_repository, target
-from prenv.config import Config, format_duration
-from prenv.errors import ExitStatus, FailureReason, PrenvError
-
-# Outputs of the destroys run inside cleanup must not become the cleanup step's outputs.
-_PRIVATE = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_EVENT_PATH")
+from prenv.aws import orphans
+from prenv.aws.client import Aws, AwsError
+from prenv.commands import wiring
+from prenv.commands.destroy import destroy_preview
+from prenv.commands.wiring import Ports, Services
+from prenv.core import cleanup
+from prenv.core.config import Config, format_duration
+from prenv.core.domain import Command
+from prenv.core.errors import ExitStatus, FailureReason, PrenvError
+from prenv.github.client import GitHub
+from prenv.render import cleanup_report
+from prenv.report.pr import GitHubReporter
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,7 @@ class Options:
     stale_lock_age: timedelta | None = None
 
 
-def pull_states(github: Any, numbers: set[int]) -> dict[int, cleanup.PullRequest]:
+def pull_states(github: GitHub, numbers: set[int]) -> dict[int, cleanup.PullRequest]:
     """The states of the PRs `numbers`, from the open list and (bounded) the closed list."""
     found: dict[int, cleanup.PullRequest] = {}
     for pr in github.pulls("open"):
@@ -74,44 +78,45 @@ def pull_states(github: Any, numbers: set[int]) -> dict[int, cleanup.PullRequest
 class _Run:
     services: Services
     config: Config
+    ports: Ports
+    github: GitHub
 
     def say(self, text: str = "") -> None:
         self.services.out.write(text + "\n")
         self.services.out.flush()
 
-    def sub_services(self, out: io.StringIO) -> Services:
-        env = {k: v for k, v in self.services.env.items() if k not in _PRIVATE}
-        return replace(self.services, env=env, out=out, err=out, event=None, _event_loaded=True)
-
     def destroy_one(self, row: cleanup.Row) -> None:
-        buffer = io.StringIO()
+        log = io.StringIO()
         try:
-            destroy.run(self.sub_services(buffer), str(row.pr_number))
+            destroy_preview(self.ports, self.config, row.pr_number, out=log, err=log, actions=False)
         except PrenvError as exc:
-            row.result, row.error = f"FAILED ({exc.reason})", exc.one_line()
-            row.extra["log"] = buffer.getvalue()
-        except Exception as exc:  # one broken destroy must not stop the others
-            row.result, row.error = "FAILED (unexpected-error)", f"{type(exc).__name__}: {exc}"
-            row.extra["log"] = buffer.getvalue()
+            row.result, row.failure, row.error = f"FAILED ({exc.reason})", exc.reason, exc.one_line()
+            row.log = log.getvalue()
+        except Exception as exc:  # a boundary: one broken destroy must not stop the others (run exits 3)
+            row.result, row.failure = f"FAILED ({FailureReason.UNEXPECTED})", FailureReason.UNEXPECTED
+            row.error = f"{type(exc).__name__}: {exc}"
+            row.log = log.getvalue() + traceback.format_exc()
         else:
-            row.result = "destroyed"
+            row.result, row.done = "destroyed", True
 
-    def warn_one(self, row: cleanup.Row, bucket: Any, expires_at: datetime) -> None:
+    def warn_one(self, row: cleanup.Row, expires_at: datetime) -> None:
         try:
-            sub = self.sub_services(io.StringIO())
-            tgt = activity.with_comment_hint(sub, target(sub, "cleanup", str(row.pr_number)))
-            from prenv.conversation import github_reporter
-
-            reporter = github_reporter(
-                self.services.env, self.config, tgt.ctx, self.services.warn, self.services.cwd
-            )
-            if reporter is not None and self.config.comment.enabled:
+            tgt = wiring.target(self.ports, self.config, Command.CLEANUP, row.pr_number)
+            record = wiring.deploy_record(self.ports, self.config, tgt)
+            if self.config.comment.enabled:
+                reporter = GitHubReporter(
+                    config=self.config,
+                    template_dir=self.services.cwd,
+                    github=self.github,
+                    warn=self.ports.warn,
+                    memory=record,
+                )
                 reporter.warn_idle(tgt.ctx, expires_at)
-            bucket.record_warning(row.workspace, expires_at)
-        except Exception as exc:  # a warning that could not be posted is retried on the next run
-            row.result, row.error = "warning FAILED", f"{type(exc).__name__}: {exc}"
+            self.ports.bucket.record_warning(row.workspace, expires_at)
+        except PrenvError as exc:  # GitHub or AWS refused: the warning is retried on the next run
+            row.result, row.failure, row.error = "warning FAILED", exc.reason, exc.one_line()
         else:
-            row.result = f"warned: destroy after {expires_at:%Y-%m-%d %H:%M} UTC"
+            row.result, row.done = f"warned: destroy after {expires_at:%Y-%m-%d %H:%M} UTC", True
 
 
 def _each(items: Iterable[cleanup.Row], work: Callable[[cleanup.Row], None], concurrency: int) -> None:
@@ -124,32 +129,28 @@ def _each(items: Iterable[cleanup.Row], work: Callable[[cleanup.Row], None], con
         list(pool.map(work, rows))
 
 
-def run(services: Services, options: Options, *, clock: Callable[[], datetime] | None = None) -> ExitStatus:
-    from prenv import github as github_adapter
-    from prenv.aws import client_factory
-    from prenv.state_bucket import StateBucket, s3_client
-
-    config = services.load_config()
-    repository = resolve_repository(config, services.env)
-    now = (clock or (lambda: datetime.now(UTC)))()
+def run(services: Services, options: Options) -> ExitStatus:
+    config = wiring.load_config(services)
+    ports = wiring.build_ports(services, config)
+    now = services.clock()
     max_age = options.max_age or config.cleanup.max_age
     warn_before = options.warn_before if options.warn_before is not None else config.cleanup.warn_before
     concurrency = options.concurrency or config.cleanup.concurrency
     lock_age = options.stale_lock_age or config.cleanup.stale_lock_age
-    job = _Run(services, config)
-    gh = github_adapter.from_env(services.env, repository)
+    gh = ports.github()
     if gh is None:
         raise PrenvError(
             "prenv cleanup needs GITHUB_TOKEN to learn which pull requests are still open",
             reason=FailureReason.GITHUB_TOKEN_MISSING,
             hint="pass `github-token: ${{ github.token }}` to the action, or set GITHUB_TOKEN",
         )
-    bucket = StateBucket(config, s3_client(config, services.env))
-    listing = _aws("list the state bucket", bucket.list)
+    job = _Run(services, config, ports, gh)
+    bucket = ports.bucket
+    listing = bucket.list_previews()
     job.say(
-        f"prenv cleanup of {repository}: {len(listing.previews)} preview(s) in s3://{config.backend.bucket}/"
-        f"{config.backend.workspace_key_prefix}/ (max age {format_duration(max_age)}, warning "
-        f"{format_duration(warn_before)} ahead)"
+        f"prenv cleanup of {ports.repository}: {len(listing.previews)} preview(s) in "
+        f"s3://{config.backend.bucket}/{config.backend.workspace_key_prefix}/ (max age "
+        f"{format_duration(max_age)}, warning {format_duration(warn_before)} ahead)"
         + ("; DRY RUN: nothing will be changed" if options.dry_run else "")
     )
     prs = pull_states(gh, {p.pr_number for p in listing.previews})
@@ -165,12 +166,11 @@ def run(services: Services, options: Options, *, clock: Callable[[], datetime] |
             warn_before=warn_before,
             keep_label=config.cleanup.keep_label,
         )
-        state = pr.state.value if pr else cleanup.PrState.MISSING.value
         rows.append(
             cleanup.Row(
                 preview.workspace,
                 preview.pr_number,
-                state,
+                pr.state if pr else cleanup.PrState.MISSING,
                 cleanup.format_age(now - preview.last_activity),
                 decision.action,
                 decision.reason,
@@ -184,44 +184,24 @@ def run(services: Services, options: Options, *, clock: Callable[[], datetime] |
         for row in to_destroy + to_warn:
             row.result = f"would {row.decision}"
     else:
-        _each(to_warn, lambda r: job.warn_one(r, bucket, expiries[r.workspace]), 1)  # writes: one at a time
+        _each(to_warn, lambda r: job.warn_one(r, expiries[r.workspace]), 1)  # writes: one at a time
         _each(to_destroy, job.destroy_one, concurrency)
-        for workspace in listing.leftover_markers:
-            _aws("drop leftover markers", partial(bucket.forget, workspace))
-    destroyed = {r.workspace for r in to_destroy if r.result == "destroyed"}
+        for workspace in listing.leftover_records:
+            bucket.forget(workspace)
+    destroyed = {r.workspace for r in to_destroy if r.done}
     live = {p.workspace for p in listing.previews} - destroyed
     stale = [
-        replace(s, lock=_aws("read a lock", partial(bucket.read_lock, s.workspace, s.lock.modified)))
+        replace(s, lock=bucket.read_lock(s.workspace, s.lock.modified))
         for s in cleanup.stale_locks(listing.previews, now=now, threshold=lock_age)
     ]
-    clients = client_factory(services.env, config.backend.region)
-    found = orphans.find(
-        _aws("list tagged resources", lambda: orphans.tagged_resources(clients, repository)),
-        live_workspaces=live,
-    )
-    found = [
-        o for o in found if not _aws("describe a tagged resource", partial(orphans.gone, clients, o.arn))
-    ]
-    deleted = _delete_orphans(found, clients) if options.delete_orphans and not options.dry_run else {}
-    from prenv.commands.cleanup_report import report
-
+    aws = ports.aws(config.backend.region)
+    found = cleanup.find_orphans(orphans.tagged_resources(aws, ports.repository), live_workspaces=live)
+    found = [o for o in found if not orphans.gone(aws, o.arn)]
+    deleted = _delete_orphans(found, aws) if options.delete_orphans and not options.dry_run else {}
     return report(services, rows, stale, found, deleted, dry_run=options.dry_run, github_calls=gh.calls)
 
 
-def _aws(what: str, call: Callable[[], Any]) -> Any:
-    try:
-        return call()
-    except PrenvError:
-        raise
-    except Exception as exc:  # botocore errors: one line, what to check
-        raise PrenvError(
-            f"could not {what}: {type(exc).__name__}: {exc}",
-            reason=FailureReason.AWS_UNAVAILABLE,
-            hint="check the AWS credentials, the region and the backend settings in the config",
-        ) from exc
-
-
-def _delete_orphans(found: list[orphans.Orphan], clients: Any) -> dict[str, str]:
+def _delete_orphans(found: list[cleanup.Orphan], aws: Aws) -> dict[str, str]:
     """ARN -> result of the deletion ('deleted', 'FAILED: ...', or 'not deleted: ...')."""
     results: dict[str, str] = {}
     for orphan in found:
@@ -230,9 +210,64 @@ def _delete_orphans(found: list[orphans.Orphan], clients: Any) -> dict[str, str]
             results[orphan.arn] = "not deleted: prenv does not delete this kind; delete it by hand"
             continue
         try:
-            delete(clients)
-        except Exception as exc:  # reported per resource; the others still get their turn
-            results[orphan.arn] = f"FAILED: {type(exc).__name__}: {exc}"
+            delete(aws)
+        except AwsError as exc:  # reported per resource; the others still get their turn
+            results[orphan.arn] = f"FAILED: {exc.message}"
         else:
             results[orphan.arn] = "deleted"
     return results
+
+
+def report(
+    services: Services,
+    rows: Sequence[cleanup.Row],
+    stale: Sequence[cleanup.StaleLock],
+    found: Sequence[cleanup.Orphan],
+    deleted: Mapping[str, str],
+    *,
+    dry_run: bool,
+    github_calls: int,
+) -> ExitStatus:
+    """The report on the terminal, in the job summary and as step outputs; the exit status."""
+    out = services.out
+    for line in cleanup_report.terminal(rows, stale, found, deleted):
+        out.write(line + "\n")
+    failed = [r for r in rows if r.failure is not None]
+    runtime = services.runtime()
+    for row in failed:
+        if row.log:
+            with runtime.group(f"prenv cleanup: log of {row.workspace}"):
+                out.write(row.log.rstrip() + "\n")
+        out.write(f"  {row.workspace}: {row.error}\n")
+    out.write(f"GitHub API requests: {github_calls}\n")
+    out.flush()
+    runtime.write_summary(cleanup_report.markdown(rows, stale, found, deleted, dry_run=dry_run))
+    count = {action: sum(1 for r in rows if r.decision is action and r.done) for action in cleanup.Action}
+    runtime.set_outputs(
+        {
+            "previews": str(len(rows)),
+            "destroyed": "0" if dry_run else str(count[cleanup.Action.DESTROY]),
+            "warned": "0" if dry_run else str(count[cleanup.Action.WARN]),
+            "stale-locks": str(len(stale)),
+            "orphans": str(len(found)),
+        }
+    )
+    destroy_failures = [r for r in failed if r.decision is cleanup.Action.DESTROY]
+    if destroy_failures:
+        names = ", ".join(f"{r.workspace} ({r.failure})" for r in destroy_failures)
+        total = sum(r.decision is cleanup.Action.DESTROY for r in rows)
+        if any(r.failure is FailureReason.UNEXPECTED for r in destroy_failures):
+            raise PrenvError(
+                f"{len(destroy_failures)} of {total} destroys failed: {names}; prenv failed unexpectedly",
+                reason=FailureReason.UNEXPECTED,
+                hint="please report it with the traceback in the log above",
+                exit_status=ExitStatus.UNEXPECTED,
+            )
+        raise PrenvError(
+            f"{len(destroy_failures)} of {total} destroys failed: {names}",
+            reason=FailureReason.CLEANUP_FAILED,
+            hint="their workspaces and state were kept and the next cleanup run retries them; "
+            "see the log above",
+        )
+    runtime.set_outputs({"failure-reason": ""})  # a failed warning is retried next run; not a failure
+    return ExitStatus.SUCCESS

@@ -2,22 +2,46 @@
 
 from __future__ import annotations
 
-from prenv.commands import activity
-from prenv.commands.common import Services, engine, target
-from prenv.errors import ExitStatus, PrenvError
+from typing import TextIO
+
+from prenv.commands import wiring
+from prenv.commands.wiring import Ports, Services
+from prenv.core.config import Config
+from prenv.core.domain import Command, DestroyOutcome
+from prenv.core.errors import ExitStatus, PrenvError
+from prenv.core.event import PullRequestEvent
 
 
-def run(services: Services, pr: str | None) -> ExitStatus:
-    tgt = activity.with_comment_hint(services, target(services, "destroy", pr))
-    reporter = services.reporters(tgt.config, tgt.ctx)
+def destroy_preview(
+    ports: Ports,
+    config: Config,
+    number: int,
+    *,
+    out: TextIO,
+    err: TextIO | None = None,
+    event: PullRequestEvent | None = None,
+    actions: bool = True,
+) -> DestroyOutcome:
+    """Destroy PR `number`'s preview and report it (`prenv destroy`, and each of cleanup's destroys):
+    the terminal lines go to `out`, Terraform's output to `err`; `actions` False leaves the step's
+    outputs and summary to the caller."""
+    tgt = wiring.target(ports, config, Command.DESTROY, number, event)
+    record = wiring.deploy_record(ports, config, tgt)
+    reporter = wiring.reporter(ports, config, tgt, out=out, record=record, actions=actions)
     reporter.started(tgt.ctx)
     try:
-        with engine(services, tgt) as eng:
+        with wiring.engine(ports, config, tgt, err=err) as eng:
             outcome = eng.destroy()
     except PrenvError as error:
         reporter.failed(tgt.ctx, error)
         raise
     if outcome.workspace_deleted:
-        activity.forget(services, tgt)
+        record.forget()
     reporter.destroyed(tgt.ctx, outcome)
+    return outcome
+
+
+def run(services: Services, pr: str | None) -> ExitStatus:
+    job = wiring.invocation(services, pr)
+    destroy_preview(job.ports, job.config, job.number, out=services.out, event=job.event)
     return ExitStatus.SUCCESS

@@ -9,10 +9,12 @@ import subprocess
 from collections.abc import Callable
 from typing import Any
 
-from prenv import troubleshoot
-from prenv.commands.common import Services
-from prenv.commands.locate import AwsMaker, default_aws, find_service, not_found, open_preview
-from prenv.errors import FailureReason, PrenvError
+from prenv.aws.preview import find_service, not_found
+from prenv.commands import wiring
+from prenv.commands.wiring import Services
+from prenv.core import troubleshoot
+from prenv.core.domain import Command
+from prenv.core.errors import FailureReason, PrenvError
 
 Runner = Callable[..., subprocess.CompletedProcess[Any]]
 
@@ -29,10 +31,9 @@ def run(
     command: str = "/bin/sh",
     execute: bool = False,
     as_json: bool = False,
-    make_aws: AwsMaker = default_aws,
     runner: Runner = subprocess.run,
 ) -> int:
-    preview = find_service(open_preview(services, "exec", pr, make_aws))
+    preview = find_service(wiring.open_preview(services, Command.EXEC, pr))
     loc = preview.location
     if preview.service is None:
         raise not_found(preview)
@@ -69,14 +70,14 @@ def run(
         hint = "turn on enable_execute_command in terraform/preview and redeploy"
         if execute:
             raise _unavailable(message, hint)
-        services.err.write(f"prenv: warning: {message}; {hint}\n")
+        services.warn(f"{message}; {hint}")
     if not execute:
         return 0
     return _execute(services, argv, runner)
 
 
 def _execute(services: Services, argv: list[str], runner: Runner) -> int:
-    path = services.env.get("PATH")
+    path = services.environment.path
     aws = shutil.which("aws", path=path)
     if aws is None:
         raise _unavailable(

@@ -6,11 +6,13 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
-from prenv import describe
-from prenv.commands.common import Services
-from prenv.commands.locate import AwsMaker, default_aws, open_preview
-from prenv.config import parse_duration
-from prenv.errors import ExitStatus, FailureReason, PrenvError, UsageError
+from prenv.aws.client import AwsError
+from prenv.commands import wiring
+from prenv.commands.wiring import Services
+from prenv.core.config import parse_duration
+from prenv.core.domain import Command
+from prenv.core.errors import ExitStatus, FailureReason, PrenvError, UsageError
+from prenv.render import describe
 
 # Late events: CloudWatch may ingest an event after newer ones; each poll looks back this far.
 LOOKBACK_MS = 15_000
@@ -66,11 +68,10 @@ def run(
     since: str = "1h",
     follow: bool = False,
     as_json: bool = False,
-    make_aws: AwsMaker = default_aws,
     sleep: Callable[[float], None] = time.sleep,
 ) -> ExitStatus:
     window = parse_since(since)
-    preview = open_preview(services, "logs", pr, make_aws)
+    preview = wiring.open_preview(services, Command.LOGS, pr)
     group = preview.location.log_group
     render = describe.log_json if as_json else describe.render_log
 
@@ -84,8 +85,8 @@ def run(
     start = describe.since_start(window, datetime.now(UTC))
     try:
         tail(fetch, start, emit, follow=follow, sleep=sleep)
-    except PrenvError as exc:
-        if getattr(exc, "code", "") == "ResourceNotFoundException":
+    except AwsError as exc:
+        if exc.code == "ResourceNotFoundException":
             number = preview.location.pr
             raise PrenvError(
                 f"log group {group} does not exist in {preview.location.region}",

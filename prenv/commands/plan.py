@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from prenv.commands.common import Services, engine, target
-from prenv.errors import ExitStatus, PrenvError
+from prenv.commands import wiring
+from prenv.commands.wiring import Services
+from prenv.core.domain import Command
+from prenv.core.errors import ExitStatus, PrenvError
 
 
 def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -> ExitStatus:
-    tgt = target(services, "plan", pr, sha=sha, image=image)
-    reporter = services.reporters(tgt.config, tgt.ctx)
+    job = wiring.invocation(services, pr)
+    config, ports = job.config, job.ports
+    tgt = wiring.target(ports, config, Command.PLAN, job.number, job.event, sha=sha, image=image)
+    reporter = wiring.reporter(ports, config, tgt, out=services.out)
     reporter.started(tgt.ctx)
     try:
-        with engine(services, tgt) as eng:
+        with wiring.engine(ports, config, tgt) as eng:
             planned, _, _ = eng.plan()
     except PrenvError as error:
         reporter.failed(tgt.ctx, error)

@@ -8,6 +8,7 @@ applied once first) it runs those; elsewhere it runs a small example root shippe
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import tempfile
@@ -16,17 +17,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from prenv import emulator
-from prenv.commands import deploy, destroy
-from prenv.commands.common import Services
-from prenv.config import Config
-from prenv.errors import ExitStatus, FailureReason, PrenvError
-from prenv.report import Context, Reporter, Reporters, TerminalReporter
-from prenv.terraform import Terraform, find_binary
+from prenv.commands import deploy, destroy, wiring
+from prenv.commands.wiring import Ports, Services, Target
+from prenv.core.config import Backend, Config, backend_settings
+from prenv.core.errors import ExitStatus, FailureReason, PrenvError
+from prenv.engine.terraform import Terraform
+from prenv.report.port import Reporter, Reporters
+from prenv.report.pr import LocalCommentReporter
+from prenv.report.terminal import TerminalReporter
+from prenv.sandbox import emulator
 
 BUCKET = "prenv-sandbox-state"
 REPOSITORY = "prenv-sandbox/app"
-EXAMPLE_ROOT = Path(__file__).resolve().parent.parent / "sandbox_root"
+EXAMPLE_ROOT = Path(__file__).resolve().parent.parent / "sandbox" / "example_root"
 
 
 @dataclass
@@ -84,37 +87,22 @@ def write_config(path: Path, preview_root: Path, region: str) -> Path:
     return path
 
 
-def _apply_base(
-    services: Services, base: Path, env: dict[str, str], work: Path, say: Callable[[str], None]
-) -> None:
-    tf = Terraform(
-        root=base, binary=find_binary("", env), env=env, verbose=services.verbose, show=services.print_output
-    )
+def _apply_base(services: Services, base: Path, work: Path, say: Callable[[str], None]) -> None:
+    """Apply the repository's shared base once (its state beside the previews', in the emulator)."""
+    environment = services.environment
+    show = functools.partial(wiring.print_output, services.runtime(services.err), services.err)
+    binary = wiring.terraform_binary(environment)
+    tf = Terraform(root=base, binary=binary, env=services.env, verbose=services.verbose, show=show)
     say(f"Applying the shared base ({base.name}) once: VPC, load balancer, ECS cluster ...")
     start = time.monotonic()
-    tf.init(
-        {
-            "bucket": BUCKET,
-            "region": env["AWS_REGION"],
-            "key": "base.tfstate",
-            "use_lockfile": "true",
-            "use_path_style": "true",
-        }
-    )
+    backend = Backend(bucket=BUCKET, region=environment.aws.region, key="base.tfstate")
+    tf.init(backend_settings(backend, custom_endpoint=environment.aws.custom_s3_endpoint))
     var_file = work / "base.tfvars.json"
     var_file.write_text(json.dumps({"repository": REPOSITORY}), encoding="utf-8")
     plan_file = work / "base.tfplan"
     if tf.plan(plan_file, var_file):
         tf.apply(plan_file)
     say(f"Base ready in {time.monotonic() - start:.0f}s.")
-
-
-def _state_objects(endpoint: str, region: str) -> list[str]:
-    import boto3
-
-    s3 = boto3.client("s3", endpoint_url=endpoint, region_name=region, **emulator.boto_credentials())
-    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET)
-    return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
 
 def run(services: Services, pr: str, *, keep: bool, root: str | None, comment_file: str) -> ExitStatus:
@@ -131,7 +119,9 @@ def run(services: Services, pr: str, *, keep: bool, root: str | None, comment_fi
         say(f"prenv sandbox: AWS is EMULATED by moto on {emu.endpoint}. No cloud account is used,")
         say("nothing real is created, and nothing is sent to GitHub.")
         say("=" * 78)
-        mirror = emulator.find_provider_mirror()
+        mirror = emulator.find_provider_mirror(
+            services.environment.provider_mirror, services.environment.data_home
+        )
         env = emu.isolated_environment(services.env, work / "cli", mirror)
         env["PRENV_SANDBOX"] = "1"
         env["GITHUB_REPOSITORY"] = REPOSITORY
@@ -142,18 +132,13 @@ def run(services: Services, pr: str, *, keep: bool, root: str | None, comment_fi
         say(f"State bucket s3://{BUCKET} created in the emulator.")
         layout = choose_roots(services.cwd, root, work)
         say(f"Terraform root: {layout.source}")
-        if layout.base is not None:
-            _apply_base(services, layout.base, env, work, say)
         config_path = write_config(work / "prenv.yml", layout.preview, emu.region)
         comment_path = (services.cwd / comment_file) if comment_file else None
         sub = replace(
-            services,
-            env=env,
-            config_path=str(config_path),
-            event=None,
-            _event_loaded=True,
-            reporter_factory=_reporters(comment_path),
+            services, env=env, config_path=str(config_path), reporter_factory=_reporters(comment_path)
         )
+        if layout.base is not None:
+            _apply_base(sub, layout.base, work, say)
         say(f"\n[1/3] prenv deploy --pr {pr}")
         deploy.run(sub, pr, sha="0" * 40)
         say(f"\n[2/3] prenv deploy --pr {pr} (again: nothing changed, so nothing is applied)")
@@ -163,7 +148,8 @@ def run(services: Services, pr: str, *, keep: bool, root: str | None, comment_fi
             return ExitStatus.SUCCESS
         say(f"\n[3/3] prenv destroy --pr {pr}")
         destroy.run(sub, pr)
-        leftover = [key for key in _state_objects(emu.endpoint, emu.region) if f"/pr-{pr}/" in key]
+        config = wiring.load_config(sub)
+        leftover = wiring.build_ports(sub, config).bucket.workspace_keys(f"pr-{pr}")
         if leftover:
             raise PrenvError(
                 f"state objects are left after the destroy: {', '.join(leftover)}",
@@ -196,15 +182,16 @@ def _wait_kept(say: Callable[[str], None], emu: emulator.Emulator, pr: str) -> N
         say("Stopping the emulator.")
 
 
-def _reporters(comment_path: Path | None) -> Callable[[Services, Config, Context], Reporter]:
-    def build(services: Services, config: Config, ctx: Context) -> Reporter:
-        members: list[Reporter] = [TerminalReporter(services.out)]
-        if comment_path is not None:
-            from prenv.conversation import LocalCommentReporter
+def _reporters(comment_path: Path | None) -> Callable[[Ports, Config, Target], Reporter]:
+    """The sandbox's reporters: the terminal, and the PR comment prenv would post, in a file."""
 
+    def build(ports: Ports, config: Config, tgt: Target) -> Reporter:
+        out = ports.services.out
+        members: list[Reporter] = [TerminalReporter(out)]
+        if comment_path is not None:
             members.append(
                 LocalCommentReporter(
-                    config=config, template_dir=services.cwd, path=comment_path, out=services.out
+                    config=config, template_dir=ports.services.cwd, path=comment_path, out=out
                 )
             )
         return Reporters(members)

@@ -6,14 +6,17 @@ import dataclasses
 import json
 from datetime import UTC, datetime
 
-from prenv import describe, troubleshoot
-from prenv.commands.common import Services
-from prenv.commands.locate import AwsMaker, Preview, default_aws, find_service, not_found, open_preview
-from prenv.diagnose import diagnose
-from prenv.errors import ExitStatus
+from prenv.aws.preview import LivePreview, find_service, not_found
+from prenv.commands import wiring
+from prenv.commands.wiring import Services
+from prenv.core import troubleshoot
+from prenv.core.diagnose import diagnose
+from prenv.core.domain import Command
+from prenv.core.errors import ExitStatus
+from prenv.render import describe
 
 
-def gather(preview: Preview, *, events: int, stopped: int) -> troubleshoot.Status:
+def gather(preview: LivePreview, *, events: int, stopped: int) -> troubleshoot.Status:
     """Ask AWS about each part of the located preview (read-only calls) and build its status."""
     preview = find_service(preview)
     loc, aws = preview.location, preview.aws
@@ -30,7 +33,7 @@ def gather(preview: Preview, *, events: int, stopped: int) -> troubleshoot.Statu
         ),
         "",
     )
-    targets = tuple(troubleshoot.target(t) for t in aws.target_health(group)) if group else None
+    targets = tuple(troubleshoot.target_health(t) for t in aws.target_health(group)) if group else None
     db = aws.db_instance(loc.db_identifier) if loc.db_identifier else None
     status = troubleshoot.Status(
         location=dataclasses.replace(loc, cluster=preview.cluster),
@@ -50,9 +53,8 @@ def run(
     as_json: bool = False,
     events: int = 10,
     stopped: int = 5,
-    make_aws: AwsMaker = default_aws,
 ) -> ExitStatus:
-    preview = open_preview(services, "status", pr, make_aws)
+    preview = wiring.open_preview(services, Command.STATUS, pr)
     status = gather(preview, events=events, stopped=stopped)
     if as_json:
         services.out.write(json.dumps(describe.status_document(status), indent=2) + "\n")

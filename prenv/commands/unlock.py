@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from prenv.commands.common import Services, engine, target
-from prenv.errors import ExitStatus, FailureReason, PrenvError, UsageError
+from prenv.commands import wiring
+from prenv.commands.wiring import Services
+from prenv.core.domain import Command
+from prenv.core.errors import ExitStatus, UsageError
 
 
 def run(services: Services, pr: str | None, lock_id: str) -> ExitStatus:
@@ -13,16 +15,10 @@ def run(services: Services, pr: str | None, lock_id: str) -> ExitStatus:
             "--lock-id is required: prenv releases only the lock you name",
             hint="copy the ID from the state-locked error or from `prenv cleanup`'s stale-lock report",
         )
-    tgt = target(services, "unlock", pr)
-    with engine(services, tgt) as eng:
-        eng.init()
-        if tgt.names.workspace not in eng.tf.workspaces():
-            raise PrenvError(
-                f"workspace {tgt.names.workspace} does not exist, so it holds no lock",
-                reason=FailureReason.UNLOCK_FAILED,
-                hint="check the PR number",
-            )
-        eng.tf.select_workspace(tgt.names.workspace, create=False)
-        eng.tf.force_unlock(lock_id)
+    job = wiring.invocation(services, pr)
+    config, ports = job.config, job.ports
+    tgt = wiring.target(ports, config, Command.UNLOCK, job.number, job.event)
+    with wiring.engine(ports, config, tgt) as eng:
+        eng.unlock(lock_id)
     services.out.write(f"Released lock {lock_id} of workspace {tgt.names.workspace}.\n")
     return ExitStatus.SUCCESS

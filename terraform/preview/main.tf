@@ -9,7 +9,7 @@ locals {
   name_prefix = coalesce(var.name_prefix, "${local.base_name}-pr${var.pr_number}")
   workspace   = coalesce(var.workspace, terraform.workspace)
 
-  # Names, equal to prenv/naming.py's names_for(); tests/terraform holds the two together.
+  # Names, equal to prenv/core/naming.py's names_for(); tests/terraform holds the two together.
   names = {
     target_group           = local.name_prefix
     rds_identifier         = "${local.name_prefix}-db"

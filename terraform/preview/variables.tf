@@ -1,4 +1,4 @@
-# --- Passed by prenv (see prenv/engine.py) ---------------------------------------------------------
+# --- Passed by prenv (see prenv/engine/lifecycle.py) -----------------------------------------------
 
 variable "pr_number" {
   description = "Number of the pull request this preview belongs to. Also selects its listener port or rule priority, hence the upper bound."
@@ -29,7 +29,7 @@ variable "workspace" {
 }
 
 variable "name_prefix" {
-  description = "Prefix of every name, prenv-<hash6>-pr<N> (prenv/naming.py); computed from repository and pr_number when null."
+  description = "Prefix of every name, prenv-<hash6>-pr<N> (prenv/core/naming.py); computed from repository and pr_number when null."
   type        = string
   default     = null
 
@@ -38,7 +38,7 @@ variable "name_prefix" {
       can(regex("^[a-z][a-z0-9-]{0,23}[a-z0-9]$", coalesce(var.name_prefix, "x")))
       && var.name_prefix == "prenv-${substr(sha256(lower(trimspace(var.repository))), 0, 6)}-pr${var.pr_number}"
     )
-    error_message = "name_prefix must equal prenv-<first 6 hex of sha256(lowercase repository)>-pr<pr_number>, at most 25 characters, as prenv/naming.py computes it."
+    error_message = "name_prefix must equal prenv-<first 6 hex of sha256(lowercase repository)>-pr<pr_number>, at most 25 characters, as prenv/core/naming.py computes it."
   }
 }
 

@@ -77,7 +77,7 @@ def test_deploy_plan_destroy_through_the_action(
     boto: Any,
     repository: str,
 ) -> None:
-    from prenv.naming import names_for
+    from prenv.core.naming import names_for
 
     names = names_for(2, repository)  # PR #2 is the pull request of the official payloads
 

@@ -15,10 +15,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
+import yaml
 
+from prenv import cli
+from prenv.core.config import parse
+from prenv.core.errors import ConfigError
+from prenv.core.limits import MAX_CONCURRENCY, MIN_CONCURRENCY
 from tests.action.conftest import MakeRunner, copy_action
 from tests.action.runner import ActionRun, UsesStandIn
+from tests.helpers import REPO_ROOT
 
 PYTHON_STEP: UsesStandIn = lambda _with: {"python-path": sys.executable}  # noqa: E731 - setup-python's output
 
@@ -185,17 +192,24 @@ def test_prenv_outputs_become_the_action_outputs_and_its_exit_status_the_steps(
     assert run.outputs["url"] == ""
 
 
-CONCURRENCY = "input 'concurrency' must be a whole number from 1 to 32"
+CONCURRENCY = f"input 'concurrency' must be a whole number from {MIN_CONCURRENCY} to {MAX_CONCURRENCY}"
 
 
 def test_the_concurrency_limits_are_prenvs() -> None:
-    import click
-
-    from prenv import cli
-
+    """One rule (prenv.core.limits): the CLI option, the configuration, and the action's check and
+    description (bash cannot import it, so this holds them to it)."""
     option = next(p for p in cli.cleanup.params if p.name == "concurrency")
     assert isinstance(option.type, click.IntRange)
-    assert (option.type.min, option.type.max) == (1, 32)  # as the action checks (CONCURRENCY)
+    assert (option.type.min, option.type.max) == (MIN_CONCURRENCY, MAX_CONCURRENCY)
+    action = yaml.safe_load((REPO_ROOT / "action.yml").read_text(encoding="utf-8"))
+    description = " ".join(action["inputs"]["concurrency"]["description"].split())
+    assert f"a whole number from {MIN_CONCURRENCY} to {MAX_CONCURRENCY}." in description
+    script = next(step["run"] for step in action["runs"]["steps"] if step.get("id") == "run")
+    assert f'[ "$INPUT_CONCURRENCY" -gt {MAX_CONCURRENCY} ]' in script
+    assert MIN_CONCURRENCY == 1  # the check's pattern ^[1-9][0-9]?$ starts at 1 (and ends at 99)
+    assert CONCURRENCY in script
+    with pytest.raises(ConfigError, match=f"must be between {MIN_CONCURRENCY} and {MAX_CONCURRENCY}"):
+        parse(f"backend: {{bucket: b, region: r}}\ncleanup: {{concurrency: {MAX_CONCURRENCY + 1}}}\n")
 
 
 def test_cleanups_outputs_become_the_action_outputs(make_runner: MakeRunner, job_env: dict[str, str]) -> None:

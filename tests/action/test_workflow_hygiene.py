@@ -173,7 +173,7 @@ def test_the_action_runs_terraform_setup_without_its_wrapper_and_only_when_neede
 
 
 def test_the_repository_config_is_valid_and_prices_the_documented_sizes() -> None:
-    from prenv import config
+    from prenv.core import config
 
     example = config.load(REPO_ROOT / ".github" / "prenv.yml")
     assert example.terraform.root == "terraform/preview"

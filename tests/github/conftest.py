@@ -6,11 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from prenv.config import Config, parse
-from prenv.conversation import GitHubReporter
-from prenv.github import ACTIONS_BOT, GitHub
-from prenv.plan import PlanSummary
-from prenv.report import Context, DeployOutcome, Output
+from prenv.core.config import Config, parse
+from prenv.core.domain import Command, Context, DeployOutcome, Output
+from prenv.core.plan import PlanSummary
+from prenv.github.client import ACTIONS_BOT, GitHub
+from prenv.report.pr import GitHubReporter
+from prenv.report.sticky import CommentMemory
 from tests.github.fake import FakeGitHub, fake_github
 
 TOKEN = "ghs_" + "T0k3n" * 8  # an installation token, like the one Actions gives a workflow run
@@ -56,19 +57,23 @@ def make_config(text: str = "") -> Config:
     return parse("backend: {bucket: state, region: us-east-1}\n" + text)
 
 
-def reporter(gh: GitHub, text: str = "", warnings: list[str] | None = None) -> GitHubReporter:
-    """prenv's GitHub reporter on `gh`, with the config `text`; its warnings go to `warnings`."""
+def reporter(
+    gh: GitHub, text: str = "", warnings: list[str] | None = None, memory: CommentMemory | None = None
+) -> GitHubReporter:
+    """prenv's GitHub reporter on `gh`, with the config `text`; its warnings go to `warnings`, and it
+    remembers its comment in `memory`."""
     sink = warnings if warnings is not None else []
-    return GitHubReporter(config=make_config(text), client=gh, warn=sink.append)
+    return GitHubReporter(config=make_config(text), github=gh, warn=sink.append, memory=memory)
 
 
 def make_ctx(command: str = "deploy", pr: int = 7, **extra: object) -> Context:
+    """A context of PR `pr` for `command` (its name, as the CLI spells it)."""
     values: dict[str, object] = {
         "pr_number": pr,
         "repository": "octo-org/app",
         "workspace": f"pr-{pr}",
         "environment": f"pr-{pr}",
-        "command": command,
+        "command": Command(command),
         "head_sha": SHA,
         "run_url": RUN_URL,
         "title": "Update the README",

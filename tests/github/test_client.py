@@ -5,11 +5,19 @@ from __future__ import annotations
 import pytest
 import responses
 
-from prenv.errors import FailureReason
-from prenv.github import ACTIONS_BOT, DEFAULT_API_URL, GitHub, GitHubError, from_env
-from prenv.github_policy import RetryPolicy, retry_delay
-from tests.github.conftest import TOKEN, Clock
+from prenv.commands import wiring
+from prenv.commands.wiring import Services
+from prenv.core.errors import FailureReason
+from prenv.github.client import ACTIONS_BOT, DEFAULT_API_URL, GitHub, GitHubError
+from prenv.github.policy import RetryPolicy, retry_delay
+from tests.github.conftest import TOKEN, Clock, make_config
 from tests.github.fake import GRAPHQL, FakeGitHub, fake_github
+
+
+def from_env(env: dict[str, str], repository: str) -> GitHub | None:
+    """The adapter a command run builds from its environment (`prenv.commands.wiring`)."""
+    services = Services(env={**env, "GITHUB_REPOSITORY": repository})
+    return wiring.build_ports(services, make_config()).github()
 
 
 def test_base_url_and_token_come_from_the_environment() -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from prenv.errors import FailureReason, PrenvError
-from prenv.github import DEPLOYMENT_STATES, GitHub, GitHubError
-from prenv.marker import Marker, format_marker
-from prenv.plan import PlanSummary
-from prenv.report import DestroyOutcome, PlanOutcome
+from prenv.core.domain import DestroyOutcome, PlanOutcome
+from prenv.core.errors import FailureReason, PrenvError
+from prenv.core.marker import Marker, format_marker
+from prenv.core.plan import PlanSummary
+from prenv.github.client import DEPLOYMENT_STATES, GitHub, GitHubError
 from tests.github.conftest import RUN_URL, SHA, deployed, make_ctx, reporter
 from tests.github.fake import FakeGitHub
 

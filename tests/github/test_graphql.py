@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from prenv.errors import FailureReason
-from prenv.github import GitHub, GitHubError
-from prenv.github_policy import graphql_status
+from prenv.core.errors import FailureReason
+from prenv.github.client import GitHub, GitHubError
+from prenv.github.policy import graphql_status
 from tests.github.conftest import TOKEN, Clock
 from tests.github.fake import GRAPHQL, FakeGitHub, fake_github
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from prenv import config as configmod
-from prenv.config import Config
-from prenv.errors import FailureReason, PrenvError
-from prenv.plan import PlanSummary, summarize
-from prenv.report import Context, DeployOutcome, DestroyOutcome, Output, PlanOutcome
+from prenv.core import config as configmod
+from prenv.core.config import Config
+from prenv.core.domain import Command, Context, DeployOutcome, DestroyOutcome, Output, PlanOutcome
+from prenv.core.errors import FailureReason, PrenvError
+from prenv.core.plan import PlanSummary, summarize
 
 INJECTION = "</details><img src=x onerror=alert(1)> @org/team [x](javascript:alert(1))"
 DB_PASSWORD = "s3cr3t-Pa55word!"
@@ -38,7 +38,7 @@ def context(**changes: Any) -> Context:
         "head_ref": "feature/checkout",
     }
     values.update(changes)
-    return Context(**values)
+    return Context(**{**values, "command": Command(values["command"])})
 
 
 def _rc(address: str, actions: list[str], **extra: Any) -> dict[str, Any]:

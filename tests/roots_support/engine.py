@@ -8,10 +8,11 @@ from typing import Any
 
 import yaml
 
-from prenv import config as config_mod
-from prenv.engine import Engine
-from prenv.naming import names_for
-from prenv.terraform import Terraform, find_binary
+from prenv.core import config as config_mod
+from prenv.core.config import backend_settings
+from prenv.core.naming import names_for
+from prenv.engine.lifecycle import Engine
+from prenv.engine.terraform import Terraform, find_binary
 
 
 def preview_config(
@@ -46,7 +47,7 @@ def preview_engine(
     )
     config = config_mod.parse(yaml.safe_dump(document), path=str(root.parent / "prenv.yml"))
     names = names_for(pr, repository, config.workspace_pattern)
-    binary = find_binary("", env)
+    binary = find_binary("terraform", env.get("PATH"))
 
     def factory(root: Path, data_dir: Path) -> Terraform:
         return Terraform(
@@ -61,8 +62,8 @@ def preview_engine(
         config=config,
         names=names,
         terraform_factory=factory,
-        env=env,
         base_dir=root.parent,
+        backend=backend_settings(config.backend, custom_endpoint=True),  # the emulator's S3
         head_sha=head_sha,
         image=image,
     )

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from prenv.naming import repository_hash
+from prenv.core.naming import repository_hash
 
 
 @dataclass(frozen=True)

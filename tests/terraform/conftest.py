@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from prenv import emulator as emu
+from prenv.sandbox import emulator as emu
 
 Client = Callable[[str], Any]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from prenv.naming import repository_hash
+from prenv.core.naming import repository_hash
 from tests.roots_support.tf import copy_root, init_s3, plan_json, planned, resource_changes, terraform
 from tests.terraform.conftest import unique_repository
 

@@ -1,6 +1,6 @@
 """The preview root's plan, made by prenv's engine against a stand-in base in moto (seconds, not minutes).
 
-Checks what the plan itself must show: the names prenv/naming.py computes, tags on every taggable
+Checks what the plan itself must show: the names prenv/core/naming.py computes, tags on every taggable
 resource, no password anywhere, the health-check figures, routing with and without a domain, and
 checkov over the plan JSON. tests/terraform/test_stack.py applies the real base and previews.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from prenv.naming import names_for
+from prenv.core.naming import names_for
 from tests.roots_support.checkov import scan_plan
 from tests.roots_support.engine import preview_engine
 from tests.roots_support.fake_base import FakeBase, create_fake_base

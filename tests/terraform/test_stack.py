@@ -5,9 +5,9 @@ One module-scoped run (a few minutes, mostly the provider's own waits): apply te
 check what AWS (moto) holds with boto3, redeploy (the plan must be empty), and destroy both at once.
 
 moto quirks handled explicitly, not hidden in the roots:
-- prenv/emulator.py gives each RDS instance its own resource id (moto 5.2 reuses one), and
-  prenv/moto_compat.py makes moto keep the ECS service settings and rule descriptions it drops; without
-  them the redeploy below would plan changes (a replacement of the ECS service).
+- prenv/sandbox/moto_compat.py gives each RDS instance its own resource id (moto 5.2 reuses one), and
+  makes moto keep the ECS service settings and rule descriptions it drops; without them the redeploy
+  below would plan changes (a replacement of the ECS service).
 - moto keeps a deleted ECS service as INACTIVE, and deregistered task definitions as INACTIVE, both
   still tagged (as AWS does for task definitions); the leftovers check accepts exactly those.
 """
@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from prenv.naming import Names, names_for
+from prenv.core.naming import Names, names_for
 from tests.helpers import CliResult, run_cli, write_config
 from tests.roots_support.tf import copy_root, init_s3, terraform
 from tests.terraform.conftest import Client, unique_repository

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -9,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from prenv.engine import declared_variables
+from prenv.core import naming
+from prenv.engine.lifecycle import declared_variables
 from scripts import tfdocs
 from tests.roots_support.tf import ROOTS, TERRAFORM, copy_root, terraform
 
@@ -121,3 +123,41 @@ def test_rds_engine_version_is_a_literal_postgres_16() -> None:
     assert re.search(r'^\s*engine\s*=\s*"postgres"', text, re.MULTILINE)
     versions = re.findall(r'^\s*engine_version\s*=\s*"([^"]+)"', text, re.MULTILINE)
     assert versions == ["16"]
+
+
+def test_the_preview_root_accepts_the_pr_numbers_naming_accepts() -> None:
+    """One limit: prenv refuses a PR number at once where terraform/preview would refuse it at plan."""
+    text = (TERRAFORM / "preview" / "variables.tf").read_text(encoding="utf-8")
+    (condition,) = re.findall(r"condition\s*=\s*(var\.pr_number >= .*)", text)
+    assert condition == (
+        f"var.pr_number >= 1 && var.pr_number <= {naming.MAX_PR_NUMBER} "
+        "&& floor(var.pr_number) == var.pr_number"
+    )
+    assert f"from 1 to {naming.MAX_PR_NUMBER}:" in text
+    naming.names_for(naming.MAX_PR_NUMBER, "o/r")
+    with pytest.raises(naming.NamingError, match=f"between 1 and {naming.MAX_PR_NUMBER}"):
+        naming.names_for(naming.MAX_PR_NUMBER + 1, "o/r")
+
+
+def test_every_root_computes_hash6_as_naming_does() -> None:
+    """sha256 of the trimmed, lowercased repository, its first REPOSITORY_HASH_LENGTH hex characters."""
+    trimmed = {"trimspace(var.repository)", "local.repository"}
+    uses = []
+    for path in sorted(TERRAFORM.rglob("*.tf")):
+        text = path.read_text(encoding="utf-8")
+        code = "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+        for match in re.finditer(r"sha256\((?![a-z]+ )", code):  # not the prose of a description
+            found = re.match(
+                r"substr\(sha256\(lower\(([^()]*(?:\([^()]*\))?)\)\), 0, (\d+)\)", code[match.start() - 7 :]
+            )
+            assert found, f"{path}: {code[match.start() - 7 : match.start() + 60]!r}"
+            source, length = found.groups()
+            assert source in trimmed, f"{path}: hash of {source}"
+            assert int(length) == naming.REPOSITORY_HASH_LENGTH, path
+            if source == "local.repository":
+                assert re.search(r"^\s*repository\s*=\s*trimspace\(var\.repository\)", code, re.MULTILINE), (
+                    path
+                )
+            uses.append(path.parent.name)
+    assert {"base", "preview"} <= set(uses)
+    assert naming.repository_hash(" Octo/App ") == hashlib.sha256(b"octo/app").hexdigest()[:6]

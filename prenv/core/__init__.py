@@ -1,0 +1,2 @@
+"""The pure core: domain values and decisions over plain values (naming, configuration, plan summaries,
+cleanup decisions, the comment marker, masking, diagnosis). Imports nothing outside `prenv.core`, no I/O."""

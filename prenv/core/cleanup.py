@@ -1,0 +1,188 @@
+"""What `prenv cleanup` does with each preview: pure decisions over plain values.
+
+A preview is destroyed when its PR is closed, merged or gone. An open PR's preview that has been idle
+(no deploy) for longer than `max_age` is first warned on the PR, and destroyed on a later run once
+`warn_before` has passed since the warning, unless it was deployed again meanwhile or carries the keep
+label. Everything else is left alone. A resource tagged by prenv whose workspace has no state is an
+orphan (a destroy that lost its state, a run killed between create and state write).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from prenv.core.errors import FailureReason
+
+# Every resource of a preview carries these tags (the roots' default_tags).
+REPOSITORY_TAG = "prenv:repository"
+WORKSPACE_TAG = "prenv:workspace"
+
+
+class Action(StrEnum):
+    DESTROY = "destroy"
+    WARN = "warn"
+    KEEP = "keep"  # exempt by label
+    LEAVE = "leave"
+
+
+class PrState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    MERGED = "merged"
+    MISSING = "missing"  # the PR does not exist (deleted, or a number from another repository)
+    NOT_OPEN = "not open"  # closed or gone, not told apart within the listing budget
+
+
+@dataclass(frozen=True)
+class Lock:
+    """A lock object beside a workspace's state."""
+
+    id: str
+    who: str
+    operation: str
+    created: str
+    modified: datetime
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A workspace found in the state bucket, with its activity times."""
+
+    workspace: str
+    pr_number: int
+    state_modified: datetime
+    deployed_at: datetime | None = None  # the last `prenv deploy` (even one that changed nothing)
+    warned_at: datetime | None = None  # the last idle warning
+    lock: Lock | None = None
+
+    @property
+    def last_activity(self) -> datetime:
+        return max(t for t in (self.state_modified, self.deployed_at) if t is not None)
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    number: int
+    state: PrState
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    reason: str
+    expires_at: datetime | None = None
+
+
+def format_age(age: timedelta) -> str:
+    """`3d 4h`, `5h 12m`, `42m`, `0m`: the two largest units."""
+    minutes = max(int(age.total_seconds() // 60), 0)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {mins}m" if mins else f"{hours}h"
+    return f"{mins}m"
+
+
+def decide(
+    preview: Preview,
+    pr: PullRequest | None,
+    *,
+    now: datetime,
+    max_age: timedelta,
+    warn_before: timedelta,
+    keep_label: str,
+) -> Decision:
+    """The action for one preview. `pr` None means the PR is not among the repository's PRs."""
+    if pr is None or pr.state is not PrState.OPEN:
+        state = pr.state if pr is not None else PrState.MISSING
+        reasons = {
+            PrState.MERGED: "PR merged",
+            PrState.CLOSED: "PR closed",
+            PrState.MISSING: "PR does not exist",
+        }
+        return Decision(Action.DESTROY, reasons.get(state, "PR is not open"))
+    if keep_label and keep_label in pr.labels:
+        return Decision(Action.KEEP, f"labelled {keep_label}")
+    idle = now - preview.last_activity
+    if idle < max_age:
+        return Decision(Action.LEAVE, f"active (idle {format_age(idle)})")
+    warned_at = preview.warned_at
+    if warned_at is None or warned_at < preview.last_activity:  # never warned, or deployed since
+        return Decision(
+            Action.WARN,
+            f"idle {format_age(idle)}, over the {format_age(max_age)} limit: warned",
+            expires_at=now + warn_before,
+        )
+    expires = warned_at + warn_before
+    if now >= expires:
+        return Decision(
+            Action.DESTROY, f"idle {format_age(idle)} and warned {format_age(now - warned_at)} ago"
+        )
+    return Decision(
+        Action.LEAVE, f"idle, warned; destroyed after {expires:%Y-%m-%d %H:%M} UTC", expires_at=expires
+    )
+
+
+@dataclass(frozen=True)
+class StaleLock:
+    workspace: str
+    pr_number: int
+    lock: Lock
+    age: timedelta
+
+    def command(self) -> str:
+        return f"prenv unlock --pr {self.pr_number} --lock-id {self.lock.id}"
+
+
+def stale_locks(previews: Sequence[Preview], *, now: datetime, threshold: timedelta) -> list[StaleLock]:
+    """Locks older than `threshold` (longer than any job runs): left behind by a cancelled run."""
+    found = [
+        StaleLock(p.workspace, p.pr_number, p.lock, now - p.lock.modified)
+        for p in previews
+        if p.lock is not None and now - p.lock.modified > threshold
+    ]
+    return sorted(found, key=lambda s: s.pr_number)
+
+
+@dataclass
+class Row:
+    """One line of the cleanup report: what was decided for a preview and what came of it."""
+
+    workspace: str
+    pr_number: int
+    pr_state: PrState
+    idle: str
+    decision: Action
+    reason: str
+    result: str = ""  # what came of the decision, as the report shows it
+    done: bool = False  # the decision was carried out (destroyed, warned)
+    failure: FailureReason | None = None  # why carrying it out failed
+    error: str = ""  # the failure's one line
+    log: str = ""  # the output of a destroy that failed
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """A resource tagged by prenv whose workspace has no state."""
+
+    arn: str
+    workspace: str
+    pr: str
+
+
+def find_orphans(resources: Iterable[Mapping[str, Any]], *, live_workspaces: set[str]) -> list[Orphan]:
+    """Tagged resources (Tagging API mappings) whose `prenv:workspace` has no state."""
+    orphans = []
+    for item in resources:
+        tags = {tag["Key"]: tag["Value"] for tag in item.get("Tags", [])}
+        workspace = tags.get(WORKSPACE_TAG, "")
+        if workspace and workspace not in live_workspaces:
+            orphans.append(Orphan(arn=item["ResourceARN"], workspace=workspace, pr=tags.get("prenv:pr", "")))
+    return sorted(orphans, key=lambda o: (o.workspace, o.arn))

@@ -1,0 +1,355 @@
+""".github/prenv.yml -> frozen dataclasses, with errors that name the file, the line and the key.
+
+The dataclasses below are the schema: field names are the YAML keys, the annotations their types and
+the defaults make a key optional. `_build` walks a parsed document against them, so adding a setting
+is adding a field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from prenv.core import naming
+from prenv.core.errors import ConfigError
+from prenv.core.limits import MAX_CONCURRENCY, MIN_CONCURRENCY
+
+DEFAULT_PATH = Path(".github/prenv.yml")
+JsonValue = Any  # a value Terraform accepts in a .tfvars.json file
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90s`, `30m`, `12h`, `7d`, `2w` -> timedelta. Raises ValueError with the accepted forms."""
+    match = _DURATION.match(str(text))
+    if not match:
+        raise ValueError(f"{text!r} is not a duration; write a number and a unit, such as 30m, 12h or 7d")
+    return timedelta(seconds=int(match.group(1)) * _DURATION_UNITS[match.group(2)])
+
+
+def format_duration(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for unit in ("w", "d", "h", "m"):
+        size = _DURATION_UNITS[unit]
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+@dataclass(frozen=True)
+class Backend:
+    """The S3 backend holding one state object per workspace."""
+
+    bucket: str
+    region: str
+    key: str = "preview.tfstate"
+    workspace_key_prefix: str = "prenv"
+    # Path-style addressing; None means "on when AWS_ENDPOINT_URL(_S3) points at an S3-compatible endpoint".
+    use_path_style: bool | None = None
+
+    def path_style(self, *, custom_endpoint: bool) -> bool:
+        """Whether S3 is addressed path-style (Terraform's backend and prenv's own S3 client alike)."""
+        return self.use_path_style if self.use_path_style is not None else custom_endpoint
+
+
+def backend_settings(backend: Backend, *, custom_endpoint: bool) -> dict[str, str]:
+    """The `-backend-config` settings of the S3 backend (locking by lock file, no DynamoDB).
+
+    `custom_endpoint`: S3 is an S3-compatible endpoint (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL is set).
+    """
+    settings = {
+        "bucket": backend.bucket,
+        "region": backend.region,
+        "key": backend.key,
+        "workspace_key_prefix": backend.workspace_key_prefix,
+        "use_lockfile": "true",
+        "encrypt": "true",
+    }
+    if backend.path_style(custom_endpoint=custom_endpoint):
+        settings["use_path_style"] = "true"
+    return settings
+
+
+@dataclass(frozen=True)
+class TerraformSettings:
+    root: str = "terraform/preview"
+    binary: str = ""  # default: $PRENV_TERRAFORM, else `terraform` on PATH
+    lock_timeout: timedelta = timedelta(minutes=2)
+    variables: dict[str, JsonValue] = field(default_factory=dict)
+    url_output: str = "url"
+
+
+@dataclass(frozen=True)
+class CommentSettings:
+    enabled: bool = True
+    # Distinguishes the sticky comments (and Deployments) of several prenv set-ups in one repository.
+    environment: str = ""
+    # Template overrides by name (deploying, ready, no_changes, failed, destroyed, summary),
+    # as paths relative to the repository.
+    templates: dict[str, str] = field(default_factory=dict)
+    # Regular expressions whose matches are replaced by *** in everything prenv writes to GitHub.
+    mask_patterns: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Deployments:
+    enabled: bool = True
+    delete_environment: bool = False
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    enabled: bool = False
+    path: str = "/healthz"
+    timeout: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Cleanup:
+    max_age: timedelta = timedelta(days=7)
+    warn_before: timedelta = timedelta(days=1)
+    keep_label: str = "prenv:keep"
+    stale_lock_age: timedelta = timedelta(hours=2)
+    concurrency: int = 4
+
+
+@dataclass(frozen=True)
+class Config:
+    backend: Backend
+    terraform: TerraformSettings = field(default_factory=TerraformSettings)
+    workspace_pattern: str = "pr-{number}"
+    image: str = ""
+    repository: str = ""  # default: $GITHUB_REPOSITORY
+    max_previews: int = 0  # 0: no cap
+    label: str = ""  # when set, only PRs with this label get a preview
+    comment: CommentSettings = field(default_factory=CommentSettings)
+    deployments: Deployments = field(default_factory=Deployments)
+    health_check: HealthCheck = field(default_factory=HealthCheck)
+    cleanup: Cleanup = field(default_factory=Cleanup)
+    version: int = 1
+    # Where the file was read from; not a YAML key.
+    path: str = field(default=str(DEFAULT_PATH), metadata={"internal": True})
+
+    def root_path(self, base: Path | None = None) -> Path:
+        """The Terraform root, relative to the repository (the directory prenv runs in)."""
+        root = Path(self.terraform.root)
+        return root if root.is_absolute() or base is None else base / root
+
+
+class _Mapping(dict[Any, Any]):
+    """A YAML mapping that remembers where it and each of its keys start."""
+
+    line: int = 0
+    key_lines: dict[Any, int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Mapping:
+    mapping = _Mapping()
+    mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {}
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if key in mapping:
+            raise _Located(line, f"duplicate key {key!r}", "keep one of them")
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[key] = line
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+class _Located(Exception):
+    def __init__(self, line: int, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.line, self.message, self.hint = line, message, hint
+
+
+_TYPE_WORDS = {str: "a string", int: "an integer", bool: "true or false", float: "a number"}
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    kind = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list"}.get(
+        type(value), "a mapping" if isinstance(value, dict) else type(value).__name__
+    )
+    shown = repr(value) if not isinstance(value, dict | list) else ""
+    return f"{kind} {shown}".strip()
+
+
+def _check_items(tp: Any, value: Any, where: str, line: int) -> Any:
+    """Mappings and lists: the container type, then the item type where it is `str`."""
+    origin = typing.get_origin(tp)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise _Located(line, f"{where}: expected a mapping, got {_describe(value)}")
+        value_type = typing.get_args(tp)[1]
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _Located(line, f"{where}: keys must be strings, got {_describe(key)}")
+            if value_type is str and not isinstance(item, str):
+                raise _Located(line, f"{where}.{key}: expected a string, got {_describe(item)}")
+        return dict(value)
+    if not isinstance(value, list):
+        raise _Located(line, f"{where}: expected a list, got {_describe(value)}")
+    (item_type,) = typing.get_args(tp)
+    for index, item in enumerate(value):
+        if item_type is str and not isinstance(item, str):
+            raise _Located(line, f"{where}[{index}]: expected a string, got {_describe(item)}")
+    return list(value)
+
+
+def _convert(tp: Any, value: Any, where: str, line: int) -> Any:
+    """Check `value` against the annotation `tp` and convert it (durations, nested sections)."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        options = [arg for arg in typing.get_args(tp) if arg is not type(None)]
+        return None if value is None else _convert(options[0], value, where, line)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise _Located(line, f"{where}: expected a mapping, got {_describe(value)}")
+        return _build(tp, value, where)  # type: ignore[arg-type]
+    if tp is timedelta:
+        try:
+            return parse_duration(str(value))
+        except ValueError as exc:
+            raise _Located(line, f"{where}: {exc}") from None
+    if origin in (dict, list):
+        return _check_items(tp, value, where, line)
+    if tp is Any:
+        return value
+    # bool is a subclass of int: `max_previews: yes` must not pass as 1.
+    if not isinstance(value, tp) or (tp is int and isinstance(value, bool)):
+        raise _Located(line, f"{where}: expected {_TYPE_WORDS.get(tp, tp.__name__)}, got {_describe(value)}")
+    return value
+
+
+def _build(cls: type[Any], mapping: dict[Any, Any], prefix: str = "") -> Any:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    lines: dict[Any, int] = getattr(mapping, "key_lines", {})
+    here = getattr(mapping, "line", 1)
+    section = prefix or "the top level"
+    for key in mapping:
+        if key not in fields:
+            close = difflib.get_close_matches(str(key), fields, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(sorted(fields))}"
+            name = f"{prefix}.{key}" if prefix else str(key)
+            raise _Located(lines.get(key, here), f"unknown key '{name}' in {section}", hint)
+    values: dict[str, Any] = {}
+    for name, spec in fields.items():
+        where = f"{prefix}.{name}" if prefix else name
+        if name not in mapping:
+            if spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+                raise _Located(here, f"missing required key '{where}'", f"add '{name}:' under {section}")
+            continue
+        values[name] = _convert(hints[name], mapping[name], where, lines.get(name, here))
+    return cls(**values)
+
+
+def _validate(config: Config) -> None:
+    """Checks that need more than a type: each raises _Located-free ValueError(key, message)."""
+    checks: list[tuple[str, bool, str]] = [
+        ("backend.bucket", bool(config.backend.bucket.strip()), "must not be empty"),
+        ("backend.region", bool(config.backend.region.strip()), "must not be empty"),
+        ("backend.key", bool(config.backend.key.strip()), "must not be empty"),
+        ("terraform.root", bool(config.terraform.root.strip()), "must not be empty"),
+        ("terraform.url_output", bool(config.terraform.url_output.strip()), "must not be empty"),
+        ("max_previews", config.max_previews >= 0, "must be 0 (no cap) or a positive number"),
+        (
+            "cleanup.concurrency",
+            MIN_CONCURRENCY <= config.cleanup.concurrency <= MAX_CONCURRENCY,
+            f"must be between {MIN_CONCURRENCY} and {MAX_CONCURRENCY}",
+        ),
+        ("version", config.version == 1, "must be 1, the only format version this prenv reads"),
+    ]
+    for key, ok, message in checks:
+        if not ok:
+            raise ValueError(key, f"{key} {message}")
+    try:
+        naming.check_workspace_pattern(config.workspace_pattern)
+    except naming.NamingError as exc:
+        raise ValueError("workspace_pattern", str(exc)) from None
+    for pattern in config.comment.mask_patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(
+                "comment.mask_patterns",
+                f"comment.mask_patterns: {pattern!r} is not a valid regular expression ({exc})",
+            ) from None
+
+
+def _line_of(document: Any, dotted: str) -> int:
+    node, line = document, getattr(document, "line", 1)
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            break
+        line = getattr(node, "key_lines", {}).get(part, line)
+        node = node[part]
+    return line
+
+
+def parse(text: str, path: str = str(DEFAULT_PATH)) -> Config:
+    """Parse the text of a prenv.yml. Raises ConfigError naming `path`, the line and the key."""
+    try:
+        document = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+    except _Located as exc:
+        raise ConfigError(f"{path}:{exc.line}: {exc.message}", hint=exc.hint) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
+        raise ConfigError(
+            f"{where}: invalid YAML: {exc.problem or exc.context}", hint="fix the syntax"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}", hint="fix the syntax") from None
+    if document is None:
+        document = _Mapping()
+        document.line, document.key_lines = 1, {}
+    if not isinstance(document, dict):
+        raise ConfigError(
+            f"{path}:1: expected a mapping of settings at the top level, got {_describe(document)}"
+        )
+    try:
+        config: Config = _build(Config, document)
+        _validate(config)
+    except _Located as exc:
+        raise ConfigError(f"{path}:{exc.line}: {exc.message}", hint=exc.hint) from None
+    except ValueError as exc:
+        key, message = exc.args
+        raise ConfigError(f"{path}:{_line_of(document, key)}: {message}") from None
+    return dataclasses.replace(config, path=path)
+
+
+def load(path: Path | str | None = None) -> Config:
+    """Read and parse the configuration file (default `.github/prenv.yml`)."""
+    file = Path(path) if path is not None else DEFAULT_PATH
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{file}: configuration file not found",
+            hint="create it (see docs/setup.md) or pass --config PATH",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read the configuration file: {exc}") from None
+    return parse(text, str(file))

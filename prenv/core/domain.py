@@ -1,0 +1,91 @@
+"""The values a command works with and reports: which command, which preview (`Context`), what
+happened to it (the plan, the deploy, the destroy) and the states of the PR's comment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from prenv.core.mask import secret_values
+from prenv.core.plan import PlanSummary
+
+
+class Command(StrEnum):
+    """The `prenv` commands, by the name the CLI gives them."""
+
+    DEPLOY = "deploy"
+    PLAN = "plan"
+    DESTROY = "destroy"
+    UNLOCK = "unlock"
+    CLEANUP = "cleanup"
+    STATUS = "status"
+    LOGS = "logs"
+    EXEC = "exec"
+    SANDBOX = "sandbox"
+
+
+class CommentState(StrEnum):
+    """The states of the PR's sticky comment; each is the name of its template (`<state>.md.j2`)."""
+
+    DEPLOYING = "deploying"
+    PLANNED = "planned"
+    READY = "ready"
+    NO_CHANGES = "no_changes"
+    FAILED = "failed"
+    DESTROYED = "destroyed"
+    IDLE_WARNING = "idle_warning"
+
+
+@dataclass(frozen=True)
+class Context:
+    """Which preview a command works on, and where it runs."""
+
+    pr_number: int
+    repository: str
+    workspace: str
+    environment: str  # the GitHub Deployment environment, `pr-<N>`
+    command: Command
+    head_sha: str = ""
+    image: str = ""
+    run_url: str = ""
+    title: str = ""
+    head_ref: str = ""
+    comment_environment: str = ""  # config comment.environment: separates several set-ups per repository
+    sandbox: bool = False
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    value: Any
+    sensitive: bool
+
+
+def sensitive_values(outputs: Iterable[Output]) -> tuple[str, ...]:
+    """The exact values to hide: every form of each sensitive output's value (whole, leaves, lines)."""
+    found = [value for output in outputs if output.sensitive for value in secret_values(output.value)]
+    return tuple(dict.fromkeys(found))
+
+
+@dataclass(frozen=True)
+class DeployOutcome:
+    summary: PlanSummary
+    plan_text: str
+    applied: bool
+    url: str = ""
+    outputs: tuple[Output, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    summary: PlanSummary
+    plan_text: str
+
+
+@dataclass(frozen=True)
+class DestroyOutcome:
+    existed: bool
+    destroyed: int = 0  # resources in the state before the destroy
+    workspace_deleted: bool = False

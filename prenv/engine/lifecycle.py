@@ -1,0 +1,211 @@
+"""The lifecycle of one preview on Terraform: deploy (plan + apply the saved plan), plan, destroy,
+reading the outputs, releasing a stale lock.
+
+This module decides the order of the Terraform calls and what is safe; `terraform.py` runs them. The
+one rule it exists to keep: a workspace is deleted only after a destroy left `terraform state list`
+empty. Nothing else deletes state.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from prenv.core import naming
+from prenv.core import plan as planmod
+from prenv.core.config import Config
+from prenv.core.domain import DeployOutcome, DestroyOutcome, Output, PlanOutcome
+from prenv.core.errors import FailureReason, PrenvError
+from prenv.core.naming import Names
+from prenv.engine.terraform import Terraform, TerraformError
+
+_FIRST_INIT = threading.Lock()
+_VARIABLE = re.compile(r'^\s*variable\s+"([A-Za-z_][A-Za-z0-9_-]*)"', re.MULTILINE)
+
+TerraformFactory = Callable[[Path, Path], Terraform]  # (root, data_dir) -> Terraform
+
+
+def declared_variables(root: Path) -> set[str] | None:
+    """The variables a root declares (`variable "x"` blocks), or None when they cannot be read."""
+    names: set[str] = set()
+    try:
+        for path in root.glob("*.tf"):
+            names.update(_VARIABLE.findall(path.read_text(encoding="utf-8")))
+        for path in root.glob("*.tf.json"):
+            document = json.loads(path.read_text(encoding="utf-8"))
+            variables = document.get("variable", {}) if isinstance(document, dict) else {}
+            names.update(variables if isinstance(variables, dict) else [])
+    except (OSError, ValueError):
+        return None
+    return names
+
+
+def variables(
+    config: Config, names: Names, *, head_sha: str, image: str, declared: set[str] | None
+) -> dict[str, Any]:
+    """The values prenv passes to the root: its own (only those the root declares) and the config's."""
+    own: dict[str, Any] = {
+        "pr_number": names.pr_number,
+        "workspace": names.workspace,
+        "name_prefix": names.name_prefix,
+        "repository": names.repository,
+    }
+    if head_sha:
+        own["head_sha"] = head_sha
+    if image:
+        own["image"] = image
+    if declared is not None:
+        own = {key: value for key, value in own.items() if key in declared}
+    return {**own, **config.terraform.variables}
+
+
+@dataclass
+class Engine:
+    """Runs the lifecycle of one workspace of `config`'s Terraform root."""
+
+    config: Config
+    names: Names
+    terraform_factory: TerraformFactory
+    base_dir: Path
+    backend: Mapping[str, str]  # the -backend-config settings (`prenv.core.config.backend_settings`)
+    head_sha: str = ""
+    image: str = ""
+
+    def __post_init__(self) -> None:
+        self.root = self.config.root_path(self.base_dir).resolve()
+        if not self.root.is_dir():
+            raise TerraformError(
+                f"the Terraform root {self.root} does not exist",
+                reason=FailureReason.INIT_FAILED,
+                hint=f"set terraform.root in {self.config.path} to the directory of the preview's Terraform",
+            )
+        data_dir = self.root / ".terraform" / "prenv" / self.names.workspace
+        self.tf = self.terraform_factory(self.root, data_dir)
+        self._work = tempfile.TemporaryDirectory(prefix="prenv-")
+        self.work_dir = Path(self._work.name)
+
+    def close(self) -> None:
+        self._work.cleanup()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def var_file(self) -> Path:
+        values = variables(
+            self.config,
+            self.names,
+            head_sha=self.head_sha,
+            image=self.image,
+            declared=declared_variables(self.root),
+        )
+        path = self.work_dir / "prenv.tfvars.json"
+        path.write_text(json.dumps(values, indent=2, sort_keys=True), encoding="utf-8")
+        return path
+
+    def init(self) -> None:
+        """`terraform init` in this workspace's own data directory.
+
+        Inits of one root may run at once (cleanup destroys in parallel); only the first one writes the
+        root's dependency lock file, so inits wait for each other until that file exists.
+        """
+        if (self.root / ".terraform.lock.hcl").exists():
+            self.tf.init(self.backend)
+            return
+        with _FIRST_INIT:
+            self.tf.init(self.backend)
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    def plan(self) -> tuple[PlanOutcome, Path, bool]:
+        """init, select-or-create the workspace, save a plan. Returns the plan, its file and 'has changes'."""
+        self.init()
+        if self.config.max_previews:
+            self.check_cap(self.tf.workspaces())
+        self.tf.select_workspace(self.names.workspace, create=True)
+        plan_file = self.work_dir / "preview.tfplan"
+        changed = self.tf.plan(plan_file, self.var_file())
+        document = self.tf.show_json(plan_file)
+        text = self.tf.show_text(plan_file)
+        return PlanOutcome(summary=planmod.summarize(document), plan_text=text), plan_file, changed
+
+    def check_cap(self, workspaces: list[str]) -> None:
+        """Refuse a new preview when `max_previews` previews already exist (an existing one may update)."""
+        numbers = {w: naming.pr_number_from_workspace(self.config.workspace_pattern, w) for w in workspaces}
+        previews = sorted(((n, w) for w, n in numbers.items() if n is not None))
+        cap = self.config.max_previews
+        if numbers.get(self.names.workspace) is not None or len(previews) < cap:  # an existing one may update
+            return
+        holders = ", ".join(f"{w} (#{n})" for n, w in previews)
+        raise PrenvError(
+            f"the preview cap is reached: {len(previews)} of {cap} previews exist: {holders}",
+            reason=FailureReason.CAP_REACHED,
+            hint=(
+                "close or destroy one of them (`prenv destroy --pr N`), "
+                f"or raise max_previews in {self.config.path}"
+            ),
+        )
+
+    def apply(self, outcome: PlanOutcome, plan_file: Path, changed: bool) -> DeployOutcome:
+        """Apply exactly the saved plan (nothing when it has no changes) and read the outputs."""
+        if changed:
+            self.tf.apply(plan_file)
+        outputs = tuple(
+            Output(name=name, value=doc.get("value"), sensitive=bool(doc.get("sensitive")))
+            for name, doc in sorted(self.tf.outputs().items())
+        )
+        url = next(
+            (str(o.value) for o in outputs if o.name == self.config.terraform.url_output and not o.sensitive),
+            "",
+        )
+        return DeployOutcome(
+            summary=outcome.summary, plan_text=outcome.plan_text, applied=changed, url=url, outputs=outputs
+        )
+
+    def read_outputs(self) -> dict[str, Any] | None:
+        """The workspace's `output -json`, or None when it has no workspace. Read-only: creates nothing."""
+        self.init()
+        if self.names.workspace not in self.tf.workspaces():
+            return None
+        self.tf.select_workspace(self.names.workspace, create=False)
+        return self.tf.outputs()
+
+    def destroy(self) -> DestroyOutcome:
+        """Destroy the workspace's resources; delete the workspace only when its state is then empty."""
+        self.init()
+        if self.names.workspace not in self.tf.workspaces():
+            return DestroyOutcome(existed=False)
+        self.tf.select_workspace(self.names.workspace, create=False)
+        reported = self.tf.destroy(self.var_file())
+        remaining = self.tf.state_list()
+        if remaining:
+            shown = ", ".join(remaining[:5]) + (" ..." if len(remaining) > 5 else "")
+            raise TerraformError(
+                f"terraform destroy left {len(remaining)} resource(s) in workspace "
+                f"{self.names.workspace}: {shown}",
+                reason=FailureReason.DESTROY_FAILED,
+                hint="the workspace and its state were kept; fix the cause and run `prenv destroy` again",
+            )
+        self.tf.delete_workspace(self.names.workspace)
+        return DestroyOutcome(existed=True, destroyed=reported or 0, workspace_deleted=True)
+
+    def unlock(self, lock_id: str) -> None:
+        """Release the state lock `lock_id` of this workspace; Terraform releases only the lock with that
+        ID (any other lock, or none, is an error), so a lock a running job holds is never taken by guess."""
+        self.init()
+        if self.names.workspace not in self.tf.workspaces():
+            raise PrenvError(
+                f"workspace {self.names.workspace} does not exist, so it holds no lock",
+                reason=FailureReason.UNLOCK_FAILED,
+                hint="check the PR number",
+            )
+        self.tf.select_workspace(self.names.workspace, create=False)
+        self.tf.force_unlock(lock_id)

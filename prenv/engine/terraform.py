@@ -1,0 +1,350 @@
+"""The only place that runs Terraform (or OpenTofu).
+
+Every call is an argument list (never a shell), non-interactive (`-input=false`, `TF_IN_AUTOMATION=1`),
+uncoloured, with a lock timeout where the command takes a lock, and machine-readable output where one
+exists. Output is captured; it is printed when a call fails or with `--verbose`, inside an Actions log
+group. Failures are raised as `TerraformError` with a `failure-reason`.
+
+Each workspace gets its own data directory (`TF_DATA_DIR`), so several workspaces of one root can be
+planned, applied or destroyed at the same time (as `prenv cleanup` does) without sharing the
+"current workspace" file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from prenv.core.errors import ExitStatus, FailureReason, PrenvError
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    """Who holds a state lock, parsed from Terraform's "Error acquiring the state lock" message."""
+
+    id: str
+    path: str = ""
+    operation: str = ""
+    who: str = ""
+    version: str = ""
+    created: str = ""
+
+
+class TerraformError(PrenvError):
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: FailureReason,
+        hint: str = "",
+        detail: str = "",
+        lock: LockInfo | None = None,
+        args: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message, reason=reason, hint=hint, detail=detail, exit_status=ExitStatus.FAILURE)
+        self.lock = lock
+        self.command = tuple(args)
+
+
+@dataclass(frozen=True)
+class Result:
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+_LOCK_FIELDS = {
+    "ID": "id",
+    "Path": "path",
+    "Operation": "operation",
+    "Who": "who",
+    "Version": "version",
+    "Created": "created",
+}
+_LOCK_LINE = re.compile(r"^[\s│]*(ID|Path|Operation|Who|Version|Created):\s*(.*?)\s*$", re.MULTILINE)
+
+
+def parse_lock_info(text: str) -> LockInfo | None:
+    """The `Lock Info:` block of a state-lock error, or None when `text` is not one."""
+    if "Error acquiring the state lock" not in text and "Error locking state" not in text:
+        return None
+    _, _, block = text.partition("Lock Info:")
+    found = {_LOCK_FIELDS[key]: value for key, value in _LOCK_LINE.findall(block)}
+    return LockInfo(**found) if found.get("id") else LockInfo(id="")
+
+
+def _duration_flag(value: timedelta) -> str:
+    return f"{int(value.total_seconds())}s"
+
+
+def find_binary(name: str, path: str | None) -> str:
+    """The Terraform executable `name` (PRENV_TERRAFORM, else the configured one, else `terraform`),
+    found on `path` (the PATH prenv was given)."""
+    found = shutil.which(name, path=path)
+    if not found:
+        raise PrenvError(
+            f"{name} not found on PATH",
+            reason=FailureReason.TERRAFORM_NOT_FOUND,
+            hint="install Terraform >= 1.11 (or set PRENV_TERRAFORM to the binary, such as tofu)",
+        )
+    return found
+
+
+class Printer(Protocol):
+    """Where captured output goes when it is shown (the CLI's stderr, inside an Actions group)."""
+
+    def __call__(self, title: str, text: str) -> None: ...
+
+
+def _no_print(title: str, text: str) -> None:
+    return None
+
+
+@dataclass
+class Terraform:
+    """Runs one Terraform root directory with `binary` (`find_binary()`) and the environment prenv was
+    given (credentials reach Terraform only through it)."""
+
+    root: Path
+    binary: str
+    env: Mapping[str, str]
+    lock_timeout: timedelta = timedelta(minutes=2)
+    data_dir: Path | None = None
+    verbose: bool = False
+    show: Printer = _no_print
+    runner: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run
+    calls: list[Result] = field(default_factory=list)
+
+    def environment(self) -> dict[str, str]:
+        env = dict(self.env)
+        env.update({"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"})
+        env.pop("TF_WORKSPACE", None)  # the workspace is selected explicitly
+        env.pop("TF_CLI_ARGS", None)  # arguments are ours alone
+        if self.data_dir is not None:
+            env["TF_DATA_DIR"] = str(self.data_dir)
+        return env
+
+    def run(
+        self,
+        args: Sequence[str],
+        *,
+        reason: FailureReason,
+        what: str,
+        ok: Sequence[int] = (0,),
+        hint: str = "",
+        env: Mapping[str, str] | None = None,
+    ) -> Result:
+        """Run `terraform <args>` (with `env` added to the environment); raise TerraformError
+        (classified) unless the exit code is in `ok`."""
+        argv = (self.binary, *args)
+        start = time.monotonic()
+        try:
+            done = self.runner(
+                list(argv),
+                cwd=self.root,
+                env={**self.environment(), **(env or {})},
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        except OSError as exc:
+            raise PrenvError(
+                f"cannot run {self.binary}: {exc}",
+                reason=FailureReason.TERRAFORM_NOT_FOUND,
+                hint="check that the Terraform binary exists and is executable",
+            ) from exc
+        result = Result(tuple(argv), done.returncode, done.stdout, done.stderr, time.monotonic() - start)
+        self.calls.append(result)
+        title = "terraform " + " ".join(a for a in args if not a.startswith("-backend-config="))
+        failed = result.returncode not in ok
+        if failed or self.verbose:
+            self.show(title, (result.stdout + result.stderr).rstrip())
+        if failed:
+            error = self._classify(result, reason=reason, what=what, hint=hint)
+            error.detail_shown = True
+            raise error
+        return result
+
+    def _classify(self, result: Result, *, reason: FailureReason, what: str, hint: str) -> TerraformError:
+        text = result.stderr + result.stdout
+        lock = parse_lock_info(text)
+        if lock is not None:
+            held = f" held by {lock.who}" if lock.who else ""
+            since = f" since {lock.created}" if lock.created else ""
+            op = f" ({lock.operation})" if lock.operation else ""
+            return TerraformError(
+                f"the state is locked: lock {lock.id or '(unknown ID)'}{held}{since}{op}",
+                reason=FailureReason.STATE_LOCKED,
+                hint=(
+                    "wait for the other run to finish and retry; if no run holds it, release it with "
+                    f"`prenv unlock --pr <N> --lock-id {lock.id}`"
+                ),
+                detail=text.strip(),
+                lock=lock,
+                args=result.args,
+            )
+        first = _first_error(text)
+        message = f"{what} failed" + (f": {first}" if first else f" (exit {result.returncode})")
+        return TerraformError(message, reason=reason, hint=hint, detail=text.strip(), args=result.args)
+
+    # --- commands -------------------------------------------------------------------------------
+
+    def version(self) -> str:
+        out = self.run(
+            ["version", "-json"], reason=FailureReason.INIT_FAILED, what="terraform version"
+        ).stdout
+        return str(json.loads(out).get("terraform_version", ""))
+
+    def init(self, backend_config: Mapping[str, str]) -> None:
+        """Initialise the backend as if `default` were selected: the workspace a data directory last
+        selected may have been deleted since (the PR's preview destroyed, here or by another run's
+        cleanup), and Terraform's init refuses a selected workspace that does not exist."""
+        args = ["init", "-input=false", "-no-color", f"-lock-timeout={_duration_flag(self.lock_timeout)}"]
+        args += [f"-backend-config={key}={value}" for key, value in backend_config.items()]
+        self.run(
+            args,
+            reason=FailureReason.INIT_FAILED,
+            what="terraform init",
+            hint="check the backend settings in the config and the AWS credentials",
+            env={"TF_WORKSPACE": "default"},
+        )
+
+    def workspaces(self) -> list[str]:
+        out = self.run(
+            ["workspace", "list", "-no-color"],
+            reason=FailureReason.WORKSPACE_FAILED,
+            what="terraform workspace list",
+        ).stdout
+        return [line.strip("* ").strip() for line in out.splitlines() if line.strip("* ").strip()]
+
+    def select_workspace(self, name: str, *, create: bool) -> None:
+        args = ["workspace", "select", "-no-color"] + (["-or-create"] if create else []) + [name]
+        self.run(args, reason=FailureReason.WORKSPACE_FAILED, what=f"terraform workspace select {name}")
+
+    def delete_workspace(self, name: str) -> None:
+        """Delete a workspace; Terraform itself refuses when its state still holds resources (no -force).
+
+        Terraform will not delete the selected workspace, so this one call runs as if `default` were
+        selected (TF_WORKSPACE, Terraform's own override of the selected workspace)."""
+        self.run(
+            ["workspace", "delete", "-no-color", f"-lock-timeout={_duration_flag(self.lock_timeout)}", name],
+            reason=FailureReason.DESTROY_FAILED,
+            what=f"terraform workspace delete {name}",
+            env={"TF_WORKSPACE": "default"},
+        )
+
+    def plan(self, plan_file: Path, var_file: Path | None, *, destroy: bool = False) -> bool:
+        """Save a plan to `plan_file`; True when it has changes (exit code 2 of -detailed-exitcode)."""
+        args = [
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-detailed-exitcode",
+            f"-lock-timeout={_duration_flag(self.lock_timeout)}",
+            f"-out={plan_file}",
+        ]
+        args += [f"-var-file={var_file}"] if var_file else []
+        args += ["-destroy"] if destroy else []
+        result = self.run(
+            args,
+            reason=FailureReason.PLAN_FAILED,
+            what="terraform plan",
+            ok=(0, 2),
+            hint="fix the Terraform error above and push again",
+        )
+        return result.returncode == 2
+
+    def show_json(self, plan_file: Path) -> dict[str, Any]:
+        out = self.run(
+            ["show", "-json", "-no-color", str(plan_file)],
+            reason=FailureReason.PLAN_FAILED,
+            what="terraform show -json",
+        ).stdout
+        data: dict[str, Any] = json.loads(out)
+        return data
+
+    def show_text(self, plan_file: Path) -> str:
+        return self.run(
+            ["show", "-no-color", str(plan_file)], reason=FailureReason.PLAN_FAILED, what="terraform show"
+        ).stdout
+
+    def apply(self, plan_file: Path) -> None:
+        self.run(
+            [
+                "apply",
+                "-input=false",
+                "-no-color",
+                "-auto-approve",
+                f"-lock-timeout={_duration_flag(self.lock_timeout)}",
+                str(plan_file),
+            ],
+            reason=FailureReason.APPLY_FAILED,
+            what="terraform apply",
+            hint="read the error above; fix the Terraform or the app and push again, or re-run the job",
+        )
+
+    def outputs(self) -> dict[str, Any]:
+        out = self.run(
+            ["output", "-json", "-no-color"], reason=FailureReason.OUTPUT_FAILED, what="terraform output"
+        ).stdout
+        data: dict[str, Any] = json.loads(out or "{}")
+        return data
+
+    def destroy(self, var_file: Path | None) -> int | None:
+        """Destroy the selected workspace's resources; how many, as Terraform reports it (None if it
+        did not say)."""
+        args = [
+            "destroy",
+            "-input=false",
+            "-no-color",
+            "-auto-approve",
+            f"-lock-timeout={_duration_flag(self.lock_timeout)}",
+        ]
+        args += [f"-var-file={var_file}"] if var_file else []
+        result = self.run(
+            args,
+            reason=FailureReason.DESTROY_FAILED,
+            what="terraform destroy",
+            hint="the workspace and its state were kept; fix the cause and run `prenv destroy` again",
+        )
+        return destroyed_count(result.stdout)
+
+    def state_list(self) -> list[str]:
+        out = self.run(
+            ["state", "list"], reason=FailureReason.DESTROY_FAILED, what="terraform state list"
+        ).stdout
+        return [line for line in out.splitlines() if line.strip()]
+
+    def force_unlock(self, lock_id: str) -> None:
+        self.run(
+            ["force-unlock", "-force", lock_id],
+            reason=FailureReason.UNLOCK_FAILED,
+            what=f"terraform force-unlock {lock_id}",
+        )
+
+
+_DESTROYED = re.compile(r"^Destroy complete! Resources: (\d+) destroyed\.", re.MULTILINE)
+
+
+def destroyed_count(text: str) -> int | None:
+    """N of Terraform's `Destroy complete! Resources: N destroyed.` (pure); None when it is absent."""
+    match = _DESTROYED.search(text)
+    return int(match.group(1)) if match else None
+
+
+_ERROR_LINE = re.compile(r"^(?:│\s*)?Error:\s*(.+?)\s*$", re.MULTILINE)
+
+
+def _first_error(text: str) -> str:
+    match = _ERROR_LINE.search(text)
+    return match.group(1) if match else ""

@@ -1,0 +1,2 @@
+"""The reporter port and its implementations: the terminal, the GitHub Actions runtime, the PR (sticky
+comment and Deployments)."""

@@ -1,0 +1,172 @@
+"""Faults with real Terraform against moto: lock contention and a destroy that fails lose nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from prenv.core.naming import names_for
+from tests.helpers import light_config, run_cli, write_config
+
+pytestmark = pytest.mark.terraform
+
+LOCK = {
+    "ID": "5f2c0e8a-3b7d-4a51-9c1e-0d4b2a6f9e77",
+    "Operation": "OperationTypeApply",
+    "Info": "",
+    "Who": "runner@fv-az123-456",
+    "Version": "1.11.4",
+    "Created": "2026-11-29T04:12:13.141592Z",
+    "Path": "",
+}
+
+
+def _state(boto: Any, bucket: str, key: str) -> dict[str, Any]:
+    head = boto("s3").head_object(Bucket=bucket, Key=key)
+    return {"etag": head["ETag"], "version": head.get("VersionId")}
+
+
+def _outputs(path: Path) -> dict[str, str]:
+    """Parse a GITHUB_OUTPUT file written with heredoc delimiters."""
+    values: dict[str, str] = {}
+    lines = path.read_text().splitlines()
+    i = 0
+    while i < len(lines):
+        name, _, delimiter = lines[i].partition("<<")
+        end = lines.index(delimiter, i + 1)
+        values[name] = "\n".join(lines[i + 1 : end])
+        i = end + 1
+    return values
+
+
+def test_lock_contention_changes_nothing(
+    tmp_path: Path, aws_env: dict[str, str], boto: Any, state_bucket: str, light_root: Path, repository: str
+) -> None:
+    write_config(
+        tmp_path,
+        light_config(state_bucket, light_root, repository=repository, terraform={"lock_timeout": "2s"}),
+    )
+    assert run_cli(["deploy", "--pr", "31"], env=aws_env, cwd=tmp_path).exit_code == 0
+    key = "prenv/pr-31/preview.tfstate"
+    before = _state(boto, state_bucket, key)
+    # Hold the lock the way Terraform's S3 backend does: a lock object next to the state.
+    boto("s3").put_object(
+        Bucket=state_bucket, Key=key + ".tflock", Body=json.dumps({**LOCK, "Path": f"{state_bucket}/{key}"})
+    )
+    output = tmp_path / "github_output"
+    output.touch()
+    env = {**aws_env, "GITHUB_OUTPUT": str(output)}
+
+    result = run_cli(["deploy", "--pr", "31", "--image", "example/changed:2"], env=env, cwd=tmp_path)
+
+    assert result.exit_code == 1
+    assert result.last_error_line == (
+        f"prenv: the state is locked: lock {LOCK['ID']} held by runner@fv-az123-456 since "
+        "2026-11-29 04:12:13.141592 +0000 UTC (OperationTypeApply) [state-locked]; wait for the other run to "
+        "finish and retry; if no run holds it, release it with "
+        f"`prenv unlock --pr <N> --lock-id {LOCK['ID']}`"
+    )
+    assert _outputs(output)["failure-reason"] == "state-locked"
+    assert _state(boto, state_bucket, key) == before
+    names = names_for(31, repository)
+    parameter = boto("ssm").get_parameter(Name=f"/prenv/{names.name_prefix}/image")["Parameter"]
+    assert parameter["Value"] != "example/changed:2"  # nothing was applied
+    assert (
+        boto("s3").get_object(Bucket=state_bucket, Key=key + ".tflock")["Body"].read()
+    )  # their lock is theirs
+
+
+def test_failed_destroy_keeps_workspace_and_state(
+    tmp_path: Path, aws_env: dict[str, str], boto: Any, state_bucket: str, light_root: Path, repository: str
+) -> None:
+    names = names_for(32, repository)
+    data_bucket = f"{names.name_prefix}-data"
+    # A bucket that cannot be deleted while it holds an object: a real reason for a destroy to fail.
+    (light_root / "data.tf").write_text(
+        f'resource "aws_s3_bucket" "data" {{\n  bucket = "{data_bucket}"\n}}\n'
+    )
+    write_config(tmp_path, light_config(state_bucket, light_root, repository=repository))
+    assert run_cli(["deploy", "--pr", "32"], env=aws_env, cwd=tmp_path).exit_code == 0
+    boto("s3").put_object(Bucket=data_bucket, Key="uploads/report.csv", Body=b"a,b\n")
+    output = tmp_path / "github_output"
+    output.touch()
+
+    failed = run_cli(["destroy", "--pr", "32"], env={**aws_env, "GITHUB_OUTPUT": str(output)}, cwd=tmp_path)
+
+    assert failed.exit_code == 1
+    assert "BucketNotEmpty" in failed.stderr  # Terraform's own error is shown
+    assert failed.last_error_line.startswith("prenv: terraform destroy failed: ")
+    assert failed.last_error_line.endswith(
+        "[destroy-failed]; the workspace and its state were kept; fix the cause and run `prenv destroy` again"
+    )
+    assert _outputs(output)["failure-reason"] == "destroy-failed"
+    state = json.loads(
+        boto("s3").get_object(Bucket=state_bucket, Key="prenv/pr-32/preview.tfstate")["Body"].read()
+    )
+    assert [r["type"] for r in state["resources"]] == ["aws_s3_bucket"]
+
+    boto("s3").delete_object(Bucket=data_bucket, Key="uploads/report.csv")
+    retried = run_cli(["destroy", "--pr", "32"], env=aws_env, cwd=tmp_path)
+    assert retried.exit_code == 0, retried.stderr
+    assert "Destroyed 1 resource(s); workspace pr-32 deleted." in retried.stdout
+    assert boto("s3").list_objects_v2(Bucket=state_bucket).get("KeyCount") == 0
+
+
+def test_plan_only_applies_nothing(
+    tmp_path: Path, aws_env: dict[str, str], boto: Any, state_bucket: str, light_root: Path, repository: str
+) -> None:
+    write_config(tmp_path, light_config(state_bucket, light_root, repository=repository))
+    result = run_cli(["plan", "--pr", "33"], env=aws_env, cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert "Plan: 3 to add, 0 to change, 0 to destroy." in result.stdout
+    names = names_for(33, repository)
+    assert (
+        boto("logs").describe_log_groups(logGroupNamePrefix=f"/prenv/{names.name_prefix}")["logGroups"] == []
+    )
+
+
+def test_pr_number_from_the_event(
+    tmp_path: Path, aws_env: dict[str, str], state_bucket: str, light_root: Path, repository: str
+) -> None:
+    from tests.helpers import GITHUB_FIXTURES
+
+    write_config(tmp_path, light_config(state_bucket, light_root, repository=repository))
+    event = GITHUB_FIXTURES / "webhooks" / "pull_request.opened.json"
+    result = run_cli(["plan"], env={**aws_env, "GITHUB_EVENT_PATH": str(event)}, cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert f"prenv plan: PR #2 of {repository}, workspace pr-2" in result.stdout
+
+
+def test_unlock_releases_only_the_named_lock(
+    tmp_path: Path, aws_env: dict[str, str], boto: Any, state_bucket: str, light_root: Path, repository: str
+) -> None:
+    write_config(
+        tmp_path,
+        light_config(state_bucket, light_root, repository=repository, terraform={"lock_timeout": "1s"}),
+    )
+    assert run_cli(["deploy", "--pr", "34"], env=aws_env, cwd=tmp_path).exit_code == 0
+    key = "prenv/pr-34/preview.tfstate.tflock"
+    boto("s3").put_object(
+        Bucket=state_bucket, Key=key, Body=json.dumps({**LOCK, "Path": f"{state_bucket}/x"})
+    )
+
+    missing = run_cli(["unlock", "--pr", "34"], env=aws_env, cwd=tmp_path)
+    assert missing.exit_code == 2
+    assert missing.last_error_line == (
+        "prenv: --lock-id is required: prenv releases only the lock you name [bad-usage]; "
+        "copy the ID from the state-locked error or from `prenv cleanup`'s stale-lock report"
+    )
+    wrong = run_cli(["unlock", "--pr", "34", "--lock-id", "not-the-id"], env=aws_env, cwd=tmp_path)
+    assert wrong.exit_code == 1
+    assert wrong.last_error_line.startswith("prenv: terraform force-unlock not-the-id failed")
+    assert "[unlock-failed]" in wrong.last_error_line
+    assert boto("s3").get_object(Bucket=state_bucket, Key=key)["Body"].read()  # still held
+
+    right = run_cli(["unlock", "--pr", "34", "--lock-id", LOCK["ID"]], env=aws_env, cwd=tmp_path)
+    assert right.exit_code == 0, right.stderr
+    assert right.stdout.endswith(f"Released lock {LOCK['ID']} of workspace pr-34.\n")
+    assert boto("s3").list_objects_v2(Bucket=state_bucket, Prefix=key).get("KeyCount") == 0
+    assert run_cli(["deploy", "--pr", "34"], env=aws_env, cwd=tmp_path).exit_code == 0

@@ -1,0 +1,165 @@
+"""The configuration file: valid documents parse; every mistake names the file, the line and the key."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from prenv.core import config
+from prenv.core.errors import ConfigError, ExitStatus, FailureReason
+
+PATH = ".github/prenv.yml"
+
+
+def parse(text: str) -> config.Config:
+    return config.parse(textwrap.dedent(text), PATH)
+
+
+def error_of(text: str) -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        parse(text)
+    assert info.value.exit_status is ExitStatus.USAGE
+    assert info.value.reason is FailureReason.CONFIG_INVALID
+    return info.value
+
+
+def test_minimal_config_gets_defaults() -> None:
+    cfg = parse("""
+        backend:
+          bucket: my-state
+          region: eu-west-1
+    """)
+    assert cfg.backend == config.Backend(bucket="my-state", region="eu-west-1")
+    assert cfg.backend.key == "preview.tfstate"
+    assert cfg.backend.workspace_key_prefix == "prenv"
+    assert cfg.terraform.root == "terraform/preview"
+    assert cfg.terraform.url_output == "url"
+    assert cfg.terraform.lock_timeout == timedelta(minutes=2)
+    assert cfg.workspace_pattern == "pr-{number}"
+    assert cfg.path == PATH
+
+
+def test_full_config() -> None:
+    cfg = parse("""
+        version: 1
+        backend: {bucket: b, region: us-east-1, key: app.tfstate, workspace_key_prefix: previews}
+        terraform:
+          root: infra/preview
+          binary: tofu
+          lock_timeout: 90s
+          url_output: preview_url
+          variables:
+            instance_count: 2
+            tags: {team: web}
+        workspace_pattern: preview-{number}
+        image: ghcr.io/o/app:latest
+        max_previews: 10
+        cleanup: {max_age: 3d, warn_before: 12h}
+        comment: {mask_patterns: ["sk_live_[a-z0-9]+"]}
+    """)
+    assert cfg.terraform.root == "infra/preview"
+    assert cfg.terraform.lock_timeout == timedelta(seconds=90)
+    assert cfg.terraform.variables == {"instance_count": 2, "tags": {"team": "web"}}
+    assert cfg.cleanup.max_age == timedelta(days=3)
+    assert cfg.cleanup.warn_before == timedelta(hours=12)
+    assert cfg.comment.mask_patterns == ["sk_live_[a-z0-9]+"]
+    with pytest.raises(AttributeError):
+        cfg.image = "x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "backend:\n  bucket: b\n  region: r\nbakend: {}\n",
+            ".github/prenv.yml:4: unknown key 'bakend' in the top level; did you mean 'backend'?",
+        ),
+        (
+            "backend:\n  bucket: b\n  region: r\n  workspace_prefix: x\n",
+            ".github/prenv.yml:4: unknown key 'backend.workspace_prefix' in backend; "
+            "did you mean 'workspace_key_prefix'?",
+        ),
+        (
+            "terraform:\n  root: x\n",
+            ".github/prenv.yml:1: missing required key 'backend'; add 'backend:' under the top level",
+        ),
+        (
+            "backend:\n  region: r\n",
+            ".github/prenv.yml:2: missing required key 'backend.bucket'; add 'bucket:' under backend",
+        ),
+        (
+            "backend:\n  bucket: 12345\n  region: r\n",
+            ".github/prenv.yml:2: backend.bucket: expected a string, got an integer 12345",
+        ),
+        (
+            "backend: {bucket: b, region: r}\nmax_previews: yes\n",
+            ".github/prenv.yml:2: max_previews: expected an integer, got a boolean True",
+        ),
+        (
+            "backend: {bucket: b, region: r}\nterraform:\n  lock_timeout: soon\n",
+            ".github/prenv.yml:3: terraform.lock_timeout: 'soon' is not a duration; "
+            "write a number and a unit, such as 30m, 12h or 7d",
+        ),
+        (
+            "backend: {bucket: b, region: r}\nterraform: [a, b]\n",
+            ".github/prenv.yml:2: terraform: expected a mapping, got a list",
+        ),
+        (
+            "backend: {bucket: b, region: r}\nworkspace_pattern: pr-{branch}\n",
+            ".github/prenv.yml:2: the workspace pattern 'pr-{branch}' must contain `{number}` exactly once",
+        ),
+        (
+            "backend: {bucket: ' ', region: r}\n",
+            ".github/prenv.yml:1: backend.bucket must not be empty",
+        ),
+        (
+            "backend: {bucket: b, region: r}\nbackend: {bucket: c, region: r}\n",
+            ".github/prenv.yml:2: duplicate key 'backend'; keep one of them",
+        ),
+        (
+            "backend: {bucket: b, region: r}\ncomment:\n  mask_patterns: ['(']\n",
+            ".github/prenv.yml:3: comment.mask_patterns: '(' is not a valid regular expression",
+        ),
+        (
+            "backend: {bucket: b, region: r}\nversion: 2\n",
+            ".github/prenv.yml:2: version must be 1, the only format version this prenv reads",
+        ),
+        ("- a\n- b\n", ".github/prenv.yml:1: expected a mapping of settings at the top level, got a list"),
+    ],
+)
+def test_errors_name_file_line_and_key(text: str, expected: str) -> None:
+    assert error_of(text).one_line().startswith(expected)
+
+
+def test_malformed_yaml_names_line_and_column() -> None:
+    err = error_of("backend:\n  bucket: b\n  region: [r\n")
+    assert re.match(r"\.github/prenv\.yml:4:1: invalid YAML: .+; fix the syntax$", err.one_line()), (
+        err.one_line()
+    )
+
+
+def test_empty_file_says_backend_is_missing() -> None:
+    assert "missing required key 'backend'" in error_of("").message
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        config.load(tmp_path / "nope.yml")
+    assert info.value.one_line() == (
+        f"{tmp_path / 'nope.yml'}: configuration file not found; "
+        "create it (see docs/setup.md) or pass --config PATH"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90s", 90), ("30m", 1800), ("12h", 43200), ("7d", 604800), ("2w", 1209600)]
+)
+def test_durations(text: str, seconds: int) -> None:
+    assert config.parse_duration(text).total_seconds() == seconds
+    assert (
+        config.parse_duration(config.format_duration(config.parse_duration(text))).total_seconds() == seconds
+    )
