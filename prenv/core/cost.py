@@ -266,13 +266,18 @@ def estimate_preview(
     )
 
 
+def labels(result: Estimate) -> list[str]:
+    """What an estimate's own lines price, in short: each line's label (its text before any colon), once."""
+    return list(dict.fromkeys(line.what.split(":")[0] for line in result.lines if not line.shared))
+
+
 def share_of_base(base: Estimate, live_previews: int) -> CostLine:
     """One preview's share of the base: the base's cost per day divided among the live previews."""
     if isinstance(live_previews, bool) or not isinstance(live_previews, int) or live_previews < 1:
         raise ValueError(
             f"live_previews must be a whole number of at least 1 (this preview), not {live_previews!r}"
         )
-    parts = ", ".join(dict.fromkeys(line.what.split(":")[0] for line in base.lines if not line.shared))
+    parts = ", ".join(labels(base))
     previews = "preview" if live_previews == 1 else "live previews"
     note = "shared by every live preview of the repository"
     if base.not_priced:
@@ -470,7 +475,7 @@ def _db_instance(b: _Builder, res: _Resource) -> None:
                 res, f"instance class {cls} is not in prenv's price table (add it to prenv/core/prices.json)"
             )
         else:
-            b.hourly(res, f"RDS PostgreSQL {cls}, Single-AZ", key)
+            b.hourly(res, f"RDS PostgreSQL: {cls}, Single-AZ", key)
     storage_type = res.values.get("storage_type")
     if not (res.known("allocated_storage") and res.known("storage_type")):
         b.unpriced(res, "storage size or type not known until apply")
@@ -479,7 +484,7 @@ def _db_instance(b: _Builder, res: _Resource) -> None:
     else:
         size = Decimal(int(res.values["allocated_storage"]))
         key = f"rds_postgres_single_az/storage_gb_month/{storage_type}"
-        b.monthly(res, f"RDS storage {storage_type}, {num(size)} GB", key, size, "GB")
+        b.monthly(res, f"RDS storage: {num(size)} GB {storage_type}", key, size, "GB")
     _managed_secret(b, res)
 
 
@@ -536,7 +541,7 @@ def _rds_cluster_instance(b: _Builder, res: _Resource) -> None:
         return
     b.line(
         res,
-        f"Aurora Serverless v2 at its minimum, {num(minimum)} ACU",
+        f"Aurora Serverless v2: {num(minimum)} ACU, its minimum",
         minimum * rate.usd * HOURS_PER_DAY,
         f"{num(minimum)} ACU x {usd(rate.usd, exact=True)} x 24 h",
         note,
