@@ -26,7 +26,7 @@ USER = f"{UID}:{GID}"
 
 # The root filesystem is read-only; the app may write only below these paths (empty scratch space).
 READ_ONLY_ROOT_FILESYSTEM = True
-WRITABLE_PATHS = ("/tmp",)
+WRITABLE_PATHS = ("/tmp",)  # noqa: S108 - a path inside the container, not a file of this process
 
 # GET on this path answers 200 while the app can serve (its database answers), else 503; the load
 # balancer's health check, prenv's readiness check and the compose health check all ask it.
@@ -40,7 +40,7 @@ STOP_SIGNAL = "SIGTERM"
 # How a secret reaches the container: an environment variable that the platform fills from Secrets
 # Manager when the task starts (ECS task definition `secrets`, `valueFrom` = secret ARN and JSON key).
 # Never a plain `environment` value, never in Terraform's state, never in the image. Locally: from .env.
-SECRET_DELIVERY = "ECS secrets valueFrom Secrets Manager (locally: .env)"
+SECRET_DELIVERY = "ECS secrets valueFrom Secrets Manager (locally: .env)"  # noqa: S105 - says how, holds none
 
 
 @dataclass(frozen=True)
