@@ -2,10 +2,7 @@
 -- Idempotent: a second run changes nothing. Run by psql as the server's admin (CREATEDB and CREATEROLE,
 -- not necessarily a superuser: the RDS master user) with -v db=NAME -v role=NAME; psql quotes both.
 -- The password is set separately (password.sql), so it never appears in this SQL.
-\set ON_ERROR_STOP on
-SET client_min_messages = warning;
--- The names, for the DO blocks below (which cannot see psql's variables).
-SELECT set_config('prenv.db', :'db', false), set_config('prenv.role', :'role', false) \gset prenv_
+\ir session.sql
 
 -- The role: may log in, nothing else (no superuser, createdb, createrole, replication, bypassrls, no
 -- membership in other roles). An existing role with more is an error, never silently reduced. It

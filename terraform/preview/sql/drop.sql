@@ -1,9 +1,6 @@
 -- Drop a pull request's database and role (pr-database.sh drop). Idempotent. Run by psql as the
 -- server's admin with -v db=NAME -v role=NAME; psql quotes both (:"db", :'db').
-\set ON_ERROR_STOP on
-SET client_min_messages = warning;
--- The names, for the DO blocks below (which cannot see psql's variables).
-SELECT set_config('prenv.db', :'db', false), set_config('prenv.role', :'role', false) \gset prenv_
+\ir session.sql
 
 -- Only a database that belongs to the role: a name that collides with anything else is left alone.
 DO $$
