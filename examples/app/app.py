@@ -2,27 +2,28 @@
 
 A WSGI app on the standard library's threaded server, with three pages:
 
-    /         the PR, the version and whether the database answers (HTML)
+    /         the PR, the version, whether the database answers and its schema (HTML)
     /healthz  200 when the database answers, 503 otherwise (the ALB's and compose's health check)
     /metrics  Prometheus text: requests by method, path and status; request latency; database up
 
-The database settings come from the environment in the shape the ECS task receives them:
-DB_HOST, DB_PORT, DB_NAME, and DB_USERNAME / DB_PASSWORD, which ECS injects from single keys of the
-RDS-managed secret (`valueFrom: "<secret-arn>:username::"`). DB_SECRET, the whole secret as JSON
-(`{"username": ..., "password": ...}`), is accepted as well; DB_USERNAME / DB_PASSWORD win over it.
-libpq's names (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE) are read where the DB_* name is
-unset. APP_VERSION (else the first 12 characters of PRENV_HEAD_SHA) and PRENV_PR label the page.
-DB_SSLMODE defaults to libpq's `prefer`: TLS where the server offers it (RDS for PostgreSQL 15 and
-later requires it), plain on the local compose database.
+It follows the app contract (prenv/core/contract.py, docs/local.md): it listens on $PORT (8080), writes
+nothing, stops on SIGTERM, and reads the database settings from libpq's variables PGHOST, PGPORT,
+PGDATABASE, PGUSER, PGPASSWORD (and PGSSLMODE) and from DATABASE_URL, whose settings win where both
+give one, as in libpq. DATABASE_URL carries no password: PGPASSWORD does, filled by ECS from Secrets
+Manager. PGSSLMODE defaults to libpq's `prefer`: TLS where the server offers it (RDS for PostgreSQL 15
+and later requires it), plain on the local compose database. APP_VERSION (else the first 12 characters
+of PRENV_HEAD_SHA) and PRENV_PR label the page.
 
-Run `python app.py` to serve on PORT (8080); `python app.py --healthcheck` asks the running server's
-/healthz and exits 0 or 1 (the container's HEALTHCHECK).
+    python app.py                 serve on $PORT
+    python app.py --healthcheck   ask the running server's /healthz; exit 0 or 1 (the HEALTHCHECK)
+    python app.py migrate         apply the pending migrations (dbschema.py), then exit
+    python app.py seed            load the seed data into a migrated database, then exit
 """
 
 from __future__ import annotations
 
+import argparse
 import html
-import json
 import logging
 import os
 import signal
@@ -33,11 +34,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from socketserver import ThreadingMixIn
 from types import FrameType
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+import dbschema
 import psycopg
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -47,6 +50,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from psycopg.conninfo import conninfo_to_dict
 
 PORT = 8080
 HEALTH_PATH = "/healthz"
@@ -83,42 +87,37 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
-        # DB_* first; libpq's own names (PGHOST, ...) as the fallback, so either task shape works.
-        env = {**{db: env[pg] for db, pg in _LIBPQ_NAMES.items() if env.get(pg)}, **env}
-        secret = _secret(env.get("DB_SECRET", ""))
+        # DATABASE_URL's settings win over PG* where both give one, as in libpq.
+        url = _url_settings(env.get("DATABASE_URL", ""))
+
+        def setting(key: str, name: str) -> str:
+            return url.get(key) or env.get(name, "").strip()
+
+        port = url.get("port")
+        if port is not None and not port.isdigit():
+            raise SettingsError("DATABASE_URL: the port must be a whole number between 1 and 65535")
         return cls(
-            host=env.get("DB_HOST", "").strip(),
-            port=_integer(env, "DB_PORT", 5432),
-            dbname=env.get("DB_NAME", "").strip() or "postgres",
-            user=env.get("DB_USERNAME") or secret.get("username", ""),
-            password=env.get("DB_PASSWORD") or secret.get("password", ""),
-            sslmode=env.get("DB_SSLMODE", "").strip() or "prefer",
-            connect_timeout=_integer(env, "DB_CONNECT_TIMEOUT", 3),
+            host=setting("host", "PGHOST"),
+            port=_integer({"PGPORT": port or env.get("PGPORT", "")}, "PGPORT", 5432),
+            dbname=setting("dbname", "PGDATABASE") or "postgres",
+            user=setting("user", "PGUSER"),
+            password=url.get("password") or env.get("PGPASSWORD", ""),
+            sslmode=setting("sslmode", "PGSSLMODE") or "prefer",
             pr=env.get("PRENV_PR", "").strip(),
             version=(env.get("APP_VERSION") or env.get("PRENV_HEAD_SHA", "")[:12]).strip() or "dev",
         )
 
 
-_LIBPQ_NAMES = {
-    "DB_HOST": "PGHOST",
-    "DB_PORT": "PGPORT",
-    "DB_NAME": "PGDATABASE",
-    "DB_USERNAME": "PGUSER",
-    "DB_PASSWORD": "PGPASSWORD",
-    "DB_SSLMODE": "PGSSLMODE",
-}
-
-
-def _secret(text: str) -> dict[str, str]:
-    if not text.strip():
+def _url_settings(url: str) -> dict[str, str]:
+    """libpq's settings in DATABASE_URL (postgresql://USER@HOST:PORT/DATABASE); none when it is unset."""
+    if not url.strip():
         return {}
+    if not url.strip().startswith(("postgresql://", "postgres://")):
+        raise SettingsError("DATABASE_URL must be a URL postgresql://USER@HOST:PORT/DATABASE")
     try:
-        value = json.loads(text)
-    except ValueError:
-        raise SettingsError('DB_SECRET is not JSON; expected {"username": ..., "password": ...}') from None
-    if not isinstance(value, dict):
-        raise SettingsError("DB_SECRET must be a JSON object with the keys username and password")
-    return {key: str(value[key]) for key in ("username", "password") if value.get(key) is not None}
+        return {key: str(value) for key, value in conninfo_to_dict(url.strip()).items() if value is not None}
+    except psycopg.ProgrammingError:  # its message may quote the URL, password and all: not shown
+        raise SettingsError("DATABASE_URL is not a valid URL postgresql://USER@HOST:PORT/DATABASE") from None
 
 
 def _integer(env: Mapping[str, str], name: str, default: int) -> int:
@@ -134,28 +133,40 @@ def _integer(env: Mapping[str, str], name: str, default: int) -> int:
 class DatabaseStatus:
     ok: bool
     detail: str  # the server version when ok, else why not (never a password)
+    schema: str = ""  # dbschema.status(): the latest migration applied, or "not migrated"
+
+
+def connect(settings: Settings) -> psycopg.Connection[Any]:
+    """A connection with the settings (autocommit: migrations open their own transactions)."""
+    return psycopg.connect(
+        host=settings.host,
+        port=settings.port,
+        dbname=settings.dbname,
+        user=settings.user or None,
+        password=settings.password or None,
+        sslmode=settings.sslmode,
+        connect_timeout=settings.connect_timeout,
+        application_name="prenv-example-app",
+        autocommit=True,
+    )
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def check_database(settings: Settings) -> DatabaseStatus:
     """Connect and ask the server for its version: the database answers or it does not."""
     if not settings.configured:
-        return DatabaseStatus(False, "not configured (set DB_HOST)")
+        return DatabaseStatus(False, "not configured (set PGHOST or DATABASE_URL)")
     try:
-        with psycopg.connect(
-            host=settings.host,
-            port=settings.port,
-            dbname=settings.dbname,
-            user=settings.user or None,
-            password=settings.password or None,
-            sslmode=settings.sslmode,
-            connect_timeout=settings.connect_timeout,
-            application_name="prenv-example-app",
-        ) as conn:
+        with connect(settings) as conn:
             row = conn.execute("SELECT current_setting('server_version')").fetchone()
+            schema = dbschema.status(conn)
     except psycopg.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return DatabaseStatus(False, first)
-    return DatabaseStatus(True, f"PostgreSQL {row[0] if row else '?'}")
+        return DatabaseStatus(False, _first_line(exc))
+    return DatabaseStatus(True, f"PostgreSQL {row[0] if row else '?'}", schema)
 
 
 class App:
@@ -223,6 +234,7 @@ class App:
             ("Preview", pr),
             ("Version", self.settings.version),
             ("Database", f"{answer}: {database.detail}"),
+            ("Schema", database.schema or "unknown"),
         ]
         cells = "\n".join(
             f"<tr><th>{html.escape(key)}</th><td>{html.escape(value)}</td></tr>" for key, value in rows
@@ -264,21 +276,62 @@ def healthcheck(port: int) -> int:
         return 1
 
 
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="app.py", description="The example app of prenv previews.")
+    parser.add_argument("--healthcheck", action="store_true", help="ask the running server's /healthz")
+    steps = parser.add_subparsers(dest="step", metavar="{migrate,seed}")
+    migrate = steps.add_parser("migrate", help="apply the pending migrations, then exit")
+    seed = steps.add_parser("seed", help="load the seed data into a migrated database, then exit")
+    for step in (migrate, seed):
+        step.add_argument(
+            "--migrations", type=Path, default=dbschema.MIGRATIONS, help="the folder of NNNN_name.sql files"
+        )
+    seed.add_argument("--seed-file", type=Path, default=dbschema.SEED, help="the seed's SQL")
+    return parser
+
+
+def run_step(
+    step: str, settings: Settings, migrations: Path = dbschema.MIGRATIONS, seed_file: Path = dbschema.SEED
+) -> int:
+    """`migrate` or `seed`: 0 when done, 1 with one line `app <step>: <what failed>` on stderr."""
+
+    def say(text: str) -> None:
+        sys.stderr.write(f"app {step}: {text}\n")
+
+    if not settings.configured:
+        say("no database configured (set PGHOST or DATABASE_URL)")
+        return 1
+    try:
+        found = dbschema.load(migrations)
+        with connect(settings) as conn:
+            if step == "migrate":
+                applied = dbschema.migrate(conn, found, say)
+                say(f"{len(applied)} applied; {dbschema.status(conn)}")
+            else:
+                dbschema.seed(conn, found, dbschema.read_seed(seed_file), say)
+    except dbschema.SchemaError as exc:
+        say(str(exc))
+        return 1
+    except psycopg.Error as exc:
+        say(f"the database does not answer: {_first_line(exc)}")
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
+    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     env = os.environ if env is None else env
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         port = _integer(env, "PORT", PORT)
-        if args == ["--healthcheck"]:
+        if args.healthcheck:
             return healthcheck(port)
-        if args:
-            sys.stderr.write("usage: app.py [--healthcheck]\n")
-            return 2
         settings = Settings.from_env(env)
     except SettingsError as exc:
         sys.stderr.write(f"app: {exc}\n")
         return 2
+    if args.step:
+        return run_step(args.step, settings, args.migrations, getattr(args, "seed_file", dbschema.SEED))
     # 0.0.0.0: the container's port is published by ECS or compose; LISTEN_HOST narrows it.
     host = env.get("LISTEN_HOST", "0.0.0.0")  # noqa: S104
     server = serve(App(settings), host, port)

@@ -18,7 +18,7 @@ resource "aws_db_instance" "this" {
   storage_type           = "gp3"
   storage_encrypted      = true
   db_name                = local.db_name
-  username               = "app"
+  username               = local.db_user
   port                   = 5432
   db_subnet_group_name   = data.aws_db_subnet_group.base.name
   vpc_security_group_ids = [aws_security_group.db.id]

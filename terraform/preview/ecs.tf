@@ -20,18 +20,21 @@ locals {
     portMappings           = [{ containerPort = var.container_port, protocol = "tcp" }]
     linuxParameters        = { initProcessEnabled = true }
     mountPoints            = [for name, path in local.scratch_volumes : { sourceVolume = name, containerPath = path, readOnly = false }]
-    # Database settings in libpq's names: host, port and database here, user and password below.
+    # The app contract's database settings (prenv/core/contract.py): libpq's names and DATABASE_URL,
+    # which carries no password. The password is only the secret below, so it is in no URL here, in
+    # no plan and in no state.
     environment = [for name, value in merge(var.environment, {
       PGHOST         = aws_db_instance.this.address
       PGPORT         = tostring(aws_db_instance.this.port)
       PGDATABASE     = local.db_name
+      PGUSER         = local.db_user
+      DATABASE_URL   = "postgresql://${local.db_user}@${aws_db_instance.this.address}:${aws_db_instance.this.port}/${local.db_name}"
       PORT           = tostring(var.container_port)
       PRENV_PR       = tostring(var.pr_number)
       PRENV_HEAD_SHA = var.head_sha
     }) : { name = name, value = value }]
-    # Only references: ECS reads the RDS-managed secret when it starts the task.
+    # Only a reference: ECS reads the RDS-managed secret when it starts the task.
     secrets = [
-      { name = "PGUSER", valueFrom = "${local.secret_arn}:username::" },
       { name = "PGPASSWORD", valueFrom = "${local.secret_arn}:password::" },
     ]
     logConfiguration = {

@@ -34,6 +34,7 @@ locals {
 
   container_name = "app"
   db_name        = "app"
+  db_user        = "app" # the RDS master user the app logs in as (its password: the RDS-managed secret)
   secret_arn     = aws_db_instance.this.master_user_secret[0].secret_arn
 
   account_id       = data.aws_caller_identity.current.account_id

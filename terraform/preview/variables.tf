@@ -67,7 +67,7 @@ variable "image" {
 # --- Application -----------------------------------------------------------------------------------
 
 variable "container_port" {
-  description = "Port the application listens on inside the container."
+  description = "Port the application listens on inside the container (given to it as PORT). The default is the app contract's."
   type        = number
   default     = 8080
 
@@ -78,9 +78,9 @@ variable "container_port" {
 }
 
 variable "container_user" {
-  description = "User (uid or uid:gid) the container runs as; never root."
+  description = "User (uid or uid:gid) the container runs as; never root. The default is the app contract's (prenv/core/contract.py), the examples/app image's USER."
   type        = string
-  default     = "1000"
+  default     = "10001:10001"
 
   validation {
     condition     = can(regex("^[0-9]+(:[0-9]+)?$", var.container_user)) && !can(regex("^0(:|$)", var.container_user))
@@ -167,9 +167,9 @@ variable "wait_for_steady_state" {
 }
 
 variable "health_check_path" {
-  description = "Path the load balancer checks; it must answer 200-399."
+  description = "Path the load balancer checks; it must answer 200-399. The default is the app contract's health path."
   type        = string
-  default     = "/"
+  default     = "/healthz"
 
   validation {
     condition     = length(var.health_check_path) <= 1024 && can(regex("^/[-A-Za-z0-9/._~%!$&'()*+,;=:@]*$", var.health_check_path))

@@ -14,7 +14,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.app.pg import PgCluster, binaries_missing
+from tests.app.pg import PgCluster, running_cluster
 from tests.helpers import REPO_ROOT
 
 APP_DIR = REPO_ROOT / "examples" / "app"
@@ -24,6 +24,10 @@ def _load_app() -> ModuleType:
     name = "prenv_example_app"
     if name in sys.modules:
         return sys.modules[name]
+    # app.py imports its sibling dbschema.py, as `python app.py` finds it in the image's /app. Appended:
+    # nothing installed is shadowed by a file of examples/app.
+    if str(APP_DIR) not in sys.path:
+        sys.path.append(str(APP_DIR))
     spec = importlib.util.spec_from_file_location(name, APP_DIR / "app.py")
     assert spec is not None
     assert spec.loader is not None
@@ -41,15 +45,8 @@ def app_module() -> ModuleType:
 @pytest.fixture
 def pg() -> Iterator[PgCluster]:
     """A PostgreSQL cluster of its own, started, in a temporary folder; removed afterwards."""
-    missing = binaries_missing()
-    if missing:
-        pytest.skip(f"PostgreSQL server binaries not on PATH: {missing}")
-    cluster = PgCluster()
-    try:
-        cluster.init().start()
+    with running_cluster() as cluster:
         yield cluster
-    finally:
-        cluster.cleanup()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from types import ModuleType
@@ -11,7 +10,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.app.conftest import get
-from tests.app.pg import PASSWORD, USER, PgCluster
+from tests.app.pg import PASSWORD, PgCluster
 
 Serve = Callable[[Mapping[str, str]], str]
 
@@ -55,15 +54,21 @@ def test_the_page_shows_the_pr_the_version_and_the_database(pg: PgCluster, serve
     assert "<tr><th>Database</th><td>does not answer: " in get(url + "/").body
 
 
-def test_the_whole_rds_secret_as_json_is_accepted(pg: PgCluster, serve: Serve) -> None:
-    env = pg.env()
-    del env["DB_USERNAME"], env["DB_PASSWORD"]
-    env["DB_SECRET"] = json.dumps({"username": USER, "password": PASSWORD})
+def test_database_url_without_a_password_plus_pgpassword_is_enough(pg: PgCluster, serve: Serve) -> None:
+    """The contract's shape on AWS: DATABASE_URL has no password, ECS fills PGPASSWORD from the secret."""
+    env = {"DATABASE_URL": pg.env()["DATABASE_URL"], "PGPASSWORD": PASSWORD}
+    assert "@" in env["DATABASE_URL"]
+    assert PASSWORD not in env["DATABASE_URL"]
+    assert get(serve(env) + "/healthz").status == 200
+
+
+def test_database_url_wins_over_the_pg_variables_as_in_libpq(pg: PgCluster, serve: Serve) -> None:
+    env = pg.env(PGHOST="192.0.2.1", PGPORT="1", PGDATABASE="nowhere", PGUSER="nobody")
     assert get(serve(env) + "/healthz").status == 200
 
 
 def test_a_wrong_password_is_unhealthy_and_not_shown(pg: PgCluster, serve: Serve) -> None:
-    url = serve(pg.env(DB_PASSWORD="wrong-password"))
+    url = serve(pg.env(PGPASSWORD="wrong-password"))
     reply = get(url + "/healthz")
     assert reply.status == 503
     assert "password authentication failed" in reply.body
@@ -124,16 +129,29 @@ def test_without_a_database_the_app_serves_but_is_unhealthy(serve: Serve) -> Non
     url = serve({"PRENV_PR": "7"})
     assert get(url + "/").status == 200
     reply = get(url + "/healthz")
-    assert (reply.status, reply.body) == (503, "database does not answer: not configured (set DB_HOST)\n")
+    assert (reply.status, reply.body) == (
+        503,
+        "database does not answer: not configured (set PGHOST or DATABASE_URL)\n",
+    )
 
 
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"DB_PORT": "five"}, "DB_PORT must be a whole number between 1 and 65535, not 'five'"),
-        ({"DB_PORT": "70000"}, "DB_PORT must be a whole number between 1 and 65535, not '70000'"),
-        ({"DB_SECRET": "{not json"}, 'DB_SECRET is not JSON; expected {"username": ..., "password": ...}'),
-        ({"DB_SECRET": "[1]"}, "DB_SECRET must be a JSON object with the keys username and password"),
+        ({"PGPORT": "five"}, "PGPORT must be a whole number between 1 and 65535, not 'five'"),
+        ({"PGPORT": "70000"}, "PGPORT must be a whole number between 1 and 65535, not '70000'"),
+        (
+            {"DATABASE_URL": "mysql://app@db/app"},
+            "DATABASE_URL must be a URL postgresql://USER@HOST:PORT/DATABASE",
+        ),
+        (
+            {"DATABASE_URL": "postgresql://app:pw@db:5432/app?nope=1"},
+            "DATABASE_URL is not a valid URL postgresql://USER@HOST:PORT/DATABASE",
+        ),
+        (
+            {"DATABASE_URL": "postgresql://app@db:http/app"},
+            "DATABASE_URL: the port must be a whole number between 1 and 65535",
+        ),
     ],
 )
 def test_bad_settings_are_refused_with_a_clear_message(
@@ -142,25 +160,31 @@ def test_bad_settings_are_refused_with_a_clear_message(
     with pytest.raises(app_module.SettingsError) as caught:
         app_module.Settings.from_env(env)
     assert str(caught.value) == message
+    assert "pw" not in str(caught.value)
 
 
-def test_explicit_username_and_password_win_over_the_secret(app_module: ModuleType) -> None:
+def test_the_settings_never_show_the_password(app_module: ModuleType) -> None:
     settings = app_module.Settings.from_env(
-        {"DB_SECRET": '{"username": "a", "password": "b"}', "DB_USERNAME": "c", "DB_PASSWORD": "d"}
+        {"DATABASE_URL": "postgresql://u:from-url@h:6543/d", "PGPASSWORD": "from-env", "PGSSLMODE": "require"}
     )
-    assert (settings.user, settings.password) == ("c", "d")
-    assert "d" not in repr(settings).replace("dbname", "")
+    assert (settings.host, settings.port, settings.dbname, settings.user) == ("h", 6543, "d", "u")
+    assert (settings.password, settings.sslmode) == ("from-url", "require")
+    assert "from-url" not in repr(settings)
+    assert app_module.Settings.from_env({"PGPASSWORD": "from-env"}).password == "from-env"
 
 
-def test_libpq_names_are_read_where_the_db_names_are_unset(pg: PgCluster, serve: Serve) -> None:
-    """The task may carry PGHOST, PGPORT, ... (libpq's names) instead of DB_HOST, DB_PORT, ..."""
-    env = {
-        "PGHOST": "127.0.0.1",
-        "PGPORT": str(pg.port),
-        "PGDATABASE": "postgres",
-        "PGUSER": USER,
-        "PGPASSWORD": PASSWORD,
-    }
-    url = serve({**env, "PRENV_HEAD_SHA": "0123456789abcdef0123", "PRENV_PR": "5"})
-    assert get(url + "/healthz").status == 200  # over TCP this time
+def test_the_page_shows_the_schema_once_migrated(pg: PgCluster, serve: Serve, app_module: ModuleType) -> None:
+    url = serve(pg.env())
+    assert "<tr><th>Schema</th><td>not migrated</td></tr>" in get(url + "/").body
+    assert app_module.run_step("migrate", app_module.Settings.from_env(pg.env())) == 0
+    assert "<tr><th>Schema</th><td>migrated to 0002 (2 migrations)</td></tr>" in get(url + "/").body
+
+
+def test_unix_socket_hosts_work_too(pg: PgCluster, serve: Serve) -> None:
+    """PGHOST may name a Unix socket directory (libpq's rule), e.g. a sidecar's socket."""
+    env = pg.env(PRENV_HEAD_SHA="0123456789abcdef0123", PRENV_PR="5")
+    del env["DATABASE_URL"]
+    env["PGHOST"] = str(pg.sockets)
+    url = serve(env)
+    assert get(url + "/healthz").status == 200
     assert "<tr><th>Version</th><td>0123456789ab</td></tr>" in get(url + "/").body

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from prenv.core import contract
 from prenv.core.naming import Names, names_for
 from tests.helpers import CliResult, run_cli, write_config
 from tests.roots_support.tf import copy_root, init_s3, terraform
@@ -175,19 +176,21 @@ def test_task_definition_gets_the_password_only_by_reference(stack: Stack, sessi
         task = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
         (container,) = task["containerDefinitions"]
         secret_arn = outputs["db_secret_arn"]
-        assert container["secrets"] == [
-            {"name": "PGUSER", "valueFrom": f"{secret_arn}:username::"},
-            {"name": "PGPASSWORD", "valueFrom": f"{secret_arn}:password::"},
-        ]
+        assert container["secrets"] == [{"name": "PGPASSWORD", "valueFrom": f"{secret_arn}:password::"}]
         environment = {entry["name"]: entry["value"] for entry in container["environment"]}
         assert not [name for name in environment if "PASSWORD" in name.upper()]
+        plain = set(contract.DATABASE_VARIABLE_NAMES) - set(contract.SECRET_VARIABLE_NAMES)
+        assert set(environment) & set(contract.DATABASE_VARIABLE_NAMES) == plain
         assert environment["PGHOST"] == outputs["db_endpoint"]
+        assert environment["DATABASE_URL"] == contract.database_url(
+            user="app", host=outputs["db_endpoint"], port=5432, database="app"
+        )
         assert environment["PRENV_HEAD_SHA"] == SHA
         password = json.loads(secrets.get_secret_value(SecretId=secret_arn)["SecretString"])["password"]
         assert password
         assert password not in json.dumps(task)
         assert container["readonlyRootFilesystem"] is True
-        assert container["user"] == "1000"
+        assert container["user"] == contract.USER
         assert container["logConfiguration"]["options"]["awslogs-group"] == names.log_group
         assert task["executionRoleArn"].endswith(f"/{names.execution_role}")
         assert task["taskRoleArn"].endswith(f"/{names.task_role}")
