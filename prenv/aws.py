@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from typing import Any
 
+from prenv import USER_AGENT
 from prenv.errors import FailureReason, PrenvError
 
 ClientFactory = Callable[[str], Any]  # service name ("ecs", "logs", ...) -> boto3 client
@@ -63,7 +64,10 @@ def make_client(env: Mapping[str, str], region: str, service: str, **options: An
         "max_attempts": int(attempts) if attempts.isdigit() else 4,
         "mode": env.get("AWS_RETRY_MODE") or "standard",
     }
-    settings = Config(retries=retries, connect_timeout=10, read_timeout=30, **options)
+    # prenv's calls carry its name in the User-Agent, so CloudTrail (and the tests' recorder) tell them apart.
+    settings = Config(
+        retries=retries, connect_timeout=10, read_timeout=30, user_agent_extra=USER_AGENT, **options
+    )
     return session.client(service, endpoint_url=endpoint, config=settings)
 
 
