@@ -285,6 +285,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
                     "repository": e.repository,
                     "bucket": e.bucket,
                     "role": e.role,
+                    "resource_policy": e.request.resource_policy,
                 }
                 for e in STATE.evaluated
             ],

@@ -3,7 +3,7 @@
 // stdin, one per line:  {"id": ..., "principal": ARN, "action": "s3:GetObject", "resource": ARN,
 //                        "account": "123456789012", "context": {key: value | [values]},
 //                        "identity": {name: policy, ...}, "boundary": {name: policy, ...} | null,
-//                        "unvalidated": false}
+//                        "resourcePolicy": policy | null, "unvalidated": false}
 // "unvalidated": true skips iam-data's check of the resource type (runUnsafeSimulation); tests/iam uses it
 // only for the actions its table lists in DATA_GAPS, where iam-data's copy of the Service Authorization
 // Reference is wrong.
@@ -28,6 +28,7 @@ async function evaluate(input) {
     resourceControlPolicies: [],
   }
   if (input.boundary) simulation.permissionBoundaryPolicies = named(input.boundary)
+  if (input.resourcePolicy) simulation.resourcePolicy = input.resourcePolicy
   if (input.unvalidated) {
     return { id: input.id, result: runUnsafeSimulation(simulation, {}), allowedBy: [] }
   }

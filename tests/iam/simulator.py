@@ -30,6 +30,8 @@ class Request:
     resource: str
     context: Mapping[str, str | list[str]] = field(default_factory=dict)
     why: str = ""  # empty for the call's own action; else the check AWS makes on the caller's behalf
+    # The resource's own policy, where AWS evaluates one (a KMS key policy); None: no resource policy.
+    resource_policy: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
 
     def key(self) -> str:
         return json.dumps([self.action, self.resource, dict(sorted(self.context.items()))])
@@ -83,6 +85,7 @@ class Simulator:
             "context": dict(request.context),
             "identity": dict(identity),
             "boundary": dict(boundary) if boundary else None,
+            "resourcePolicy": dict(request.resource_policy) if request.resource_policy else None,
             "unvalidated": unvalidated,
         }
         key = json.dumps(payload, sort_keys=True)

@@ -50,7 +50,8 @@ def _fixed_elb_ids(match: re.Match[str]) -> str:
 
 
 def canonical(entry: dict[str, Any]) -> dict[str, Any]:
-    text = json.dumps({k: entry[k] for k in ("action", "resource", "context", "why", "role")}, sort_keys=True)
+    keys = ("action", "resource", "context", "why", "role", "resource_policy")
+    text = json.dumps({k: entry.get(k) for k in keys}, sort_keys=True)
     text = text.replace(entry["bucket"], EXAMPLE_BUCKET)
     text = text.replace(json.dumps(entry["repository"])[1:-1], EXAMPLE_REPOSITORY)
     text = text.replace(repository_hash(entry["repository"]), EXAMPLE_HASH)

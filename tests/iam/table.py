@@ -235,8 +235,9 @@ def _security_group_rules(call: Call, reg: Registry) -> list[Request]:
     group = call.params["GroupId"]
     requests = [Request(f"ec2:{call.operation}", _ec2_arn(call, group), _ec2_on(call, reg, group))]
     created = [r["SecurityGroupRuleId"] for r in call.response.get("SecurityGroupRules", [])]
-    named = list(call.params.get("SecurityGroupRuleIds", []))
-    named += [r["SecurityGroupRuleId"] for r in call.params.get("SecurityGroupRules", [])]
+    # Revoke* are authorized on the group alone (the only resource type the Service Authorization
+    # Reference lists for them); ModifySecurityGroupRules also on each rule it names.
+    named = [r["SecurityGroupRuleId"] for r in call.params.get("SecurityGroupRules", [])]
     tags = _tag_specs(call.params, "security-group-rule")
     for rule in created:
         requests.append(Request(f"ec2:{call.operation}", _ec2_arn(call, rule), request_tags(tags)))
@@ -554,6 +555,7 @@ def _create_db_instance(call: Call, reg: Registry) -> list[Request]:
                 _arn("kms", call, "key/" + _name(secret.get("KmsKeyId") or "aws-secretsmanager-key")),
                 {"kms:ViaService": f"rds.{call.region}.amazonaws.com", **via_rds},
                 why="RDS describes the secret's KMS key",
+                resource_policy=secrets_manager_key_policy(call.region),
             ),
         ]
     requests.append(
@@ -565,6 +567,39 @@ def _create_db_instance(call: Call, reg: Registry) -> list[Request]:
         )
     )
     return requests
+
+
+def secrets_manager_key_policy(region: str) -> dict[str, Any]:
+    """The key policy of the AWS managed key aws/secretsmanager, which encrypts RDS's managed secrets:
+    https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html (metadata to
+    the account: IAM policies decide DescribeKey; use only through Secrets Manager)."""
+    via = f"secretsmanager.{region}.amazonaws.com"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AllowAccessThroughSecretsManager",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": [
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ReEncrypt*",
+                    "kms:CreateGrant",
+                    "kms:DescribeKey",
+                ],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"kms:CallerAccount": ACCOUNT, "kms:ViaService": via}},
+            },
+            {
+                "Sid": "AllowDirectAccessToKeyMetadataToTheAccount",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{PARTITION}:iam::{ACCOUNT}:root"},
+                "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"],
+                "Resource": "*",
+            },
+        ],
+    }
 
 
 def _on_db(call: Call, reg: Registry) -> list[Request]:

@@ -7,29 +7,24 @@ bootstrap policies is needed by a named call (removing it makes that call fail).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from prenv import emulator as emu
 from tests.iam import cases
-from tests.iam.policies import EXAMPLE_HASH, Policies, render
-from tests.iam.simulator import ALLOWED, Request, Simulator
-from tests.iam.snapshot import SNAPSHOT
-from tests.iam.table import DATA_GAPS, Registry, requests_for
-
-NAME = f"prenv-{EXAMPLE_HASH}"
-PREVIEW_ROLE = f"{cases.ROLE}/{NAME}-pr101-task"
-# What a pull request may write as a preview role's inline policy: anything. The boundary must hold.
-EVERYTHING = {
-    "everything": {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
-    }
-}
+from tests.iam.evaluation import (
+    EVERYTHING,
+    NAME,
+    as_request,
+    bootstrap_allows,
+    necessary_statements,
+    preview_allows,
+    recorded,
+    workflow_requests,
+)
+from tests.iam.policies import Policies, render
+from tests.iam.simulator import ALLOWED, Simulator
 
 
 @pytest.fixture(scope="session")
@@ -42,45 +37,6 @@ def simulator() -> Iterator[Simulator]:
     running = Simulator()
     yield running
     running.close()
-
-
-def recorded() -> list[dict[str, Any]]:
-    return list(json.loads(SNAPSHOT.read_text(encoding="utf-8")))
-
-
-def bootstrap_allows(simulator: Simulator, policies: Policies, request: Request) -> str:
-    return simulator.evaluate(
-        policies.role_arn, request, policies.identity, unvalidated=request.action in DATA_GAPS
-    )
-
-
-def preview_allows(simulator: Simulator, policies: Policies, request: Request, tags: dict[str, str]) -> str:
-    context = {**request.context, **{f"aws:PrincipalTag/{k}": v for k, v in tags.items()}}
-    return simulator.evaluate(
-        PREVIEW_ROLE,
-        Request(request.action, request.resource, context),
-        EVERYTHING,
-        boundary={"boundary": policies.boundary},
-    )
-
-
-def workflow_requests() -> list[tuple[str, Request]]:
-    registry = Registry()
-    return [
-        (f"{call.service} {call.operation}", r)
-        for call in cases.WORKFLOW
-        for r in requests_for(call, registry)
-    ]
-
-
-def positive_requests() -> list[tuple[str, Request]]:
-    """(call, request) of the bootstrap role: every recorded one and the workflow's image step."""
-    found = [
-        (row["call"], Request(row["action"], row["resource"], row["context"], row["why"]))
-        for row in recorded()
-        if row["role"] == "bootstrap"
-    ]
-    return found + workflow_requests()
 
 
 @pytest.mark.parametrize("case", [c for c in cases.NEGATIVE], ids=lambda c: c.what)
@@ -113,7 +69,7 @@ def test_every_recorded_authorization_is_allowed(policies: Policies, simulator: 
     """The snapshot (tests/iam/recorded.json) still passes against the current policies."""
     denied = []
     for row in recorded():
-        request = Request(row["action"], row["resource"], row["context"], row["why"])
+        request = as_request(row)
         if row["role"] == "bootstrap":
             result = bootstrap_allows(simulator, policies, request)
         else:
@@ -143,28 +99,8 @@ def test_the_recording_covers_deploy_redeploy_destroy_and_the_troubleshooting_re
     } <= calls
 
 
-def necessary_statements(policies: Policies, simulator: Simulator) -> dict[tuple[str, str], list[str]]:
-    """For each statement of the bootstrap policies: the calls that fail without it."""
-    positives = positive_requests()
-    broken: dict[tuple[str, str], list[str]] = {}
-    for policy, sid in policies.statements():
-        statement = next(s for s in policies.identity[policy]["Statement"] if s["Sid"] == sid)
-        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        weaker = policies.without(policy, sid)
-        broken[(policy, sid)] = [
-            f"{call}: {request}"
-            for call, request in positives
-            if request.action in actions and bootstrap_allows(simulator, weaker, request) != ALLOWED
-        ]
-    return broken
-
-
 def test_every_statement_is_needed_by_a_named_call(policies: Policies, simulator: Simulator) -> None:
     broken = necessary_statements(policies, simulator)
     unneeded = [f"{policy}/{sid}" for (policy, sid), calls in broken.items() if not calls]
     assert unneeded == [], "statements no recorded or declared call needs"
-    report = Path(__file__).with_name("statements.txt")
-    text = "".join(f"{policy}/{sid}: {calls[0]}\n" for (policy, sid), calls in sorted(broken.items()))
-    assert report.read_text(encoding="utf-8") == text, (
-        "tests/iam/statements.txt is out of date: python -m tests.iam.docs --write"
-    )
+    # docs/setup.md lists the first call of each (scripts/iam_docs.py --check holds it to this).

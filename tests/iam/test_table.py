@@ -7,9 +7,9 @@ import json
 import pytest
 
 from tests.iam import catalog
+from tests.iam.evaluation import recorded
 from tests.iam.recorder import Call, actor_of, parse_request
 from tests.iam.table import TABLE, Registry, UnknownOperation, requests_for
-from tests.iam.test_policies import recorded
 
 
 @pytest.mark.parametrize("row", recorded(), ids=lambda r: f"{r['call']}:{r['action']}")
