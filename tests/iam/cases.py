@@ -5,6 +5,8 @@
   (with an inline policy that allows everything: a pull request writes the preview roles' policies).
 - WORKFLOW: the calls of .github/workflows/preview.yml's image step (aws ecr ..., docker push), which no
   test makes against the emulator; each must be allowed.
+- UNRECORDED: calls of paths the full-stack tests do not take (a base with a domain: host rules on the
+  shared listener; Terraform updating tags in place when the default tags change); each must be allowed.
 - preview_role_requests(): what ECS does with a preview's roles (pull the image, write the logs, read
   the database secret; ECS Exec's channel), from a recorded RegisterTaskDefinition.
 """
@@ -260,6 +262,10 @@ def _call(operation: str, **params: str) -> Call:
     return Call(service="ecr", operation=operation, params=dict(params), region=REGION, actor="workflow")
 
 
+def _tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
 # .github/workflows/preview.yml, step "image": `aws ecr describe-images`, `aws ecr get-login-password`,
 # `docker push` (layer upload, then the manifest); ECS later pulls with the execution role.
 WORKFLOW: list[Call] = [
@@ -272,6 +278,65 @@ WORKFLOW: list[Call] = [
     _call("PutImage", repositoryName=NAME),
     _call("BatchGetImage", repositoryName=NAME),
     _call("GetDownloadUrlForLayer", repositoryName=NAME),
+]
+
+
+PREVIEW_RULE = f"{ELB}:listener-rule/app/{NAME}/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee"
+PREVIEW_LISTENER = f"{ELB}:listener/app/{NAME}/50dc6c495c0c9188/0467ef3c8400ae65"
+PREVIEW_EXEC_ROLE = f"{NAME}-pr101-exec"
+
+UNRECORDED: list[Call] = [
+    # With a domain, terraform/preview adds a host rule to the base's listener (aws_lb_listener_rule.host).
+    Call(
+        service="elbv2",
+        operation="CreateRule",
+        params={"ListenerArn": BASE_LISTENER, "Priority": 101, "Tags": _tags(PREVIEW_TAGS)},
+        region=REGION,
+        actor="provider",
+        status=200,
+        response={"Rules": [{"RuleArn": PREVIEW_RULE}]},
+    ),
+    Call(
+        service="elbv2",
+        operation="DeleteRule",
+        params={"RuleArn": PREVIEW_RULE},
+        region=REGION,
+        actor="provider",
+    ),
+    # Default tags changed (a new prenv version): Terraform retags what exists, never prenv:pr.
+    Call(
+        service="elbv2",
+        operation="CreateListener",
+        params={
+            "LoadBalancerArn": f"{ELB}:loadbalancer/app/{NAME}/50dc6c495c0c9188",
+            "Tags": _tags(PREVIEW_TAGS),
+        },
+        region=REGION,
+        actor="provider",
+        status=200,
+        response={"Listeners": [{"ListenerArn": PREVIEW_LISTENER}]},
+    ),
+    Call(
+        service="elbv2",
+        operation="AddTags",
+        params={"ResourceArns": [PREVIEW_LISTENER], "Tags": _tags({"prenv:managed-by": "prenv"})},
+        region=REGION,
+        actor="provider",
+    ),
+    Call(
+        service="iam",
+        operation="TagRole",
+        params={"RoleName": PREVIEW_EXEC_ROLE, "Tags": _tags({"prenv:managed-by": "prenv"})},
+        region=REGION,
+        actor="provider",
+    ),
+    Call(
+        service="iam",
+        operation="UntagRole",
+        params={"RoleName": PREVIEW_EXEC_ROLE, "TagKeys": ["prenv:old-tag"]},
+        region=REGION,
+        actor="provider",
+    ),
 ]
 
 

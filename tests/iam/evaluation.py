@@ -8,6 +8,7 @@ from typing import Any
 
 from tests.iam import cases
 from tests.iam.policies import EXAMPLE_HASH, Policies
+from tests.iam.recorder import Call
 from tests.iam.simulator import ALLOWED, Request, Simulator
 from tests.iam.snapshot import SNAPSHOT
 from tests.iam.table import DATA_GAPS, Registry, requests_for
@@ -47,19 +48,34 @@ def preview_allows(simulator: Simulator, policies: Policies, request: Request, t
     )
 
 
-def workflow_requests() -> list[tuple[str, Request]]:
+def declared_requests() -> list[tuple[str, Request]]:
+    """(call, request) of the calls no test records: the workflow's image step, and the paths of
+    cases.UNRECORDED (replayed in order, so each sees what the ones before it created)."""
     registry = Registry()
-    return [
-        (f"{call.service} {call.operation}", r)
-        for call in cases.WORKFLOW
-        for r in requests_for(call, registry)
-    ]
+    registry.observe(BASE_LISTENER_CALL)
+    found: list[tuple[str, Request]] = []
+    for call in [*cases.WORKFLOW, *cases.UNRECORDED]:
+        found += [(f"{call.service} {call.operation}", r) for r in requests_for(call, registry)]
+        registry.observe(call)
+    return found
+
+
+# The base's listener, as terraform/base creates it (its tags: no prenv:pr).
+BASE_LISTENER_CALL = Call(
+    service="elbv2",
+    operation="CreateListener",
+    params={"Tags": [{"Key": k, "Value": v} for k, v in cases.BASE_TAGS.items()]},
+    region=cases.REGION,
+    actor="other",
+    status=200,
+    response={"Listeners": [{"ListenerArn": cases.BASE_LISTENER}]},
+)
 
 
 def positive_requests() -> list[tuple[str, Request]]:
     """(call, request) of the bootstrap role: every recorded one and the workflow's image step."""
     found = [(row["call"], as_request(row)) for row in recorded() if row["role"] == "bootstrap"]
-    return found + workflow_requests()
+    return found + declared_requests()
 
 
 def necessary_statements(policies: Policies, simulator: Simulator) -> dict[tuple[str, str], list[str]]:
@@ -71,7 +87,7 @@ def necessary_statements(policies: Policies, simulator: Simulator) -> dict[tuple
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         weaker = policies.without(policy, sid)
         broken[(policy, sid)] = [
-            f"{call}: {request}"
+            f"{call}: {request.action} on {request.resource}" + (f" ({request.why})" if request.why else "")
             for call, request in positives
             if request.action in actions and bootstrap_allows(simulator, weaker, request) != ALLOWED
         ]

@@ -38,6 +38,7 @@ _IDS = [
     (re.compile(r"(:task/[a-z0-9-]+/)[0-9a-f-]{36}"), r"\g<1>0123456789abcdef0123456789abcdef"),
     (re.compile(r"(:task-definition/[a-z0-9-]+):\d+"), r"\g<1>:1"),
     (re.compile(r"(:key/)[0-9a-f-]{36}"), r"\g<1>0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"),
+    (re.compile(r":db:db-[A-Z0-9]{26}\b"), ":db:db-ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
     (re.compile(r"(-pr|/pr|pr-)\d+"), r"\g<1>101"),
     (re.compile(r'("aws:(?:RequestTag|ResourceTag|PrincipalTag)/prenv:pr": ")\d+'), r"\g<1>101"),
     (re.compile(r"(:log-stream:app/app/)\w+"), r"\g<1>0"),
@@ -71,6 +72,8 @@ def main(argv: list[str]) -> int:
     seen: dict[str, dict[str, Any]] = {}
     for path in sorted(Path(argv[0]).glob("*.json")):
         for entry in json.loads(path.read_text(encoding="utf-8"))["evaluated"]:
+            if entry["result"] != "Allowed":  # the exempt calls (plugin.EXEMPT): denied on purpose
+                continue
             data = canonical(entry)
             seen[json.dumps(data, sort_keys=True)] = data
     rows = sorted(

@@ -18,10 +18,10 @@ from tests.iam.evaluation import (
     NAME,
     as_request,
     bootstrap_allows,
+    declared_requests,
     necessary_statements,
     preview_allows,
     recorded,
-    workflow_requests,
 )
 from tests.iam.policies import Policies, render
 from tests.iam.simulator import ALLOWED, Simulator
@@ -56,10 +56,12 @@ def test_the_negative_table_is_broad() -> None:
     assert {"secretsmanager", "rds", "elasticloadbalancing", "iam", "s3", "ecr", "ecs", "ec2"} <= actions
 
 
-def test_the_workflows_image_step_is_allowed(policies: Policies, simulator: Simulator) -> None:
+def test_the_image_step_and_the_unrecorded_paths_are_allowed(
+    policies: Policies, simulator: Simulator
+) -> None:
     denied = [
         f"{call}: {r}"
-        for call, r in workflow_requests()
+        for call, r in declared_requests()
         if bootstrap_allows(simulator, policies, r) != ALLOWED
     ]
     assert denied == []
