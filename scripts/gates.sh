@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The workflow gates: zizmor (offline, auditor persona), check-jsonschema (GitHub's workflow and action
-# schemas, vendored in check-jsonschema), the SHA pins of every `uses:`, and the README's action table.
+# schemas, vendored in check-jsonschema), the SHA pins of every `uses:`, and the README's action table;
+# for the repository itself also the IAM policies: parliament and policy_sentry (scripts/iam_lint.py).
 #
 #   scripts/gates.sh                                  the repository's workflows and action.yml
 #   scripts/gates.sh WORKFLOW_DIR ACTION_FILE...      other files (the tests run the known-bad fixture)
@@ -55,6 +56,7 @@ gate "check-jsonschema (actions)" "$check_jsonschema" --color never --builtin-sc
 gate "pinned actions" "$python" "$root/scripts/check_pins.py" "${workflow_files[@]}" "${actions[@]}"
 if [ "$repository" = true ]; then
   gate "README action table" "$python" "$root/scripts/action_docs.py" --check
+  gate "IAM policies (parliament, policy_sentry)" "$python" "$root/scripts/iam_lint.py"
 fi
 
 if [ ${#failed[@]} -gt 0 ]; then

@@ -13,6 +13,9 @@ import pytest
 from prenv.sandbox import emulator as emu
 from tests.helpers import LIGHT_ROOT, copy_root
 
+# tests/iam: every AWS call of the tests is recorded and prenv's are evaluated against the IAM policies.
+pytest_plugins = ["tests.iam.plugin"]
+
 # Variables that could send a test to a real AWS account or GitHub, removed from every test's environment.
 _REAL = (
     "AWS_PROFILE",

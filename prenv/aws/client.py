@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from prenv import USER_AGENT
 from prenv.core.errors import FailureReason, PrenvError
 
 ClientFactory = Callable[[str], Any]  # service name ("ecs", "logs", ...) -> boto3 client
@@ -78,7 +79,10 @@ def make_client(settings: AwsSettings, region: str, service: str, **options: Any
         region_name=region, profile_name=settings.profile or None, **settings.credentials
     )
     retries = {"max_attempts": settings.max_attempts, "mode": settings.retry_mode}
-    config = Config(retries=retries, connect_timeout=10, read_timeout=30, **options)
+    # prenv's calls carry its name in the User-Agent, so CloudTrail (and the tests' recorder) tell them apart.
+    config = Config(
+        retries=retries, connect_timeout=10, read_timeout=30, user_agent_extra=USER_AGENT, **options
+    )
     return session.client(service, endpoint_url=settings.endpoint_for(service) or None, config=config)
 
 

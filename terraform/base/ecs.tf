@@ -58,9 +58,10 @@ resource "aws_ecr_lifecycle_policy" "app" {
 # roles only with this boundary, so a preview workflow cannot mint a role more powerful than this.
 data "aws_iam_policy_document" "preview_boundary" {
   statement {
-    sid       = "EcrLogin"
-    actions   = ["ecr:GetAuthorizationToken"]
-    resources = ["*"] # no resource-level permissions
+    sid     = "EcrLogin"
+    actions = ["ecr:GetAuthorizationToken"]
+    # No resource type: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerregistry.html
+    resources = ["*"]
   }
   statement {
     sid       = "PullImages"
@@ -72,11 +73,20 @@ data "aws_iam_policy_document" "preview_boundary" {
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["arn:${data.aws_partition.current.partition}:logs:*:${data.aws_caller_identity.current.account_id}:log-group:/prenv/${local.hash6}/*"]
   }
+  # The RDS-managed master secret of the role's own preview database only: RDS tags the secret it
+  # manages with aws:rds:primaryDBInstanceArn (the key AmazonRDSServiceRolePolicy tags with:
+  # https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonRDSServiceRolePolicy.html),
+  # and every preview role carries its PR's prenv:pr tag, which the bootstrap role cannot change. So
+  # whatever inline policy a pull request gives its roles, they read no other database's password.
   statement {
-    sid     = "PreviewDatabaseSecrets"
-    actions = ["secretsmanager:GetSecretValue"]
-    # RDS names its managed secrets rds!db-<uuid>; each execution role narrows this to its own secret.
-    resources = ["arn:${data.aws_partition.current.partition}:secretsmanager:*:${data.aws_caller_identity.current.account_id}:secret:rds!db-*"]
+    sid       = "OwnPreviewDatabaseSecret"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["arn:${data.aws_partition.current.partition}:secretsmanager:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:secret:rds!db-*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/aws:rds:primaryDBInstanceArn"
+      values   = ["arn:${data.aws_partition.current.partition}:rds:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:db:${local.name}-pr$${aws:PrincipalTag/prenv:pr}-db"]
+    }
   }
   statement {
     sid = "EcsExec"
@@ -86,7 +96,8 @@ data "aws_iam_policy_document" "preview_boundary" {
       "ssmmessages:OpenControlChannel",
       "ssmmessages:OpenDataChannel",
     ]
-    resources = ["*"] # no resource-level permissions
+    # No resource type: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsessionmanagermessagegatewayservice.html
+    resources = ["*"]
   }
 }
 

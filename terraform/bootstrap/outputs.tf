@@ -13,6 +13,11 @@ output "workspace_key_prefix" {
   value       = var.workspace_key_prefix
 }
 
+output "state_key" {
+  description = "prenv's backend.key (the role may read only this key outside the workspace prefix)."
+  value       = var.state_key
+}
+
 output "role_arn" {
   description = "Role the workflows assume (aws-actions/configure-aws-credentials role-to-assume); store it as a repository variable."
   value       = aws_iam_role.preview.arn

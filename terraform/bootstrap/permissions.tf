@@ -1,14 +1,17 @@
 # What the preview role may do: exactly what terraform/preview manages, plus the reads prenv's
 # commands need. Write access is scoped to prenv's names for this repository (prenv-<hash6>-pr*,
-# /prenv/<hash6>/...) or to resources tagged prenv:repository = <repository>. No wildcard actions;
-# "*" resources only for actions AWS does not scope to a resource (Describe*, GetAuthorizationToken,
-# task definitions), each commented.
+# /prenv/<hash6>/pr*) and, where the base shares a resource with the previews (its VPC, load balancer,
+# listeners), to what carries a preview's tags (prenv:pr). No wildcard actions; Resource "*" only where
+# the Service Authorization Reference lists no resource type for the action (each statement cites it).
+# tests/iam evaluates every AWS call the tests make against these policies with an IAM policy simulator,
+# and checks that removing any statement breaks a named call (docs/setup.md has the generated table).
 
 locals {
   arn = {
     # From the name, not the resource, so the policies are known at plan time (tests read the plan).
     bucket        = "arn:${local.partition}:s3:::${local.bucket}"
     state_objects = "arn:${local.partition}:s3:::${local.bucket}/${var.workspace_key_prefix}/*"
+    default_state = "arn:${local.partition}:s3:::${local.bucket}/${var.state_key}"
     ecr           = "arn:${local.partition}:ecr:${local.region}:${local.account_id}:repository/${local.name}"
     vpc           = "arn:${local.partition}:ec2:${local.region}:${local.account_id}:vpc/*"
     sg            = "arn:${local.partition}:ec2:${local.region}:${local.account_id}:security-group/*"
@@ -16,13 +19,17 @@ locals {
     elb           = "arn:${local.partition}:elasticloadbalancing:${local.region}:${local.account_id}"
     ecs           = "arn:${local.partition}:ecs:${local.region}:${local.account_id}"
     role          = "arn:${local.partition}:iam::${local.account_id}:role/${local.name}-pr*"
+    role_prefix   = "arn:${local.partition}:iam::${local.account_id}:role/${local.name}-pr"
     boundary      = "arn:${local.partition}:iam::${local.account_id}:policy/${local.name}-preview-boundary"
     logs          = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group"
     rds           = "arn:${local.partition}:rds:${local.region}:${local.account_id}"
-    secrets       = "arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:rds!db-*"
+    # RDS names the master user secrets it manages rds!db-<uuid>; only RDS can create such a name.
+    secrets = "arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:rds!db-*"
   }
   repository_tag = { test = "StringEquals", variable = "aws:ResourceTag/prenv:repository", values = [local.repository] }
   request_tag    = { test = "StringEquals", variable = "aws:RequestTag/prenv:repository", values = [local.repository] }
+  # Service Authorization Reference pages cited where an action has no resource type (Resource "*").
+  sar = "https://docs.aws.amazon.com/service-authorization/latest/reference"
 }
 
 # --- State and images ------------------------------------------------------------------------------
@@ -38,10 +45,19 @@ data "aws_iam_policy_document" "state_and_images" {
     actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
     resources = [local.arn.state_objects]
   }
+  # prenv runs `terraform init` as the default workspace, and the S3 backend then reads the default
+  # workspace's key <bucket>/<key> (outside the prefix): a HeadObject that real S3 answers 403 without
+  # s3:GetObject, which Terraform reports as "Unable to access object". Read only, that one key.
   statement {
-    sid       = "EcrLogin"
-    actions   = ["ecr:GetAuthorizationToken"]
-    resources = ["*"] # no resource-level permissions
+    sid       = "ReadTheDefaultWorkspaceKey"
+    actions   = ["s3:GetObject"]
+    resources = [local.arn.default_state]
+  }
+  statement {
+    sid     = "EcrLogin"
+    actions = ["ecr:GetAuthorizationToken"]
+    # No resource type: ${local.sar}/list_amazonelasticcontainerregistry.html
+    resources = ["*"]
   }
   statement {
     sid = "PushAndPullTheAppImage"
@@ -58,9 +74,10 @@ data "aws_iam_policy_document" "state_and_images" {
     resources = [local.arn.ecr]
   }
   statement {
-    sid       = "FindOrphansByTag"
-    actions   = ["tag:GetResources"]
-    resources = ["*"] # no resource-level permissions
+    sid     = "FindOrphansByTag"
+    actions = ["tag:GetResources"]
+    # No resource type: ${local.sar}/list_awsresourcegroupstaggingapi.html
+    resources = ["*"]
   }
 }
 
@@ -86,7 +103,9 @@ data "aws_iam_policy_document" "network" {
       "elasticloadbalancing:DescribeTargetGroups",
       "elasticloadbalancing:DescribeTargetHealth",
     ]
-    resources = ["*"] # Describe* calls have no resource-level permissions
+    # No resource type for these: ${local.sar}/list_amazonec2.html and
+    # ${local.sar}/list_awselasticloadbalancingv2.html
+    resources = ["*"]
   }
   statement {
     sid       = "DescribeVpcAttributes"
@@ -111,6 +130,11 @@ data "aws_iam_policy_document" "network" {
       test     = local.request_tag.test
       variable = local.request_tag.variable
       values   = local.request_tag.values
+    }
+    condition {
+      test     = "Null"
+      variable = "aws:RequestTag/prenv:pr"
+      values   = ["false"]
     }
   }
   statement {
@@ -143,6 +167,12 @@ data "aws_iam_policy_document" "network" {
       variable = local.repository_tag.variable
       values   = local.repository_tag.values
     }
+    # A preview's groups only: the base's (its ALB's) carry no prenv:pr tag.
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/prenv:pr"
+      values   = ["false"]
+    }
   }
   statement {
     sid = "RulesOfOwnSecurityGroups"
@@ -167,25 +197,73 @@ data "aws_iam_policy_document" "network" {
     ]
     resources = ["${local.arn.elb}:targetgroup/${local.name}-pr*/*"]
   }
+  # Previews attach to the base's load balancer: a listener each (port 10000 + N) or, with a domain, a
+  # host rule on the base's listener. What they create must carry prenv:pr; what they change or delete
+  # must already carry it. The base's listeners carry no prenv:pr tag: they stay untouchable.
   statement {
-    sid = "PreviewListenersAndRulesOnTheSharedAlb"
+    sid       = "CreatePreviewListeners"
+    actions   = ["elasticloadbalancing:CreateListener"]
+    resources = ["${local.arn.elb}:loadbalancer/app/${local.name}/*"]
+    condition {
+      test     = "Null"
+      variable = "aws:RequestTag/prenv:pr"
+      values   = ["false"]
+    }
+  }
+  statement {
+    sid       = "CreatePreviewRulesOnTheSharedListeners"
+    actions   = ["elasticloadbalancing:CreateRule"]
+    resources = ["${local.arn.elb}:listener/app/${local.name}/*"]
+    condition {
+      test     = "Null"
+      variable = "aws:RequestTag/prenv:pr"
+      values   = ["false"]
+    }
+  }
+  statement {
+    sid = "ManagePreviewListenersAndRules"
     actions = [
-      "elasticloadbalancing:AddTags",
-      "elasticloadbalancing:CreateListener",
-      "elasticloadbalancing:CreateRule",
       "elasticloadbalancing:DeleteListener",
       "elasticloadbalancing:DeleteRule",
       "elasticloadbalancing:ModifyListener",
       "elasticloadbalancing:ModifyListenerAttributes",
       "elasticloadbalancing:ModifyRule",
-      "elasticloadbalancing:RemoveTags",
       "elasticloadbalancing:SetRulePriorities",
     ]
     resources = [
-      "${local.arn.elb}:loadbalancer/app/${local.name}/*",
       "${local.arn.elb}:listener/app/${local.name}/*",
       "${local.arn.elb}:listener-rule/app/${local.name}/*",
     ]
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/prenv:pr"
+      values   = ["false"]
+    }
+  }
+  statement {
+    sid       = "TagPreviewListenersAndRulesOnCreate"
+    actions   = ["elasticloadbalancing:AddTags"]
+    resources = ["${local.arn.elb}:listener/app/${local.name}/*", "${local.arn.elb}:listener-rule/app/${local.name}/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "elasticloadbalancing:CreateAction"
+      values   = ["CreateListener", "CreateRule"]
+    }
+  }
+  statement {
+    sid       = "RetagPreviewListenersAndRules"
+    actions   = ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"]
+    resources = ["${local.arn.elb}:listener/app/${local.name}/*", "${local.arn.elb}:listener-rule/app/${local.name}/*"]
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/prenv:pr"
+      values   = ["false"]
+    }
+    condition {
+      test     = "ForAllValues:StringNotEquals"
+      variable = "aws:TagKeys"
+      values   = ["prenv:pr"]
+    }
   }
 }
 
@@ -193,13 +271,15 @@ data "aws_iam_policy_document" "network" {
 
 data "aws_iam_policy_document" "compute" {
   statement {
-    sid = "TaskDefinitions"
-    actions = [
-      "ecs:DeregisterTaskDefinition",
-      "ecs:DescribeTaskDefinition",
-      "ecs:RegisterTaskDefinition",
-    ]
-    resources = ["*"] # task definition calls have no resource-level permissions
+    sid       = "RegisterPreviewTaskDefinitions"
+    actions   = ["ecs:RegisterTaskDefinition"]
+    resources = ["${local.arn.ecs}:task-definition/${local.name}-pr*:*"]
+  }
+  statement {
+    sid     = "ReadAndDeregisterTaskDefinitions"
+    actions = ["ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition"]
+    # No resource type for these two: ${local.sar}/list_amazonelasticcontainerservice.html
+    resources = ["*"]
   }
   statement {
     sid       = "TagTaskDefinitionsOnCreate"
@@ -234,9 +314,37 @@ data "aws_iam_policy_document" "compute" {
     actions   = ["ecs:DescribeTasks", "ecs:ListTasks"]
     resources = ["${local.arn.ecs}:task/${local.name}/*", "${local.arn.ecs}:container-instance/${local.name}/*"]
   }
+  # A preview role reads its own database's secret only: the boundary matches the secret's database to
+  # the role's prenv:pr tag. So a role's name and its prenv:pr tag must agree when it is created, and the
+  # tag can never change afterwards.
   statement {
     sid       = "CreatePreviewRolesOnlyWithTheBoundary"
-    actions   = ["iam:CreateRole", "iam:PutRolePolicy"]
+    actions   = ["iam:CreateRole"]
+    resources = ["${local.arn.role_prefix}$${aws:RequestTag/prenv:pr}-*"]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PermissionsBoundary"
+      values   = [local.arn.boundary]
+    }
+  }
+  statement {
+    sid       = "TagPreviewRolesWithTheirOwnPr"
+    actions   = ["iam:TagRole"]
+    resources = ["${local.arn.role_prefix}$${aws:RequestTag/prenv:pr}-*"]
+  }
+  statement {
+    sid       = "RetagPreviewRolesButNotTheirPr"
+    actions   = ["iam:TagRole", "iam:UntagRole"]
+    resources = [local.arn.role]
+    condition {
+      test     = "ForAllValues:StringNotEquals"
+      variable = "aws:TagKeys"
+      values   = ["prenv:pr"]
+    }
+  }
+  statement {
+    sid       = "InlinePoliciesOnlyOnRolesWithTheBoundary"
+    actions   = ["iam:PutRolePolicy"]
     resources = [local.arn.role]
     condition {
       test     = "StringEquals"
@@ -244,6 +352,7 @@ data "aws_iam_policy_document" "compute" {
       values   = [local.arn.boundary]
     }
   }
+  # No iam:UpdateAssumeRolePolicy: a preview role's trust is set when it is created.
   statement {
     sid = "ManagePreviewRoles"
     actions = [
@@ -254,9 +363,6 @@ data "aws_iam_policy_document" "compute" {
       "iam:ListAttachedRolePolicies",
       "iam:ListInstanceProfilesForRole",
       "iam:ListRolePolicies",
-      "iam:TagRole",
-      "iam:UntagRole",
-      "iam:UpdateAssumeRolePolicy",
       "iam:UpdateRole",
       "iam:UpdateRoleDescription",
     ]
@@ -283,9 +389,10 @@ data "aws_iam_policy_document" "compute" {
     }
   }
   statement {
-    sid       = "DescribeLogGroups"
-    actions   = ["logs:DescribeLogGroups"]
-    resources = ["${local.arn.logs}:*"]
+    sid     = "DescribeLogGroups"
+    actions = ["logs:DescribeLogGroups"]
+    # No resource type: ${local.sar}/list_amazoncloudwatchlogs.html
+    resources = ["*"]
   }
   statement {
     sid = "PreviewLogGroups"
@@ -296,9 +403,7 @@ data "aws_iam_policy_document" "compute" {
       "logs:FilterLogEvents",
       "logs:GetLogEvents",
       "logs:ListTagsForResource",
-      "logs:ListTagsLogGroup",
       "logs:PutRetentionPolicy",
-      "logs:TagLogGroup",
       "logs:TagResource",
       "logs:UntagResource",
     ]
@@ -347,26 +452,37 @@ data "aws_iam_policy_document" "database" {
     actions   = ["rds:DescribeDBInstances", "rds:DescribeDBSubnetGroups"]
     resources = ["${local.arn.rds}:db:*", "${local.arn.rds}:subgrp:${local.name}"]
   }
+  # manage_master_user_password: RDS creates and tags the database's master user secret with the
+  # caller's credentials, and needs kms:DescribeKey for its key ("Permissions required for Secrets
+  # Manager integration": https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html).
+  # RDS itself (its service-linked role) rotates and deletes the secret: the workflows need neither, nor
+  # to read it. So: create and tag only through an AWS service (aws:ViaAWSService), only secrets named
+  # as RDS names them, and only for prenv's databases when the request names the database in the tag RDS
+  # gives the secret, aws:rds:primaryDBInstanceArn (AmazonRDSServiceRolePolicy tags with that key:
+  # https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonRDSServiceRolePolicy.html).
   statement {
-    sid = "RdsManagedMasterSecrets"
-    actions = [
-      "secretsmanager:CreateSecret",
-      "secretsmanager:DeleteSecret",
-      "secretsmanager:DescribeSecret",
-      "secretsmanager:RotateSecret",
-      "secretsmanager:TagResource",
-      "secretsmanager:UpdateSecret",
-    ]
+    sid       = "RdsCreatesTheMasterSecretOfAPreviewDatabase"
+    actions   = ["secretsmanager:CreateSecret", "secretsmanager:TagResource"]
     resources = [local.arn.secrets]
+    condition {
+      test     = "Bool"
+      variable = "aws:ViaAWSService"
+      values   = ["true"]
+    }
+    condition {
+      test     = "StringLikeIfExists"
+      variable = "aws:RequestTag/aws:rds:primaryDBInstanceArn"
+      values   = ["${local.arn.rds}:db:${local.name}-pr*"]
+    }
   }
   statement {
-    sid       = "SecretsManagerKeyViaSecretsManager"
-    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]
+    sid       = "RdsDescribesTheSecretKey"
+    actions   = ["kms:DescribeKey"]
     resources = ["arn:${local.partition}:kms:${local.region}:${local.account_id}:key/*"]
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
-      values   = ["secretsmanager.${local.region}.amazonaws.com"]
+      values   = ["rds.${local.region}.amazonaws.com", "secretsmanager.${local.region}.amazonaws.com"]
     }
   }
 }

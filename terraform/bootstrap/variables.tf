@@ -47,6 +47,17 @@ variable "workspace_key_prefix" {
   }
 }
 
+variable "state_key" {
+  description = "The backend's key (prenv's backend.key): the role may read the default workspace's state there, which `terraform init` reads before prenv selects the PR's workspace."
+  type        = string
+  default     = "preview.tfstate"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$", var.state_key)) && !strcontains(var.state_key, "*")
+    error_message = "state_key must be an S3 key such as preview.tfstate (letters, digits, '.', '_', '-', '/'), with no wildcard."
+  }
+}
+
 variable "noncurrent_version_days" {
   description = "Days old state versions are kept before they expire."
   type        = number

@@ -13,15 +13,17 @@ from tests.terraform.conftest import Client
 
 pytestmark = pytest.mark.terraform
 
+ROOTS = Path(__file__).resolve().parents[2] / "terraform"
 REPOSITORY = "Octo-Org/Shop.App"  # GitHub keeps the case in the OIDC subject
 HOST = "token.actions.githubusercontent.com"
-# Actions AWS does not scope to a resource: the only ones allowed with Resource "*".
+# Actions the Service Authorization Reference lists without a resource type: the only ones allowed with
+# Resource "*" (ecs:RegisterTaskDefinition has one now: task-definition, scoped by family).
 UNSCOPED = {
     "ecr:GetAuthorizationToken",
     "tag:GetResources",
-    "ecs:RegisterTaskDefinition",
     "ecs:DeregisterTaskDefinition",
     "ecs:DescribeTaskDefinition",
+    "logs:DescribeLogGroups",
     "ec2:DescribeNetworkInterfaces",
     "ec2:DescribeRouteTables",
     "ec2:DescribeSecurityGroupRules",
@@ -108,6 +110,19 @@ def test_permissions_have_no_wildcard_action_and_scope_what_aws_can(bootstrap_pl
             assert "NotResource" not in statement
             if "*" in _as_list(statement["Resource"]):
                 assert set(actions) <= UNSCOPED, (address, statement["Sid"], set(actions) - UNSCOPED)
+
+
+def test_every_unscoped_statement_cites_the_documentation_that_says_so() -> None:
+    """Each `resources = ["*"]` of the bootstrap policies and the boundary has the AWS page above it."""
+    sources = [ROOTS / "bootstrap" / "permissions.tf", ROOTS / "base" / "ecs.tf"]
+    for source in sources:
+        lines = source.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines):
+            if line.strip() == 'resources = ["*"]':
+                comment = "\n".join(lines[max(0, number - 3) : number])
+                assert "service-authorization/latest/reference" in comment or "${local.sar}/" in comment, (
+                    f"{source.name}:{number + 1}: Resource * without the page listing no resource type"
+                )
 
 
 def test_roles_can_be_created_only_with_the_boundary_and_passed_only_to_ecs(

@@ -35,7 +35,7 @@ def _messages(stdout: str) -> list[tuple[str, str]]:
 
 @pytest.fixture
 def preview_with_logs(boto: Any, deploy_outputs: Deploy, repository: str) -> Deployed:
-    group = f"/prenv/{names_for(31, repository).repository_hash}/test-pr31"  # unique on the shared emulator
+    group = f"/prenv/{names_for(31, repository).repository_hash}/pr31"  # unique on the shared emulator
     deployed = deploy_outputs(31, {"url": "https://pr-31.preview.example.com/", "log_group": group})
     planting.plant_logs(
         boto, group, f"app/app/{TASK_A}", [(200, "three hours ago"), (30, "serving on 0.0.0.0:8080")]
@@ -84,7 +84,7 @@ def test_follow_prints_new_lines_once_until_interrupted(boto: Any, preview_with_
     def sleep(seconds: float) -> None:
         polls.append(seconds)
         if len(polls) == 1:
-            group = f"/prenv/{preview_with_logs.names.repository_hash}/test-pr31"
+            group = f"/prenv/{preview_with_logs.names.repository_hash}/pr31"
             planting.plant_logs(boto, group, f"app/app/{TASK_B}", [(0, "a new line")])
         elif len(polls) == 3:
             raise KeyboardInterrupt
