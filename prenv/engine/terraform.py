@@ -131,8 +131,10 @@ class Terraform:
         env.update({"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"})
         env.pop("TF_WORKSPACE", None)  # the workspace is selected explicitly
         env.pop("TF_CLI_ARGS", None)  # arguments are ours alone
-        # The AWS provider and the S3 backend append this to their User-Agent (prenv's runs, in CloudTrail).
-        env["TF_APPEND_USER_AGENT"] = " ".join(filter(None, (env.get("TF_APPEND_USER_AGENT"), USER_AGENT)))
+        # The AWS provider and the S3 backend append this to their User-Agent (prenv's runs, in CloudTrail);
+        # a suffix the caller's environment already sets is kept in front of ours (composed, not configured).
+        user_suffix = env.pop("TF_APPEND_USER_AGENT", "")
+        env["TF_APPEND_USER_AGENT"] = f"{user_suffix} {USER_AGENT}".strip()
         if self.data_dir is not None:
             env["TF_DATA_DIR"] = str(self.data_dir)
         return env

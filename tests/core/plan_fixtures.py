@@ -131,7 +131,7 @@ def make_plans(
 def main() -> None:
     import boto3
 
-    from prenv import emulator as emu
+    from prenv.sandbox import emulator as emu
 
     server = emu.start_emulator()
     try:

@@ -218,7 +218,7 @@ class Recorder:
 
 
 def install(server: Any) -> Recorder:
-    """Wrap the application of a running ThreadedMotoServer (prenv.emulator.Emulator.server)."""
+    """Wrap the application of a running ThreadedMotoServer (prenv.sandbox.emulator.Emulator.server)."""
     wsgi_server = server._server
     if isinstance(wsgi_server.app, Recorder):
         return wsgi_server.app

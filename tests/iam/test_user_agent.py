@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from prenv import USER_AGENT, __version__
-from prenv.aws import make_client
+from prenv.aws.client import AwsSettings, make_client
 from prenv.engine.terraform import Terraform
 
 
@@ -21,6 +21,6 @@ def test_terraform_runs_append_prenvs_token_to_a_user_agent_already_set() -> Non
 
 
 def test_prenvs_boto3_clients_carry_the_token() -> None:
-    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-    client = make_client(env, "us-east-1", "ecs")
+    credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    client = make_client(AwsSettings(credentials=credentials), "us-east-1", "ecs")
     assert client.meta.config.user_agent_extra == USER_AGENT
