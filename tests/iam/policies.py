@@ -105,7 +105,7 @@ def _planned_policies(root: str, targets: list[str], variables: list[str], env: 
 
 def render(emulator: Any) -> Policies:
     """The policies for EXAMPLE_REPOSITORY (from the cache when the roots did not change), planned by
-    Terraform against `emulator` (a prenv.sandbox.emulator.Emulator: the roots read the account and region)."""
+    Terraform against `emulator` (prenv.sandbox.emulator.Emulator; the roots read its account and region)."""
     cache = Path(tempfile.gettempdir()) / f"prenv-iam-policies-{_digest()}.json"
     if cache.exists():
         data = json.loads(cache.read_text(encoding="utf-8"))
