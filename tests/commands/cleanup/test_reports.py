@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from prenv.core.naming import names_for
 from tests.commands.cleanup.conftest import cleanup_env
 from tests.github.fake import fake_github
 from tests.helpers import run_cli, write_config
@@ -53,13 +54,20 @@ def test_stale_locks_and_orphans(
         Key="prenv/pr-302/preview.tfstate.tflock",  # a run holding it now
         Body=json.dumps({**lock, "ID": "fresh"}),
     )
+    # Orphans named and tagged as terraform/preview makes them: the bootstrap role may delete those only
+    # (tests/iam checks every call against its policy).
     logs = boto("logs")
+    orphan_log_group = names_for(399, repository).log_group
     logs.create_log_group(
-        logGroupName="/prenv/orphan-399", tags={t["Key"]: t["Value"] for t in _tags(repository, "pr-399")}
+        logGroupName=orphan_log_group, tags={t["Key"]: t["Value"] for t in _tags(repository, "pr-399")}
     )
-    boto("ssm").put_parameter(
-        Name="/prenv/orphan-398", Value="x", Type="String", Tags=_tags(repository, "pr-398")
-    )
+    ec2 = boto("ec2")
+    orphan_group = ec2.create_security_group(
+        GroupName=names_for(398, repository).service_security_group,
+        Description="an orphan of pr-398",
+        TagSpecifications=[{"ResourceType": "security-group", "Tags": _tags(repository, "pr-398")}],
+    )["GroupId"]
+    orphan_group_arn = f"arn:aws:ec2:us-east-1:123456789012:security-group/{orphan_group}"
     logs.create_log_group(
         logGroupName="/prenv/live-301",  # its workspace has state: not an orphan
         tags={t["Key"]: t["Value"] for t in _tags(repository, "pr-301")},
@@ -100,8 +108,8 @@ def test_stale_locks_and_orphans(
         assert "Orphaned resources (3): tagged by prenv, but their workspace has no state:" in dry.stdout
         assert f"  pr-395: {active['taskDefinition']['taskDefinitionArn']}" in dry.stdout
         assert "retired-396" not in dry.stdout
-        assert "  pr-398: arn:aws:ssm:us-east-1:123456789012:parameter/prenv/orphan-398" in dry.stdout
-        assert "  pr-399: arn:aws:logs:us-east-1:123456789012:log-group:/prenv/orphan-399" in dry.stdout
+        assert f"  pr-398: {orphan_group_arn}" in dry.stdout
+        assert f"  pr-399: arn:aws:logs:us-east-1:123456789012:log-group:{orphan_log_group}" in dry.stdout
         assert "live-301" not in dry.stdout
         assert "other-repo" not in dry.stdout
         summary = (tmp_path / "summary.md").read_text()
@@ -109,21 +117,20 @@ def test_stale_locks_and_orphans(
             f"| pr-301 | `{LOCK_ID}` | runner@gh-7 | 3h | `prenv unlock --pr 301 --lock-id {LOCK_ID}` |"
             in summary
         )
-        assert (
-            boto("ssm").get_parameter(Name="/prenv/orphan-398")["Parameter"]["Value"] == "x"
-        )  # dry: untouched
+        assert ec2.describe_security_groups(GroupIds=[orphan_group])["SecurityGroups"]  # dry: untouched
 
         deleted = run_cli(["cleanup", "--delete-orphans"], env=env, cwd=tmp_path, clock=lambda: now)
         assert deleted.exit_code == 0, deleted.stderr
-        assert "parameter/prenv/orphan-398  [deleted]" in deleted.stdout
-        assert "log-group:/prenv/orphan-399  [deleted]" in deleted.stdout
+        assert f"{orphan_group_arn}  [deleted]" in deleted.stdout
+        assert f"log-group:{orphan_log_group}  [deleted]" in deleted.stdout
+        assert orphan_group not in {g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]}
         arn = active["taskDefinition"]["taskDefinitionArn"]
         assert f"{arn}  [deleted]" in deleted.stdout
         assert ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]["status"] == "INACTIVE"
         names = {
             g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix="/prenv/")["logGroups"]
         }
-        assert "/prenv/orphan-399" not in names  # deleted; the others (and other tests' groups) stay
+        assert orphan_log_group not in names  # deleted; the others (and other tests' groups) stay
         assert {"/prenv/live-301", "/prenv/other-repo"} <= names
         assert s3.get_object(
             Bucket=state_bucket, Key="prenv/pr-301/preview.tfstate.tflock"
