@@ -6,7 +6,7 @@ from prenv.commands import wiring
 from prenv.commands.wiring import Services
 from prenv.core.config import Config
 from prenv.core.domain import Command, PlanOutcome
-from prenv.core.errors import ExitStatus, PrenvError
+from prenv.core.errors import Cancelled, ExitStatus, PrenvError
 from prenv.core.event import PullRequestEvent
 from prenv.engine.health import wait_healthy
 
@@ -19,6 +19,15 @@ def wants_preview(config: Config, event: PullRequestEvent | None) -> bool:
     """
     label = config.label
     return not label or event is None or bool(event.comment_body) or label in event.labels
+
+
+# What a cancelled deploy left, by how far it got.
+_UNCHANGED = "the preview was not changed"
+_APPLYING = (
+    "the preview may be partly updated: the state holds what was created, and the next deploy completes it"
+)
+_APPLIED = "the changes were applied, so the preview is up; only the rest of the deploy was cut short"
+_AGAIN = "push a commit or comment `/prenv deploy` to deploy again (no `prenv unlock` needed)"
 
 
 def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -> ExitStatus:
@@ -36,13 +45,24 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
     reporter = wiring.reporter(ports, config, tgt, out=services.out, record=record)
     planned: PlanOutcome | None = None
     reporter.started(tgt.ctx)
+    phase = _UNCHANGED
     try:
         with wiring.engine(ports, config, tgt) as eng:
             planned, plan_file, changed = eng.plan()
             reporter.planned(tgt.ctx, planned)
+            phase = _APPLYING if changed else _UNCHANGED
             outcome = eng.apply(planned, plan_file, changed)
+            phase = _APPLIED
             if config.health_check.enabled and outcome.url:
                 wait_healthy(outcome.url, config.health_check)
+    except KeyboardInterrupt:  # a signal while no Terraform command ran
+        error = wiring.cancelled(phase, hint=_AGAIN)
+        reporter.failed(tgt.ctx, error, planned)
+        raise error from None
+    except Cancelled as error:
+        wiring.explain_cancel(error, phase, hint=_AGAIN)
+        reporter.failed(tgt.ctx, error, planned)
+        raise
     except PrenvError as error:
         reporter.failed(tgt.ctx, error, planned)
         raise

@@ -26,10 +26,11 @@ from prenv.aws.state_bucket import StateBucket
 from prenv.core import naming
 from prenv.core.config import Config, backend_settings, load
 from prenv.core.domain import Command, Context
-from prenv.core.errors import ConfigError, FailureReason, PrenvError, UsageError
+from prenv.core.errors import Cancelled, ConfigError, FailureReason, PrenvError, UsageError
 from prenv.core.event import PullRequestEvent, pull_request_event
 from prenv.core.troubleshoot import locate
 from prenv.engine.lifecycle import Engine
+from prenv.engine.process import CANCELLATION
 from prenv.engine.terraform import Terraform, find_binary
 from prenv.github.client import DEFAULT_API_URL, GitHub
 from prenv.report.actions import ActionsReporter
@@ -396,6 +397,27 @@ def _from_github(ports: Ports, config: Config, ctx: Context, event: PullRequestE
             hint="a maintainer can push the branch to this repository to get a preview",
         )
     return ctx
+
+
+# --- cancellation ------------------------------------------------------------------------------------
+
+
+def cancelled(state: str, *, hint: str) -> Cancelled:
+    """A cancellation that came while no Terraform command ran; `state`: what it left of the preview."""
+    how = CANCELLATION.describe() or "SIGINT"
+    return Cancelled(
+        f"cancelled ({how}) while no Terraform command was running: {state}",
+        signal_name=CANCELLATION.first() or "SIGINT",
+        escalated=CANCELLATION.escalated,
+        hint=hint,
+    )
+
+
+def explain_cancel(error: Cancelled, state: str, *, hint: str) -> None:
+    """Add what the cancellation left of the preview (`state`) to a cancelled Terraform call's message."""
+    error.message = f"{error.message}; {state}"
+    if not error.escalated:
+        error.hint = hint
 
 
 # --- what a command runs with ------------------------------------------------------------------------

@@ -5,6 +5,9 @@ uncoloured, with a lock timeout where the command takes a lock, and machine-read
 exists. Output is captured; it is printed when a call fails or with `--verbose`, inside an Actions log
 group. Failures are raised as `TerraformError` with a `failure-reason`.
 
+Terraform runs through `prenv.engine.process` (its own process group; a signal to prenv is passed on
+to it once, and prenv waits for its graceful stop): a call that a signal interrupted raises `Cancelled`.
+
 Each workspace gets its own data directory (`TF_DATA_DIR`), so several workspaces of one root can be
 planned, applied or destroyed at the same time (as `prenv cleanup` does) without sharing the
 "current workspace" file.
@@ -24,7 +27,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from prenv import USER_AGENT
-from prenv.core.errors import ExitStatus, FailureReason, PrenvError
+from prenv.core.errors import Cancelled, ExitStatus, FailureReason, PrenvError
+from prenv.engine.process import CANCELLATION, Cancellation
 
 
 @dataclass(frozen=True)
@@ -123,8 +127,9 @@ class Terraform:
     data_dir: Path | None = None
     verbose: bool = False
     show: Printer = _no_print
-    runner: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run
+    runner: Callable[..., subprocess.CompletedProcess[str]] = CANCELLATION.run
     calls: list[Result] = field(default_factory=list)
+    cancellation: Cancellation = field(default_factory=lambda: CANCELLATION)
 
     def environment(self) -> dict[str, str]:
         env = dict(self.env)
@@ -152,6 +157,9 @@ class Terraform:
         """Run `terraform <args>` (with `env` added to the environment); raise TerraformError
         (classified) unless the exit code is in `ok`."""
         argv = (self.binary, *args)
+        title = "terraform " + " ".join(a for a in args if not a.startswith("-backend-config="))
+        if self.cancellation.requested:
+            raise cancelled_before(self.cancellation, what)
         start = time.monotonic()
         try:
             done = self.runner(
@@ -168,9 +176,15 @@ class Terraform:
                 reason=FailureReason.TERRAFORM_NOT_FOUND,
                 hint="check that the Terraform binary exists and is executable",
             ) from exc
+        except KeyboardInterrupt:  # the run was cancelled just before Terraform could start
+            raise cancelled_before(self.cancellation, what) from None
         result = Result(tuple(argv), done.returncode, done.stdout, done.stderr, time.monotonic() - start)
         self.calls.append(result)
-        title = "terraform " + " ".join(a for a in args if not a.startswith("-backend-config="))
+        if self.cancellation.requested:
+            self.show(title, (result.stdout + result.stderr).rstrip())
+            error = cancelled_during(self.cancellation, what, result)
+            error.detail_shown = True
+            raise error
         failed = result.returncode not in ok
         if failed or self.verbose:
             self.show(title, (result.stdout + result.stderr).rstrip())
@@ -336,6 +350,38 @@ class Terraform:
             reason=FailureReason.UNLOCK_FAILED,
             what=f"terraform force-unlock {lock_id}",
         )
+
+
+def cancelled_before(cancellation: Cancellation, title: str) -> Cancelled:
+    return Cancelled(
+        f"cancelled ({cancellation.describe()}) before {title} started",
+        signal_name=cancellation.first(),
+        escalated=cancellation.escalated,
+        hint="nothing was left running; run the command again to go on",
+    )
+
+
+def cancelled_during(cancellation: Cancellation, title: str, result: Result) -> Cancelled:
+    """What a cancelled Terraform call left: after one signal Terraform stopped gracefully (its state
+    written, its lock released); after two it was stopped at once (state written at the first signal,
+    but its lock may still be held)."""
+    how = cancellation.describe()
+    if not cancellation.escalated:
+        return Cancelled(
+            f"cancelled ({how}) during {title}: Terraform stopped gracefully (exit {result.returncode}), "
+            "saved the state of what it had changed and released its lock",
+            signal_name=cancellation.first(),
+            hint="run the command again: it goes on from the saved state, no `prenv unlock` needed",
+            detail=result.stderr + result.stdout,
+        )
+    return Cancelled(
+        f"cancelled ({how}) during {title}: Terraform was stopped before it finished stopping; its "
+        "state was saved at the first signal, but its lock may still be held",
+        signal_name=cancellation.first(),
+        escalated=True,
+        hint="run the command again; if it reports state-locked, release that lock with `prenv unlock`",
+        detail=result.stderr + result.stdout,
+    )
 
 
 _DESTROYED = re.compile(r"^Destroy complete! Resources: (\d+) destroyed\.", re.MULTILINE)

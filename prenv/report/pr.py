@@ -36,7 +36,7 @@ from prenv.core.domain import (
     PlanOutcome,
     sensitive_values,
 )
-from prenv.core.errors import PrenvError
+from prenv.core.errors import FailureReason, PrenvError
 from prenv.core.limits import COMMENT_LIMIT
 from prenv.core.marker import Marker, format_marker
 from prenv.github.client import GitHub
@@ -201,10 +201,12 @@ class GitHubReporter(_Comments):
         try:
             super().failed(ctx, error, plan)
             if self._deployment is not None:
+                # A cancelled run is an `error` (it did not finish), not a `failure` of the change.
+                cancelled = error.reason is FailureReason.CANCELLED
                 self.github.create_deployment_status(
                     self._deployment,
-                    "failure",
-                    description=f"prenv failed: {error.reason}",
+                    "error" if cancelled else "failure",
+                    description="prenv was cancelled" if cancelled else f"prenv failed: {error.reason}",
                     log_url=ctx.run_url,
                 )
         except PrenvError as exc:
