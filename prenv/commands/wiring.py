@@ -36,7 +36,7 @@ from prenv.github.client import DEFAULT_API_URL, GitHub
 from prenv.report.actions import ActionsReporter
 from prenv.report.port import Reporter, Reporters
 from prenv.report.pr import GitHubReporter
-from prenv.report.runtime import ActionsSettings, Runtime, read_event
+from prenv.report.runtime import ActionsSettings, Runtime, inert_stream, read_event
 from prenv.report.sticky import comment_record, hint_from_record
 from prenv.report.terminal import TerminalReporter
 
@@ -148,13 +148,20 @@ class Services:
     reporter_factory: Callable[[Ports, Config, Target], Reporter] | None = None
     # "Now" for cleanup's decisions (tests fix it, so no decision depends on how long a test takes).
     clock: Callable[[], datetime] = _now
+    # Values masked so far (`Runtime.mask`): hidden in everything written to `out` and `err`.
+    secrets: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        # Nothing prenv prints becomes a workflow command, whatever text it carries (prenv.report.runtime).
+        self.out = inert_stream(self.out, self.secrets)
+        self.err = inert_stream(self.err, self.secrets)
 
     @functools.cached_property
     def environment(self) -> Environment:
         return read_environment(self.env)
 
     def runtime(self, out: TextIO | None = None) -> Runtime:
-        return Runtime(self.environment.actions, out or self.out)
+        return Runtime(self.environment.actions, out or self.out, self.secrets)
 
     def warn(self, message: str) -> None:
         """A warning that does not stop the command: on stderr, and as an annotation in Actions."""
@@ -424,8 +431,9 @@ def explain_cancel(error: Cancelled, state: str, *, hint: str) -> None:
 
 
 def print_output(runtime: Runtime, stream: TextIO, title: str, text: str) -> None:
-    """Show captured Terraform output on `stream`, folded into a group in the Actions log."""
-    with runtime.group(title):
+    """Show captured Terraform output on `stream`, folded into a group in the Actions log, where the
+    runner reads no workflow command in it."""
+    with runtime.group(title), runtime.verbatim():
         if not runtime.in_actions:
             stream.write(f"--- {title}\n")
         stream.write(text + "\n")
@@ -554,9 +562,10 @@ def reporter(
     services = ports.services
     if services.reporter_factory is not None:
         return services.reporter_factory(ports, config, tgt)
-    members: list[Reporter] = [TerminalReporter(out)]
-    if actions:
+    members: list[Reporter] = []
+    if actions:  # first: the masks of sensitive values come before any line that could show them
         members.append(ActionsReporter(ports.runtime, config, template_dir=services.cwd))
+    members.append(TerminalReporter(out))
     if config.comment.enabled or config.deployments.enabled:
         gh = pr_github(ports, config)
         if gh is not None:

@@ -262,4 +262,4 @@ def test_no_token_outside_actions_runs_without_github(tmp_path: Path, repo_dir: 
     assert job.ports.github() is None
     reporter = wiring.reporter(job.ports, job.config, tgt, out=services.out)
     assert isinstance(reporter, Reporters)
-    assert [type(member).__name__ for member in reporter.members] == ["TerminalReporter", "ActionsReporter"]
+    assert [type(member).__name__ for member in reporter.members] == ["ActionsReporter", "TerminalReporter"]
