@@ -17,11 +17,10 @@ import secrets
 from collections.abc import Iterator, Mapping, MutableSet
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TextIO, cast
 
 from prenv.core.errors import UsageError
-from prenv.core.limits import SUMMARY_LIMIT_BYTES
+from prenv.core.limits import EVENT_LIMIT_BYTES, EVENT_MAX_DEPTH, SUMMARY_LIMIT_BYTES
 from prenv.core.mask import broken, inert, is_command_like, redact, visible
 
 
@@ -36,16 +35,44 @@ def escape_property(value: str) -> str:
 
 
 def read_event(path: str) -> dict[str, Any] | None:
-    """The webhook payload at `path` (GITHUB_EVENT_PATH), or None when there is none."""
+    """The webhook payload at `path` (GITHUB_EVENT_PATH), or None when there is none. Read defensively:
+    at most EVENT_LIMIT_BYTES, UTF-8 JSON nested at most EVENT_MAX_DEPTH levels (else `bad-usage`)."""
     if not path:
         return None
+    where = f"the event payload at {path}"
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        with open(path, "rb") as handle:
+            data = handle.read(EVENT_LIMIT_BYTES + 1)
     except FileNotFoundError:
         raise UsageError(f"GITHUB_EVENT_PATH points at {path}, which does not exist") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UsageError(f"cannot read the event payload at {path}: {exc}") from None
-    return data if isinstance(data, dict) else None
+    except OSError as exc:
+        raise UsageError(f"cannot read {where}: {exc.strerror or exc}") from None
+    if len(data) > EVENT_LIMIT_BYTES:
+        raise UsageError(f"{where} is larger than {EVENT_LIMIT_BYTES // (1024 * 1024)} MB, GitHub's limit")
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{where} is not UTF-8 text (byte {exc.start})") from None
+    except RecursionError:
+        raise UsageError(f"{where} nests deeper than {EVENT_MAX_DEPTH} levels") from None
+    except ValueError as exc:
+        raise UsageError(f"{where} is not JSON: {exc}") from None
+    if _depth(document) > EVENT_MAX_DEPTH:
+        raise UsageError(f"{where} nests deeper than {EVENT_MAX_DEPTH} levels")
+    return document if isinstance(document, dict) else None
+
+
+def _depth(value: Any) -> int:
+    """How deep a parsed JSON value nests (iteratively: no recursion to exhaust)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            stack += [(child, depth + 1) for child in item.values()]
+        elif isinstance(item, list):
+            stack += [(child, depth + 1) for child in item]
+    return deepest
 
 
 class InertStream:
