@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-import os
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -72,7 +72,7 @@ def test_catastrophic_mask_pattern(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("payload", "message"),
     [
-        (os.urandom(4096), "is not UTF-8 text"),
+        (random.Random(11).randbytes(4096), "is not UTF-8 text"),  # noqa: S311 - fixed test data
         (b"[" * 100_000 + b"]" * 100_000, "nests deeper than 64 levels"),
         (
             json.dumps({"action": "opened", "pull_request": {"number": 3, "head": "main"}}).encode(),
