@@ -53,6 +53,12 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
             phase = _APPLYING if changed else _UNCHANGED
             outcome = eng.apply(planned, plan_file, changed)
             phase = _APPLIED
+            named = [output.name for output in outcome.outputs if output.by_name]
+            if named:
+                services.warn(
+                    f"the output(s) {', '.join(named)} look secret by their name but are not marked "
+                    "sensitive: prenv hides their values; mark them `sensitive = true` in the Terraform root"
+                )
             if config.health_check.enabled and outcome.url:
                 wait_healthy(outcome.url, config.health_check)
     except KeyboardInterrupt:  # a signal while no Terraform command ran

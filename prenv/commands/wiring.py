@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -458,6 +458,11 @@ def engine(ports: Ports, config: Config, tgt: Target, *, err: TextIO | None = No
             show=show,
         )
 
+    def reveal(values: Sequence[str]) -> None:  # masked on stdout, where the runtime's commands go
+        runtime = services.runtime()
+        for value in values:
+            runtime.mask(value)
+
     return Engine(
         config=config,
         names=tgt.names,
@@ -466,6 +471,7 @@ def engine(ports: Ports, config: Config, tgt: Target, *, err: TextIO | None = No
         backend=ports.backend,
         head_sha=tgt.ctx.head_sha,
         image=tgt.ctx.image,
+        reveal=reveal,
     )
 
 

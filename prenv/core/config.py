@@ -28,6 +28,7 @@ from prenv.core.limits import (
     MAX_CONCURRENCY,
     MIN_CONCURRENCY,
 )
+from prenv.core.secrets import DEFAULT_SECRET_NAMES
 
 DEFAULT_PATH = Path(".github/prenv.yml")
 JsonValue = Any  # a value Terraform accepts in a .tfvars.json file
@@ -139,6 +140,8 @@ class Config:
     repository: str = ""  # default: $GITHUB_REPOSITORY
     max_previews: int = 0  # 0: no cap
     label: str = ""  # when set, only PRs with this label get a preview
+    # Values whose names hold one of these words are secret wherever prenv shows them (prenv.core.secrets).
+    secret_names: list[str] = field(default_factory=lambda: list(DEFAULT_SECRET_NAMES))
     comment: CommentSettings = field(default_factory=CommentSettings)
     deployments: Deployments = field(default_factory=Deployments)
     health_check: HealthCheck = field(default_factory=HealthCheck)

@@ -20,7 +20,8 @@ import re
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -129,6 +130,7 @@ class Terraform:
     show: Printer = _no_print
     runner: Callable[..., subprocess.CompletedProcess[str]] = CANCELLATION.run
     calls: list[Result] = field(default_factory=list)
+    _held: list[tuple[str, str]] | None = None  # output shown when `holding()` ends
     cancellation: Cancellation = field(default_factory=lambda: CANCELLATION)
 
     def environment(self) -> dict[str, str]:
@@ -143,6 +145,27 @@ class Terraform:
         if self.data_dir is not None:
             env["TF_DATA_DIR"] = str(self.data_dir)
         return env
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        """Output shown (with `--verbose`) by the calls inside is shown when the block ends (or at once
+        with a failure), so the values it may hold can be masked first."""
+        self._held = []
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        held, self._held = self._held or [], None
+        for title, text in held:
+            self.show(title, text)
+
+    def _show(self, title: str, text: str) -> None:
+        if self._held is not None:
+            self._held.append((title, text))
+        else:
+            self.show(title, text)
 
     def run(
         self,
@@ -181,13 +204,20 @@ class Terraform:
         result = Result(tuple(argv), done.returncode, done.stdout, done.stderr, time.monotonic() - start)
         self.calls.append(result)
         if self.cancellation.requested:
+            self._release()
             self.show(title, (result.stdout + result.stderr).rstrip())
             error = cancelled_during(self.cancellation, what, result)
             error.detail_shown = True
             raise error
         failed = result.returncode not in ok
-        if failed or self.verbose:
-            self.show(title, (result.stdout + result.stderr).rstrip())
+        # Machine-readable output (`show -json`, `output -json`) holds every value, sensitive ones too:
+        # it is never shown, only what Terraform wrote to stderr.
+        shown = result.stderr if "-json" in args else result.stdout + result.stderr
+        if failed:
+            self._release()
+            self.show(title, shown.rstrip())
+        elif self.verbose and shown.strip():
+            self._show(title, shown.rstrip())
         if failed:
             error = self._classify(result, reason=reason, what=what, hint=hint)
             error.detail_shown = True

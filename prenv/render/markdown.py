@@ -134,7 +134,8 @@ def _error_view(error: PrenvError, scrub: Callable[[str], str]) -> dict[str, Any
 def _view(inputs: _Inputs, caps: Caps) -> tuple[dict[str, Any], Block | None, Callable[[str], str]]:
     """The template variables (all outside strings already redacted), the plan block and the redactor."""
     outputs = inputs.deploy.outputs if inputs.deploy else ()
-    secrets = [*inputs.masks, *sensitive_values(outputs)]
+    planned = inputs.deploy or inputs.plan
+    secrets = [*inputs.masks, *sensitive_values(outputs), *(planned.secrets if planned else ())]
     patterns = tuple(inputs.config.comment.mask_patterns)
 
     def scrub(text: str) -> str:

@@ -191,7 +191,7 @@ class Runtime:
     def mask(self, value: str) -> None:
         """Ask the runner to hide `value` (each line of it) in the log; prenv's own output hides it too."""
         for line in value.splitlines():
-            if line.strip():
+            if line.strip() and line not in self.secrets:  # each value is masked once
                 self.secrets.add(line)
                 self._command(f"::add-mask::{escape_data(line)}")
 

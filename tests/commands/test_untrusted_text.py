@@ -43,7 +43,7 @@ output "payload" {
 }
 
 output "db_password" {
-  value = "hunter2-INJECTED-secret"
+  value = "hunter2-named-secret"
 }
 """
 
@@ -54,22 +54,32 @@ def root(light_root: Path) -> Path:
     return light_root
 
 
+def _config(bucket: str, root: Path, repository: str, variables: dict[str, str]) -> dict[str, Any]:
+    # Actions mode without GitHub: the log, the outputs and the job summary are what is checked here.
+    return light_config(
+        bucket,
+        root,
+        repository=repository,
+        terraform={"variables": variables},
+        comment={"enabled": False},
+        deployments={"enabled": False},
+    )
+
+
 def _env(aws_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     return {**aws_env, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")}
 
 
 def _own(acted: list[str]) -> list[str]:
     """The commands of `acted` that carry planted text (none may)."""
-    return [line for line in acted if "INJECTED" in line or "Preview" in line.split("::")[1]]
+    return [line for line in acted if "INJECTED" in line or line.startswith("::add-mask::Preview")]
 
 
 def test_planted_commands_in_outputs_plan_values_and_errors_stay_text(
     tmp_path: Path, aws_env: dict[str, str], boto: Any, state_bucket: str, root: Path, repository: str
 ) -> None:
     variables = {"payload": PAYLOAD}
-    write_config(
-        tmp_path, light_config(state_bucket, root, repository=repository, terraform={"variables": variables})
-    )
+    write_config(tmp_path, _config(state_bucket, root, repository, variables))
 
     deployed = run_cli(["deploy", "--pr", "5", "--verbose"], env=_env(aws_env, tmp_path), cwd=tmp_path)
 
@@ -84,17 +94,20 @@ def test_planted_commands_in_outputs_plan_values_and_errors_stay_text(
     assert first_mask < deployed.stdout.index("Applied:")
     assert arn not in deployed.stderr
     assert deployed.stdout.count(arn) == 1  # in the add-mask line only
+    # An output that is secret by its name only: masked, never shown, and the root is told to mark it.
+    secret = "hunter2-named-secret"
+    assert deployed.stdout.index(f"::add-mask::{secret}") < deployed.stdout.index("Applied:")
+    assert deployed.stdout.count(secret) == 1
+    assert secret not in deployed.stderr
+    assert secret not in (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "db_password = (sensitive value)" in deployed.stdout
+    assert (
+        "prenv: warning: the output(s) db_password look secret by their name but are not marked sensitive"
+        in deployed.stderr
+    )
 
     # An error message that carries the commands (a failed precondition).
-    write_config(
-        tmp_path,
-        light_config(
-            state_bucket,
-            root,
-            repository=repository,
-            terraform={"variables": {**variables, "fail_with": PAYLOAD}},
-        ),
-    )
+    write_config(tmp_path, _config(state_bucket, root, repository, {**variables, "fail_with": PAYLOAD}))
     failed = run_cli(["plan", "--pr", "5"], env=_env(aws_env, tmp_path), cwd=tmp_path)
 
     assert failed.exit_code == 1
