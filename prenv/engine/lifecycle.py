@@ -24,6 +24,7 @@ from prenv.core.domain import DeployOutcome, DestroyOutcome, Output, PlanOutcome
 from prenv.core.errors import FailureReason, PrenvError
 from prenv.core.naming import Names
 from prenv.core.secrets import plan_secrets
+from prenv.engine.dirlock import DirectoryLock
 from prenv.engine.terraform import Terraform, TerraformError
 
 _FIRST_INIT = threading.Lock()
@@ -91,10 +92,12 @@ class Engine:
             )
         data_dir = self.root / ".terraform" / "prenv" / self.names.workspace
         self.tf = self.terraform_factory(self.root, data_dir)
+        self._dir_lock = DirectoryLock(data_dir, self.names.workspace)
         self._work = tempfile.TemporaryDirectory(prefix="prenv-")
         self.work_dir = Path(self._work.name)
 
     def close(self) -> None:
+        self._dir_lock.release()
         self._work.cleanup()
 
     def __enter__(self) -> Engine:
@@ -119,8 +122,10 @@ class Engine:
         """`terraform init` in this workspace's own data directory.
 
         Inits of one root may run at once (cleanup destroys in parallel); only the first one writes the
-        root's dependency lock file, so inits wait for each other until that file exists.
+        root's dependency lock file, so inits wait for each other until that file exists. A run of the
+        same workspace in another process waits (`DirectoryLock`) up to the lock timeout.
         """
+        self._dir_lock.acquire(self.config.terraform.lock_timeout)
         if (self.root / ".terraform.lock.hcl").exists():
             self.tf.init(self.backend)
             return

@@ -82,7 +82,9 @@ _LOCK_LINE = re.compile(r"^[\s│]*(ID|Path|Operation|Who|Version|Created):\s*(.
 
 def parse_lock_info(text: str) -> LockInfo | None:
     """The `Lock Info:` block of a state-lock error, or None when `text` is not one."""
-    if "Error acquiring the state lock" not in text and "Error locking state" not in text:
+    # The last: the S3 backend creating a new workspace whose lock another run holds (no lock timeout).
+    markers = ("Error acquiring the state lock", "Error locking state", "failed to lock s3 state")
+    if not any(marker in text for marker in markers):
         return None
     _, _, block = text.partition("Lock Info:")
     found = {_LOCK_FIELDS[key]: value for key, value in _LOCK_LINE.findall(block)}
