@@ -158,6 +158,20 @@ class StateBucket:
             modified=modified,
         )
 
+    def read_state(self, workspace: str) -> dict[str, Any] | None:
+        """The workspace's Terraform state (read only), or None when it has none or it is not JSON."""
+        try:
+            body = self._read(self._key(workspace, self.config.backend.key))
+        except AwsError as exc:
+            if exc.code == "NoSuchKey":
+                return None
+            raise
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
     def read_deploy(self, workspace: str) -> dict[str, Any] | None:
         """The deploy record's contents (None when there is none, or it is not a JSON object)."""
         try:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from prenv.aws import orphans
 from prenv.commands import wiring
 from prenv.commands.wiring import Services
+from prenv.core import cleanup
 from prenv.core.config import Config
 from prenv.core.domain import Command, PlanOutcome
-from prenv.core.errors import Cancelled, ExitStatus, PrenvError
+from prenv.core.errors import Cancelled, ExitStatus, FailureReason, PrenvError
 from prenv.core.event import PullRequestEvent
 from prenv.engine.health import wait_healthy
 
@@ -28,6 +30,25 @@ _APPLYING = (
 )
 _APPLIED = "the changes were applied, so the preview is up; only the rest of the deploy was cut short"
 _AGAIN = "push a commit or comment `/prenv deploy` to deploy again (no `prenv unlock` needed)"
+
+
+def _report_untracked(ports: wiring.Ports, config: Config, tgt: wiring.Target, error: PrenvError) -> None:
+    """After a failed apply, name the resources tagged for the workspace that its state does not hold
+    (left by an earlier run that was killed: the usual cause of "already exists" errors)."""
+    try:
+        aws = ports.aws(config.backend.region)
+        tagged = orphans.workspace_resources(aws, ports.repository, tgt.names.workspace)
+        left = cleanup.untracked(tagged, ports.bucket.read_state(tgt.names.workspace)) if tagged else []
+    except PrenvError as exc:  # the apply's error stays the one reported
+        ports.services.note(f"could not look for resources outside the state: {exc.message}")
+        return
+    if left:
+        shown = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+        error.message += (
+            f"; {len(left)} resource(s) tagged for {tgt.names.workspace} are outside its state (left by an "
+            f"interrupted run): {shown}"
+        )
+        error.hint = "delete them (or `terraform import` them into the workspace), then deploy again"
 
 
 def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -> ExitStatus:
@@ -70,6 +91,8 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
         reporter.failed(tgt.ctx, error, planned)
         raise
     except PrenvError as error:
+        if error.reason is FailureReason.APPLY_FAILED:
+            _report_untracked(ports, config, tgt, error)
         reporter.failed(tgt.ctx, error, planned)
         raise
     try:

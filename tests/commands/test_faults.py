@@ -170,3 +170,41 @@ def test_unlock_releases_only_the_named_lock(
     assert right.stdout.endswith(f"Released lock {LOCK['ID']} of workspace pr-34.\n")
     assert boto("s3").list_objects_v2(Bucket=state_bucket, Prefix=key).get("KeyCount") == 0
     assert run_cli(["deploy", "--pr", "34"], env=aws_env, cwd=tmp_path).exit_code == 0
+
+
+def test_resources_outside_the_state_are_reported_and_block_the_destroy(
+    tmp_path: Path, aws_env: dict[str, str], boto: Any, state_bucket: str, light_root: Path, repository: str
+) -> None:
+    """What a killed run leaves: a tagged resource no state holds. The deploy that trips on it names it,
+    and no destroy reports success while it exists."""
+    names = names_for(44, repository)
+    name = f"/prenv/{names.name_prefix}/image"
+    tags = [
+        {"Key": "prenv:repository", "Value": repository},
+        {"Key": "prenv:workspace", "Value": "pr-44"},
+    ]
+    boto("ssm").put_parameter(Name=name, Value="left-behind", Type="String", Tags=tags)
+    arn = boto("ssm").get_parameter(Name=name)["Parameter"]["ARN"]
+    write_config(tmp_path, light_config(state_bucket, light_root, repository=repository))
+
+    deployed = run_cli(["deploy", "--pr", "44"], env=aws_env, cwd=tmp_path)
+
+    assert deployed.exit_code == 1
+    assert deployed.last_error_line.endswith(
+        f"1 resource(s) tagged for pr-44 are outside its state (left by an interrupted run): {arn} "
+        "[apply-failed]; delete them (or `terraform import` them into the workspace), then deploy again"
+    )
+
+    destroyed = run_cli(["destroy", "--pr", "44"], env=aws_env, cwd=tmp_path)
+
+    assert destroyed.exit_code == 1
+    assert destroyed.last_error_line == (
+        f"prenv: 1 resource(s) tagged for workspace pr-44 remain after the destroy, outside its state: {arn} "
+        "[destroy-failed]; they were left by an interrupted run: delete them with `prenv cleanup "
+        "--delete-orphans` (it lists the kinds it cannot delete) or in the AWS console, then run "
+        "`prenv destroy` again"
+    )
+    assert "Destroyed" not in destroyed.stdout
+    boto("ssm").delete_parameter(Name=name)
+    again = run_cli(["destroy", "--pr", "44"], env=aws_env, cwd=tmp_path)
+    assert again.exit_code == 0, again.stderr
