@@ -11,6 +11,7 @@ from prenv.core.domain import Command, PlanOutcome
 from prenv.core.errors import Cancelled, ExitStatus, FailureReason, PrenvError
 from prenv.core.event import PullRequestEvent
 from prenv.engine.health import wait_healthy
+from prenv.engine.lifecycle import Engine
 
 
 def wants_preview(config: Config, event: PullRequestEvent | None) -> bool:
@@ -67,6 +68,7 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
     planned: PlanOutcome | None = None
     reporter.started(tgt.ctx)
     phase = _UNCHANGED
+    eng: Engine | None = None
     try:
         with wiring.engine(ports, config, tgt) as eng:
             planned, plan_file, changed = eng.plan()
@@ -88,6 +90,7 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
         raise error from None
     except Cancelled as error:
         wiring.explain_cancel(error, phase, hint=_AGAIN)
+        wiring.release_own_lock(ports, tgt, eng, error)
         reporter.failed(tgt.ctx, error, planned)
         raise
     except PrenvError as error:

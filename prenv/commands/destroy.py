@@ -11,6 +11,7 @@ from prenv.core.config import Config
 from prenv.core.domain import Command, DestroyOutcome
 from prenv.core.errors import Cancelled, ExitStatus, FailureReason, PrenvError
 from prenv.core.event import PullRequestEvent
+from prenv.engine.lifecycle import Engine
 
 _PARTLY = "the preview may be partly destroyed: its workspace and state were kept"
 _AGAIN = "comment `/prenv destroy` or run `prenv destroy` again (the scheduled cleanup also retries)"
@@ -33,6 +34,7 @@ def destroy_preview(
     record = wiring.deploy_record(ports, config, tgt)
     reporter = wiring.reporter(ports, config, tgt, out=out, record=record, actions=actions)
     reporter.started(tgt.ctx)
+    eng: Engine | None = None
     try:
         with wiring.engine(ports, config, tgt, err=err) as eng:
             outcome = eng.destroy()
@@ -42,6 +44,7 @@ def destroy_preview(
         raise error from None
     except Cancelled as error:
         wiring.explain_cancel(error, _PARTLY, hint=_AGAIN)
+        wiring.release_own_lock(ports, tgt, eng, error)
         reporter.failed(tgt.ctx, error)
         raise
     except PrenvError as error:

@@ -30,7 +30,7 @@ from prenv.core.errors import Cancelled, ConfigError, FailureReason, PrenvError,
 from prenv.core.event import PullRequestEvent, pull_request_event
 from prenv.core.troubleshoot import locate
 from prenv.engine.lifecycle import Engine
-from prenv.engine.process import CANCELLATION
+from prenv.engine.process import CANCELLATION, local_user
 from prenv.engine.terraform import Terraform, find_binary
 from prenv.github.client import DEFAULT_API_URL, GitHub
 from prenv.report.actions import ActionsReporter
@@ -418,6 +418,26 @@ def cancelled(state: str, *, hint: str) -> Cancelled:
         escalated=CANCELLATION.escalated,
         hint=hint,
     )
+
+
+def release_own_lock(ports: Ports, tgt: Target, eng: Engine | None, error: Cancelled) -> None:
+    """After an escalated cancellation Terraform was stopped before it released its state lock: release
+    it, when the lock is certainly the one that Terraform took (this machine's user, taken after that
+    command started), so the next run needs no `prenv unlock`. Best effort: the runner kills prenv 2.5 s
+    after its SIGTERM."""
+    if eng is None or not error.escalated or not error.since:
+        return
+    try:
+        lock = ports.bucket.read_lock(tgt.names.workspace, datetime.now(UTC))
+        created = datetime.fromisoformat(lock.created.replace("Z", "+00:00"))
+        if lock.id and lock.who == local_user() and created.timestamp() >= error.since - 1:
+            eng.tf.force_unlock(lock.id, after_cancel=True)
+            error.message = error.message.replace(
+                "but its lock may still be held", f"and prenv released the lock {lock.id} it left"
+            )
+            error.hint = "run the command again: it goes on from the saved state"
+    except (PrenvError, ValueError):  # no lock left (NoSuchKey), or not one to release
+        return
 
 
 def explain_cancel(error: Cancelled, state: str, *, hint: str) -> None:

@@ -99,7 +99,14 @@ class Cancelled(PrenvError):
     its graceful stop."""
 
     def __init__(
-        self, message: str, *, signal_name: str, hint: str = "", detail: str = "", escalated: bool = False
+        self,
+        message: str,
+        *,
+        signal_name: str,
+        hint: str = "",
+        detail: str = "",
+        escalated: bool = False,
+        since: float = 0.0,
     ) -> None:
         status = ExitStatus.TERMINATED if signal_name == "SIGTERM" else ExitStatus.INTERRUPTED
         super().__init__(
@@ -107,3 +114,4 @@ class Cancelled(PrenvError):
         )
         self.signal_name = signal_name
         self.escalated = escalated
+        self.since = since  # when the interrupted Terraform command started (epoch seconds; 0: none ran)

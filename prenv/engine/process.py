@@ -27,7 +27,9 @@ would kill it before it releases its lock).
 from __future__ import annotations
 
 import os
+import pwd
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -42,6 +44,15 @@ from typing import IO, Any
 # Seconds Terraform gets after its second interrupt before its process group is killed.
 ESCALATION_GRACE = 1.0
 _POLL = 0.2  # seconds between checks on a running Terraform
+
+
+def local_user() -> str:
+    """`user@host` as Terraform writes it into the locks it takes (`Who`)."""
+    try:
+        user = pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
 
 
 def signal_name(number: int) -> str:
@@ -154,12 +165,14 @@ class Cancellation:
         capture_output: bool = True,
         text: bool = True,
         check: bool = False,
+        after_cancel: bool = False,
         **_: Any,
     ) -> subprocess.CompletedProcess[str]:
         """`subprocess.run(argv, capture_output=True, text=True)` for Terraform, stopped gracefully on a
-        signal. Raises KeyboardInterrupt instead of starting anything once the run is cancelled."""
+        signal. Raises KeyboardInterrupt instead of starting anything once the run is cancelled, unless
+        `after_cancel` (what the cancellation itself needs: releasing a lock a killed Terraform left)."""
         with self._running():
-            if self.requested:
+            if self.requested and not after_cancel:
                 raise KeyboardInterrupt
             with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
                 child = subprocess.Popen(  # noqa: S603 - an argument list, never a shell

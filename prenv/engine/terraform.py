@@ -178,14 +178,18 @@ class Terraform:
         ok: Sequence[int] = (0,),
         hint: str = "",
         env: Mapping[str, str] | None = None,
+        after_cancel: bool = False,
     ) -> Result:
         """Run `terraform <args>` (with `env` added to the environment); raise TerraformError
-        (classified) unless the exit code is in `ok`."""
+        (classified) unless the exit code is in `ok`. Once the run is cancelled nothing starts, except
+        with `after_cancel`."""
         argv = (self.binary, *args)
         title = "terraform " + " ".join(a for a in args if not a.startswith("-backend-config="))
-        if self.cancellation.requested:
+        if self.cancellation.requested and not after_cancel:
             raise cancelled_before(self.cancellation, what)
         start = time.monotonic()
+        started = time.time()
+        options = {"after_cancel": True} if after_cancel else {}
         try:
             done = self.runner(
                 list(argv),
@@ -194,6 +198,7 @@ class Terraform:
                 capture_output=True,
                 text=True,
                 check=False,
+                **options,
             )
         except OSError as exc:
             raise PrenvError(
@@ -205,12 +210,13 @@ class Terraform:
             raise cancelled_before(self.cancellation, what) from None
         result = Result(tuple(argv), done.returncode, done.stdout, done.stderr, time.monotonic() - start)
         self.calls.append(result)
-        if self.cancellation.requested:
+        if self.cancellation.requested and not after_cancel:
             self._release()
             self.show(title, (result.stdout + result.stderr).rstrip())
-            error = cancelled_during(self.cancellation, what, result)
-            error.detail_shown = True
-            raise error
+            cancelled = cancelled_during(self.cancellation, what, result)
+            cancelled.since = started
+            cancelled.detail_shown = True
+            raise cancelled
         failed = result.returncode not in ok
         # Machine-readable output (`show -json`, `output -json`) holds every value, sensitive ones too:
         # it is never shown, only what Terraform wrote to stderr.
@@ -376,11 +382,12 @@ class Terraform:
         ).stdout
         return [line for line in out.splitlines() if line.strip()]
 
-    def force_unlock(self, lock_id: str) -> None:
+    def force_unlock(self, lock_id: str, *, after_cancel: bool = False) -> None:
         self.run(
             ["force-unlock", "-force", lock_id],
             reason=FailureReason.UNLOCK_FAILED,
             what=f"terraform force-unlock {lock_id}",
+            after_cancel=after_cancel,
         )
 
 

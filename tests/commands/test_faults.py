@@ -208,3 +208,55 @@ def test_resources_outside_the_state_are_reported_and_block_the_destroy(
     boto("ssm").delete_parameter(Name=name)
     again = run_cli(["destroy", "--pr", "44"], env=aws_env, cwd=tmp_path)
     assert again.exit_code == 0, again.stderr
+
+
+@pytest.mark.parametrize("ours", [True, False])
+def test_after_an_escalated_cancel_prenv_releases_only_its_own_lock(
+    tmp_path: Path,
+    aws_env: dict[str, str],
+    boto: Any,
+    state_bucket: str,
+    light_root: Path,
+    repository: str,
+    ours: bool,
+) -> None:
+    """Terraform stopped at once (a second signal) leaves its lock: prenv releases it when the lock is
+    certainly that Terraform's (this machine's user, taken after the command started), and only then."""
+    import time
+    import uuid
+    from datetime import UTC, datetime
+
+    from prenv.commands import wiring
+    from prenv.commands.wiring import Services
+    from prenv.core.domain import Command
+    from prenv.core.errors import Cancelled
+    from prenv.engine.process import local_user
+
+    write_config(tmp_path, light_config(state_bucket, light_root, repository=repository))
+    assert run_cli(["deploy", "--pr", "45"], env=aws_env, cwd=tmp_path).exit_code == 0
+    key = "prenv/pr-45/preview.tfstate.tflock"
+    started = time.time() - 5
+    lock = {
+        **LOCK,
+        "ID": str(uuid.uuid4()),
+        "Who": local_user() if ours else "runner@another-machine",
+        "Created": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+    }
+    boto("s3").put_object(Bucket=state_bucket, Key=key, Body=json.dumps(lock))
+    error = Cancelled(
+        "cancelled (SIGINT, then SIGTERM) during terraform apply: Terraform was stopped before it finished "
+        "stopping; its state was saved at the first signal, but its lock may still be held",
+        signal_name="SIGINT",
+        escalated=True,
+        since=started,
+    )
+    services = Services(env=aws_env, cwd=tmp_path)
+    job = wiring.invocation(services, "45")
+    tgt = wiring.target(job.ports, job.config, Command.DEPLOY, 45)
+    with wiring.engine(job.ports, job.config, tgt) as eng:
+        wiring.release_own_lock(job.ports, tgt, eng, error)
+
+    keys = [item["Key"] for item in boto("s3").list_objects_v2(Bucket=state_bucket).get("Contents", [])]
+    assert (key in keys) is not ours
+    released = f"its state was saved at the first signal, and prenv released the lock {lock['ID']} it left"
+    assert (released in error.message) is ours
