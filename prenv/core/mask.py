@@ -62,17 +62,18 @@ def longest_backtick_run(text: str) -> int:
     return max((len(run) for run in _BACKTICKS.findall(text)), default=0)
 
 
-def _leaves(value: Any) -> Iterator[str]:
+def leaves(value: Any) -> Iterator[str]:
+    """Every string, number of `value` (at any depth), as text."""
     if isinstance(value, bool) or value is None:
         return
     if isinstance(value, str | int | float):
         yield str(value)
     elif isinstance(value, dict):
         for item in value.values():
-            yield from _leaves(item)
+            yield from leaves(item)
     elif isinstance(value, list | tuple):
         for item in value:
-            yield from _leaves(item)
+            yield from leaves(item)
 
 
 def secret_values(value: Any) -> list[str]:
@@ -84,7 +85,7 @@ def secret_values(value: Any) -> list[str]:
     elif value is not None and not isinstance(value, bool):
         found.append(json.dumps(value))
         found.append(json.dumps(value, sort_keys=True, separators=(",", ":")))
-        found.extend(_leaves(value))
+        found.extend(leaves(value))
     for item in list(found):
         found.extend(line.strip() for line in item.splitlines())
     return [item for item in found if item.strip()]

@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from prenv.core.mask import leaves
+
 DEFAULT_SECRET_NAMES = (
     "password",
     "passwd",
@@ -45,17 +47,6 @@ def looks_secret(name: str, words: Sequence[str] = DEFAULT_SECRET_NAMES) -> bool
         return False
     squashed = _squash(name)
     return any(_squash(word) and _squash(word) in squashed for word in words)
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _strings(item)
 
 
 def named_secrets(value: Any, words: Sequence[str] = DEFAULT_SECRET_NAMES) -> Iterator[str]:
@@ -90,10 +81,10 @@ def plan_secrets(document: Mapping[str, Any], words: Sequence[str] = DEFAULT_SEC
     found: list[str] = []
     for name, variable in (document.get("variables") or {}).items():
         if looks_secret(name, words) and isinstance(variable, Mapping):
-            found += _strings(variable.get("value"))
+            found += leaves(variable.get("value"))
     for name, output in ((document.get("planned_values") or {}).get("outputs") or {}).items():
         if isinstance(output, Mapping) and (output.get("sensitive") or looks_secret(name, words)):
-            found += _strings(output.get("value"))
+            found += leaves(output.get("value"))
     trees = [
         (document.get("planned_values") or {}).get("root_module"),
         ((document.get("prior_state") or {}).get("values") or {}).get("root_module"),
