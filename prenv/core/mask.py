@@ -63,7 +63,7 @@ def longest_backtick_run(text: str) -> int:
 
 
 def leaves(value: Any) -> Iterator[str]:
-    """Every string, number of `value` (at any depth), as text."""
+    """Every string and number in `value`, at any depth, as text."""
     if isinstance(value, bool) or value is None:
         return
     if isinstance(value, str | int | float):
