@@ -22,8 +22,9 @@ from prenv.commands import status as status_command
 from prenv.commands import unlock as unlock_command
 from prenv.commands.wiring import Services
 from prenv.core.config import parse_duration
-from prenv.core.errors import ExitStatus, FailureReason, PrenvError, UsageError
+from prenv.core.errors import Cancelled, ExitStatus, FailureReason, PrenvError, UsageError
 from prenv.core.limits import MAX_CONCURRENCY, MIN_CONCURRENCY
+from prenv.engine.process import CANCELLATION
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -280,29 +281,47 @@ def main(argv: Sequence[str] | None = None, *, services: Services | None = None)
 
 def run(argv: Sequence[str] | None, obj: dict[str, Any]) -> int:
     err = obj["services"].err if obj.get("services") is not None else sys.stderr
+    # SIGINT and SIGTERM reach Terraform once and are waited for (prenv.engine.process); the handler is
+    # prenv's only while the command runs.
+    with CANCELLATION.installed():
+        try:
+            return _run(argv, obj, err)
+        except KeyboardInterrupt:  # a further signal while the cancellation was being reported
+            err.write("prenv: cancelled\n")
+            return int(cancelled().exit_status)
+
+
+def cancelled() -> Cancelled:
+    """The cancellation of a run that a signal interrupted outside Terraform (or Ctrl-C at a prompt)."""
+    how = CANCELLATION.describe() or "SIGINT"
+    return Cancelled(
+        f"cancelled ({how})",
+        signal_name=CANCELLATION.first() or "SIGINT",
+        escalated=CANCELLATION.escalated,
+        hint="run the command again to go on",
+    )
+
+
+def _run(argv: Sequence[str] | None, obj: dict[str, Any], err: Any) -> int:
     try:
         result = cli.main(
             args=list(argv) if argv is not None else None, prog_name="prenv", standalone_mode=False, obj=obj
         )
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.Abort:
+    except click.Abort as exc:
+        # click turns a KeyboardInterrupt (and an EOF at a prompt) into Abort: a signal is a cancellation.
+        if isinstance(exc.__context__, KeyboardInterrupt) or CANCELLATION.requested:
+            return _failed(cancelled(), obj, err)
         err.write("prenv: aborted\n")
         return int(ExitStatus.FAILURE)
     except click.ClickException as exc:
         exc.show(file=err)
         return int(ExitStatus.USAGE)
     except PrenvError as exc:
-        if obj.get("debug"):
-            traceback.print_exc(file=err)
-        if exc.detail and not exc.detail_shown:
-            err.write(exc.detail.rstrip() + "\n")
-        err.write(f"prenv: {exc.message} [{exc.reason}]" + (f"; {exc.hint}" if exc.hint else "") + "\n")
-        _report_failure(obj, exc.reason, exc.one_line())
-        return int(exc.exit_status)
+        return _failed(exc, obj, err)
     except KeyboardInterrupt:
-        err.write("prenv: interrupted\n")
-        return 130
+        return _failed(cancelled(), obj, err)
     except Exception:  # the top-level boundary: any other error is a bug, shown with a traceback (exit 3)
         err.write(traceback.format_exc())
         err.write(
@@ -314,6 +333,17 @@ def run(argv: Sequence[str] | None, obj: dict[str, Any]) -> int:
         )
         return int(ExitStatus.UNEXPECTED)
     return int(result or 0)
+
+
+def _failed(exc: PrenvError, obj: dict[str, Any], err: Any) -> int:
+    """A known failure: its detail (unless shown already), one line, the failure-reason output."""
+    if obj.get("debug"):
+        traceback.print_exc(file=err)
+    if exc.detail and not exc.detail_shown:
+        err.write(exc.detail.rstrip() + "\n")
+    err.write(f"prenv: {exc.message} [{exc.reason}]" + (f"; {exc.hint}" if exc.hint else "") + "\n")
+    _report_failure(obj, exc.reason, exc.one_line())
+    return int(exc.exit_status)
 
 
 def _report_failure(obj: dict[str, Any], reason: FailureReason, line: str) -> None:

@@ -127,3 +127,19 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     result = run_cli(["--version"], env={}, cwd=Path.cwd())
     assert result.exit_code == 0
     assert capsys.readouterr().out == f"prenv, version {__version__}\n"
+
+
+def test_ctrl_c_outside_terraform_is_a_cancellation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """click turns a KeyboardInterrupt into Abort: prenv reports it as cancelled (exit 130), not "aborted"."""
+    from prenv.commands import wiring
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(wiring, "load_config", interrupted)
+    output = tmp_path / "output"
+    result = run_cli(["plan", "--pr", "1"], env={"GITHUB_OUTPUT": str(output)}, cwd=_repo(tmp_path, GOOD))
+    assert result.exit_code == 130
+    assert result.last_error_line == "prenv: cancelled (SIGINT) [cancelled]; run the command again to go on"
+    assert "failure-reason<<" in output.read_text()
+    assert "\ncancelled\n" in output.read_text()

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from prenv.aws.client import Aws
-from prenv.core.cleanup import REPOSITORY_TAG
+from prenv.core.cleanup import REPOSITORY_TAG, WORKSPACE_TAG
 
 
 def tagged_resources(aws: Aws, repository: str) -> list[dict[str, Any]]:
@@ -25,6 +25,22 @@ def tagged_resources(aws: Aws, repository: str) -> list[dict[str, Any]]:
         TagFilters=[{"Key": REPOSITORY_TAG, "Values": [repository]}],
     )
     return [item for page in pages for item in page.get("ResourceTagMappingList", [])]
+
+
+def workspace_resources(aws: Aws, repository: str, workspace: str) -> list[str]:
+    """The ARNs of the resources still tagged for `workspace` of this repository, in this region (what a
+    destroy must leave none of, whatever its state says: a killed run can leave resources outside it)."""
+    pages = aws.pages(
+        "Resource Groups Tagging GetResources",
+        "resourcegroupstaggingapi",
+        "get_resources",
+        TagFilters=[
+            {"Key": REPOSITORY_TAG, "Values": [repository]},
+            {"Key": WORKSPACE_TAG, "Values": [workspace]},
+        ],
+    )
+    arns = [str(item["ResourceARN"]) for page in pages for item in page.get("ResourceTagMappingList", [])]
+    return sorted(arn for arn in arns if not gone(aws, arn))
 
 
 def gone(aws: Aws, arn: str) -> bool:

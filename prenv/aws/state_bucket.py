@@ -158,10 +158,10 @@ class StateBucket:
             modified=modified,
         )
 
-    def read_deploy(self, workspace: str) -> dict[str, Any] | None:
-        """The deploy record's contents (None when there is none, or it is not a JSON object)."""
+    def _read_json(self, key: str) -> dict[str, Any] | None:
+        """The JSON object at `key` (None when there is none, or it is not a JSON object)."""
         try:
-            body = self._read(self._key(workspace, DEPLOYED))
+            body = self._read(key)
         except AwsError as exc:
             if exc.code == "NoSuchKey":
                 return None
@@ -171,6 +171,14 @@ class StateBucket:
         except ValueError:
             return None
         return data if isinstance(data, dict) else None
+
+    def read_state(self, workspace: str) -> dict[str, Any] | None:
+        """The workspace's Terraform state (read only; None when it has none)."""
+        return self._read_json(self._key(workspace, self.config.backend.key))
+
+    def read_deploy(self, workspace: str) -> dict[str, Any] | None:
+        """The deploy record's contents (None when there is none, or it is not a JSON object)."""
+        return self._read_json(self._key(workspace, DEPLOYED))
 
     def record_deploy(self, workspace: str, details: Mapping[str, Any]) -> None:
         body = {"deployed_at": datetime.now(UTC).isoformat(timespec="seconds"), **details}

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from prenv.aws import orphans
 from prenv.commands import wiring
 from prenv.commands.wiring import Services
+from prenv.core import cleanup
 from prenv.core.config import Config
 from prenv.core.domain import Command, PlanOutcome
-from prenv.core.errors import ExitStatus, PrenvError
+from prenv.core.errors import Cancelled, ExitStatus, FailureReason, PrenvError
 from prenv.core.event import PullRequestEvent
 from prenv.engine.health import wait_healthy
+from prenv.engine.lifecycle import Engine
 
 
 def wants_preview(config: Config, event: PullRequestEvent | None) -> bool:
@@ -19,6 +22,34 @@ def wants_preview(config: Config, event: PullRequestEvent | None) -> bool:
     """
     label = config.label
     return not label or event is None or bool(event.comment_body) or label in event.labels
+
+
+# What a cancelled deploy left, by how far it got.
+_UNCHANGED = "the preview was not changed"
+_APPLYING = (
+    "the preview may be partly updated: the state holds what was created, and the next deploy completes it"
+)
+_APPLIED = "the changes were applied, so the preview is up; only the rest of the deploy was cut short"
+_AGAIN = "push a commit or comment `/prenv deploy` to deploy again (no `prenv unlock` needed)"
+
+
+def _report_untracked(ports: wiring.Ports, config: Config, tgt: wiring.Target, error: PrenvError) -> None:
+    """After a failed apply, name the resources tagged for the workspace that its state does not hold
+    (left by an earlier run that was killed: the usual cause of "already exists" errors)."""
+    try:
+        aws = ports.aws(config.backend.region)
+        tagged = orphans.workspace_resources(aws, ports.repository, tgt.names.workspace)
+        left = cleanup.untracked(tagged, ports.bucket.read_state(tgt.names.workspace)) if tagged else []
+    except PrenvError as exc:  # the apply's error stays the one reported
+        ports.services.note(f"could not look for resources outside the state: {exc.message}")
+        return
+    if left:
+        shown = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+        error.message += (
+            f"; {len(left)} resource(s) tagged for {tgt.names.workspace} are outside its state (left by an "
+            f"interrupted run): {shown}"
+        )
+        error.hint = "delete them (or `terraform import` them into the workspace), then deploy again"
 
 
 def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -> ExitStatus:
@@ -36,14 +67,35 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
     reporter = wiring.reporter(ports, config, tgt, out=services.out, record=record)
     planned: PlanOutcome | None = None
     reporter.started(tgt.ctx)
+    phase = _UNCHANGED
+    eng: Engine | None = None
     try:
         with wiring.engine(ports, config, tgt) as eng:
             planned, plan_file, changed = eng.plan()
             reporter.planned(tgt.ctx, planned)
+            phase = _APPLYING if changed else _UNCHANGED
             outcome = eng.apply(planned, plan_file, changed)
+            phase = _APPLIED
+            named = [output.name for output in outcome.outputs if output.by_name]
+            if named:
+                services.warn(
+                    f"the output(s) {', '.join(named)} look secret by their name but are not marked "
+                    "sensitive: prenv hides their values; mark them `sensitive = true` in the Terraform root"
+                )
             if config.health_check.enabled and outcome.url:
                 wait_healthy(outcome.url, config.health_check)
+    except KeyboardInterrupt:  # a signal while no Terraform command ran
+        error = wiring.cancelled(phase, hint=_AGAIN)
+        reporter.failed(tgt.ctx, error, planned)
+        raise error from None
+    except Cancelled as error:
+        wiring.explain_cancel(error, phase, hint=_AGAIN)
+        wiring.release_own_lock(ports, tgt, eng, error)
+        reporter.failed(tgt.ctx, error, planned)
+        raise
     except PrenvError as error:
+        if error.reason is FailureReason.APPLY_FAILED:
+            _report_untracked(ports, config, tgt, error)
         reporter.failed(tgt.ctx, error, planned)
         raise
     try:

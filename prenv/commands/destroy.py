@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from prenv.aws import orphans
 from prenv.commands import wiring
 from prenv.commands.wiring import Ports, Services
 from prenv.core.config import Config
 from prenv.core.domain import Command, DestroyOutcome
-from prenv.core.errors import ExitStatus, PrenvError
+from prenv.core.errors import Cancelled, ExitStatus, FailureReason, PrenvError
 from prenv.core.event import PullRequestEvent
+from prenv.engine.lifecycle import Engine
+
+_PARTLY = "the preview may be partly destroyed: its workspace and state were kept"
+_AGAIN = "comment `/prenv destroy` or run `prenv destroy` again (the scheduled cleanup also retries)"
 
 
 def destroy_preview(
@@ -29,16 +34,47 @@ def destroy_preview(
     record = wiring.deploy_record(ports, config, tgt)
     reporter = wiring.reporter(ports, config, tgt, out=out, record=record, actions=actions)
     reporter.started(tgt.ctx)
+    eng: Engine | None = None
     try:
         with wiring.engine(ports, config, tgt, err=err) as eng:
             outcome = eng.destroy()
+    except KeyboardInterrupt:  # a signal while no Terraform command ran
+        error = wiring.cancelled(_PARTLY, hint=_AGAIN)
+        reporter.failed(tgt.ctx, error)
+        raise error from None
+    except Cancelled as error:
+        wiring.explain_cancel(error, _PARTLY, hint=_AGAIN)
+        wiring.release_own_lock(ports, tgt, eng, error)
+        reporter.failed(tgt.ctx, error)
+        raise
     except PrenvError as error:
         reporter.failed(tgt.ctx, error)
         raise
     if outcome.workspace_deleted:
         record.forget()
+    try:
+        check_nothing_left(ports, config, tgt)
+    except PrenvError as error:
+        reporter.failed(tgt.ctx, error)
+        raise
     reporter.destroyed(tgt.ctx, outcome)
     return outcome
+
+
+def check_nothing_left(ports: Ports, config: Config, tgt: wiring.Target) -> None:
+    """A destroy succeeds only when no resource tagged for the workspace remains: a run killed during
+    an apply can leave resources that no state tracks (they are then orphans, listed here)."""
+    aws = ports.aws(config.backend.region)
+    left = orphans.workspace_resources(aws, ports.repository, tgt.names.workspace)
+    if left:
+        shown = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+        raise PrenvError(
+            f"{len(left)} resource(s) tagged for workspace {tgt.names.workspace} remain after the destroy, "
+            f"outside its state: {shown}",
+            reason=FailureReason.DESTROY_FAILED,
+            hint="they were left by an interrupted run: delete them with `prenv cleanup --delete-orphans` "
+            "(it lists the kinds it cannot delete) or in the AWS console, then run `prenv destroy` again",
+        )
 
 
 def run(services: Services, pr: str | None) -> ExitStatus:

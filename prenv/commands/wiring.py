@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,16 +26,17 @@ from prenv.aws.state_bucket import StateBucket
 from prenv.core import naming
 from prenv.core.config import Config, backend_settings, load
 from prenv.core.domain import Command, Context
-from prenv.core.errors import ConfigError, FailureReason, PrenvError, UsageError
+from prenv.core.errors import Cancelled, ConfigError, FailureReason, PrenvError, UsageError
 from prenv.core.event import PullRequestEvent, pull_request_event
 from prenv.core.troubleshoot import locate
 from prenv.engine.lifecycle import Engine
+from prenv.engine.process import CANCELLATION, local_user
 from prenv.engine.terraform import Terraform, find_binary
 from prenv.github.client import DEFAULT_API_URL, GitHub
 from prenv.report.actions import ActionsReporter
 from prenv.report.port import Reporter, Reporters
 from prenv.report.pr import GitHubReporter
-from prenv.report.runtime import ActionsSettings, Runtime, read_event
+from prenv.report.runtime import ActionsSettings, Runtime, inert_stream, read_event
 from prenv.report.sticky import comment_record, hint_from_record
 from prenv.report.terminal import TerminalReporter
 
@@ -147,13 +148,20 @@ class Services:
     reporter_factory: Callable[[Ports, Config, Target], Reporter] | None = None
     # "Now" for cleanup's decisions (tests fix it, so no decision depends on how long a test takes).
     clock: Callable[[], datetime] = _now
+    # Values masked so far (`Runtime.mask`): hidden in everything written to `out` and `err`.
+    secrets: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        # Nothing prenv prints becomes a workflow command, whatever text it carries (prenv.report.runtime).
+        self.out = inert_stream(self.out, self.secrets)
+        self.err = inert_stream(self.err, self.secrets)
 
     @functools.cached_property
     def environment(self) -> Environment:
         return read_environment(self.env)
 
     def runtime(self, out: TextIO | None = None) -> Runtime:
-        return Runtime(self.environment.actions, out or self.out)
+        return Runtime(self.environment.actions, out or self.out, self.secrets)
 
     def warn(self, message: str) -> None:
         """A warning that does not stop the command: on stderr, and as an annotation in Actions."""
@@ -398,12 +406,54 @@ def _from_github(ports: Ports, config: Config, ctx: Context, event: PullRequestE
     return ctx
 
 
+# --- cancellation ------------------------------------------------------------------------------------
+
+
+def cancelled(state: str, *, hint: str) -> Cancelled:
+    """A cancellation that came while no Terraform command ran; `state`: what it left of the preview."""
+    how = CANCELLATION.describe() or "SIGINT"
+    return Cancelled(
+        f"cancelled ({how}) while no Terraform command was running: {state}",
+        signal_name=CANCELLATION.first() or "SIGINT",
+        escalated=CANCELLATION.escalated,
+        hint=hint,
+    )
+
+
+def release_own_lock(ports: Ports, tgt: Target, eng: Engine | None, error: Cancelled) -> None:
+    """After an escalated cancellation Terraform was stopped before it released its state lock: release
+    it, when the lock is certainly the one that Terraform took (this machine's user, taken after that
+    command started), so the next run needs no `prenv unlock`. Best effort: the runner kills prenv 2.5 s
+    after its SIGTERM."""
+    if eng is None or not error.escalated or not error.since:
+        return
+    try:
+        lock = ports.bucket.read_lock(tgt.names.workspace, datetime.now(UTC))
+        created = datetime.fromisoformat(lock.created.replace("Z", "+00:00"))
+        if lock.id and lock.who == local_user() and created.timestamp() >= error.since - 1:
+            eng.tf.force_unlock(lock.id, after_cancel=True)
+            error.message = error.message.replace(
+                "but its lock may still be held", f"and prenv released the lock {lock.id} it left"
+            )
+            error.hint = "run the command again: it goes on from the saved state"
+    except (PrenvError, ValueError):  # no lock left (NoSuchKey), or not one to release
+        return
+
+
+def explain_cancel(error: Cancelled, state: str, *, hint: str) -> None:
+    """Add what the cancellation left of the preview (`state`) to a cancelled Terraform call's message."""
+    error.message = f"{error.message}; {state}"
+    if not error.escalated:
+        error.hint = hint
+
+
 # --- what a command runs with ------------------------------------------------------------------------
 
 
 def print_output(runtime: Runtime, stream: TextIO, title: str, text: str) -> None:
-    """Show captured Terraform output on `stream`, folded into a group in the Actions log."""
-    with runtime.group(title):
+    """Show captured Terraform output on `stream`, folded into a group in the Actions log, where the
+    runner reads no workflow command in it."""
+    with runtime.group(title), runtime.verbatim():
         if not runtime.in_actions:
             stream.write(f"--- {title}\n")
         stream.write(text + "\n")
@@ -428,6 +478,11 @@ def engine(ports: Ports, config: Config, tgt: Target, *, err: TextIO | None = No
             show=show,
         )
 
+    def reveal(values: Sequence[str]) -> None:  # masked on stdout, where the runtime's commands go
+        runtime = services.runtime()
+        for value in values:
+            runtime.mask(value)
+
     return Engine(
         config=config,
         names=tgt.names,
@@ -436,6 +491,7 @@ def engine(ports: Ports, config: Config, tgt: Target, *, err: TextIO | None = No
         backend=ports.backend,
         head_sha=tgt.ctx.head_sha,
         image=tgt.ctx.image,
+        reveal=reveal,
     )
 
 
@@ -532,9 +588,10 @@ def reporter(
     services = ports.services
     if services.reporter_factory is not None:
         return services.reporter_factory(ports, config, tgt)
-    members: list[Reporter] = [TerminalReporter(out)]
-    if actions:
+    members: list[Reporter] = []
+    if actions:  # first: the masks of sensitive values come before any line that could show them
         members.append(ActionsReporter(ports.runtime, config, template_dir=services.cwd))
+    members.append(TerminalReporter(out))
     if config.comment.enabled or config.deployments.enabled:
         gh = pr_github(ports, config)
         if gh is not None:

@@ -186,3 +186,26 @@ def find_orphans(resources: Iterable[Mapping[str, Any]], *, live_workspaces: set
         if workspace and workspace not in live_workspaces:
             orphans.append(Orphan(arn=item["ResourceARN"], workspace=workspace, pr=tags.get("prenv:pr", "")))
     return sorted(orphans, key=lambda o: (o.workspace, o.arn))
+
+
+def untracked(arns: Iterable[str], state: Mapping[str, Any] | None) -> list[str]:
+    """The ARNs (of resources tagged for a workspace) that its Terraform state (the state file's JSON)
+    does not hold: what a run killed during an apply leaves behind. A resource counts as held when its
+    ARN, or the ARN's last part (an ID such as `sg-0123`), is the value of an attribute in the state."""
+    held: set[str] = set()
+    stack: list[Any] = [state or {}]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            held.add(item.removesuffix(":*"))
+        elif isinstance(item, Mapping):
+            stack += list(item.values())
+        elif isinstance(item, list):
+            stack += item
+    left = []
+    for arn in arns:
+        name = arn.removesuffix(":*")
+        last = name.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+        if name not in held and last not in held:
+            left.append(arn)
+    return sorted(left)

@@ -19,9 +19,16 @@ from typing import Any
 
 import yaml
 
-from prenv.core import naming
+from prenv.core import mask, naming
 from prenv.core.errors import ConfigError
-from prenv.core.limits import MAX_CONCURRENCY, MIN_CONCURRENCY
+from prenv.core.limits import (
+    CONFIG_LIMIT_BYTES,
+    CONFIG_MAX_DEPTH,
+    CONFIG_MAX_VALUES,
+    MAX_CONCURRENCY,
+    MIN_CONCURRENCY,
+)
+from prenv.core.secrets import DEFAULT_SECRET_NAMES
 
 DEFAULT_PATH = Path(".github/prenv.yml")
 JsonValue = Any  # a value Terraform accepts in a .tfvars.json file
@@ -133,6 +140,8 @@ class Config:
     repository: str = ""  # default: $GITHUB_REPOSITORY
     max_previews: int = 0  # 0: no cap
     label: str = ""  # when set, only PRs with this label get a preview
+    # Values whose names hold one of these words are secret wherever prenv shows them (prenv.core.secrets).
+    secret_names: list[str] = field(default_factory=lambda: list(DEFAULT_SECRET_NAMES))
     comment: CommentSettings = field(default_factory=CommentSettings)
     deployments: Deployments = field(default_factory=Deployments)
     health_check: HealthCheck = field(default_factory=HealthCheck)
@@ -155,7 +164,72 @@ class _Mapping(dict[Any, Any]):
 
 
 class _LineLoader(yaml.SafeLoader):
-    pass
+    """A safe loader that also bounds what a small file can make: how deep values nest (also through
+    aliases), how many values the document expands to with its aliases, and no alias to itself."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._values = 0
+        self._open: set[str] = set()  # anchors whose value is being read
+        self._sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (values, depth) once expanded
+
+    def _expanded(self, node: yaml.Node) -> tuple[int, int]:
+        """How many values `node` stands for once every alias in it is expanded, and how deep they go."""
+        known = self._sizes.get(id(node))
+        if known is not None:
+            return known
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        parts = [self._expanded(child) for child in children]
+        found = (1 + sum(n for n, _ in parts), 1 + max((d for _, d in parts), default=0))
+        self._sizes[id(node)] = found
+        return found
+
+    def _add(self, values: int, line: int) -> None:
+        self._values += values
+        if self._values > CONFIG_MAX_VALUES:
+            raise _Located(
+                line,
+                f"the YAML expands to more than {CONFIG_MAX_VALUES:,} values (through its aliases)",
+                "write the values out, or use fewer aliases of large values",
+            )
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # PyYAML's stubs leave it untyped
+        line = event.start_mark.line + 1
+        anchor = getattr(event, "anchor", None)
+        if isinstance(event, yaml.AliasEvent):
+            if anchor in self._open:
+                raise _Located(line, f"the alias *{anchor} is inside its own anchor", "remove the alias")
+            node = typing.cast(yaml.Node, super().compose_node(parent, index))
+            values, depth = self._expanded(node)
+            self._check_depth(self._depth + depth, line)
+            self._add(values, line)
+            return node
+        self._check_depth(self._depth + 1, line)
+        self._depth += 1
+        if anchor:
+            self._open.add(anchor)
+        try:
+            node = typing.cast(yaml.Node, super().compose_node(parent, index))
+        finally:
+            self._depth -= 1
+            self._open.discard(anchor or "")
+        self._add(1, line)
+        return node
+
+    @staticmethod
+    def _check_depth(depth: int, line: int) -> None:
+        if depth > CONFIG_MAX_DEPTH:
+            raise _Located(
+                line,
+                f"values nest deeper than {CONFIG_MAX_DEPTH} levels",
+                "flatten the structure (Terraform variables rarely need more than a few levels)",
+            )
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Mapping:
@@ -290,12 +364,9 @@ def _validate(config: Config) -> None:
         raise ValueError("workspace_pattern", str(exc)) from None
     for pattern in config.comment.mask_patterns:
         try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(
-                "comment.mask_patterns",
-                f"comment.mask_patterns: {pattern!r} is not a valid regular expression ({exc})",
-            ) from None
+            mask.check_pattern(pattern)
+        except mask.PatternError as exc:
+            raise ValueError("comment.mask_patterns", f"comment.mask_patterns: {exc}") from None
 
 
 def _line_of(document: Any, dotted: str) -> int:
@@ -308,8 +379,19 @@ def _line_of(document: Any, dotted: str) -> int:
     return line
 
 
+def _too_large(path: str, data: bytes) -> ConfigError:
+    line = data[:CONFIG_LIMIT_BYTES].count(b"\n") + 1
+    return ConfigError(
+        f"{path}:{line}: the file is larger than {CONFIG_LIMIT_BYTES // 1024} KiB, the most prenv reads",
+        hint="a prenv.yml is a few kilobytes: move large values out of terraform.variables",
+    )
+
+
 def parse(text: str, path: str = str(DEFAULT_PATH)) -> Config:
     """Parse the text of a prenv.yml. Raises ConfigError naming `path`, the line and the key."""
+    data = text.encode("utf-8")
+    if len(data) > CONFIG_LIMIT_BYTES:
+        raise _too_large(path, data)
     try:
         document = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
     except _Located as exc:
@@ -344,7 +426,11 @@ def load(path: Path | str | None = None) -> Config:
     """Read and parse the configuration file (default `.github/prenv.yml`)."""
     file = Path(path) if path is not None else DEFAULT_PATH
     try:
-        text = file.read_text(encoding="utf-8")
+        with file.open("rb") as handle:
+            data = handle.read(CONFIG_LIMIT_BYTES + 1)  # never more: a huge file is refused unread
+        if len(data) > CONFIG_LIMIT_BYTES:
+            raise _too_large(str(file), data)
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(
             f"{file}: configuration file not found",

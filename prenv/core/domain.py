@@ -3,13 +3,14 @@ happened to it (the plan, the deploy, the destroy) and the states of the PR's co
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from prenv.core.mask import secret_values
 from prenv.core.plan import PlanSummary
+from prenv.core.secrets import looks_secret
 
 
 class Command(StrEnum):
@@ -61,6 +62,14 @@ class Output:
     name: str
     value: Any
     sensitive: bool
+    by_name: bool = False  # sensitive because of its name (prenv.core.secrets), not marked in the root
+
+    @classmethod
+    def from_terraform(cls, name: str, document: Mapping[str, Any], secret_names: Sequence[str]) -> Output:
+        """One output of `terraform output -json`; a secret name makes it sensitive too."""
+        marked = bool(document.get("sensitive"))
+        by_name = not marked and looks_secret(name, secret_names)
+        return cls(name=name, value=document.get("value"), sensitive=marked or by_name, by_name=by_name)
 
 
 def sensitive_values(outputs: Iterable[Output]) -> tuple[str, ...]:
@@ -76,12 +85,14 @@ class DeployOutcome:
     applied: bool
     url: str = ""
     outputs: tuple[Output, ...] = ()
+    secrets: tuple[str, ...] = ()  # the plan's values that are secret (prenv.core.secrets.plan_secrets)
 
 
 @dataclass(frozen=True)
 class PlanOutcome:
     summary: PlanSummary
     plan_text: str
+    secrets: tuple[str, ...] = ()  # the plan's values that are secret (prenv.core.secrets.plan_secrets)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,9 @@ class ExitStatus(IntEnum):
     FAILURE = 1  # a known failure: one clear line and what to do
     USAGE = 2  # bad usage or configuration
     UNEXPECTED = 3  # a bug or an unforeseen condition: traceback with versions
+    # Cancelled by a signal, as a shell reports it (128 + the signal number): SIGINT, SIGTERM.
+    INTERRUPTED = 130
+    TERMINATED = 143
 
 
 class FailureReason(StrEnum):
@@ -39,6 +42,7 @@ class FailureReason(StrEnum):
     FORK_REFUSED = "fork-refused"
     CAP_REACHED = "cap-reached"
     CLEANUP_FAILED = "cleanup-failed"
+    CANCELLED = "cancelled"
     UNEXPECTED = "unexpected-error"
 
 
@@ -85,3 +89,29 @@ class ConfigError(PrenvError):
         super().__init__(
             message, reason=FailureReason.CONFIG_INVALID, hint=hint, exit_status=ExitStatus.USAGE
         )
+
+
+class Cancelled(PrenvError):
+    """The run was cancelled by a signal (SIGINT or SIGTERM: a cancelled Actions step, Ctrl-C).
+
+    Exit status 130 or 143, as a shell reports a process ended by that signal; `message` says what state
+    the preview was left in. `escalated`: a second signal came, so Terraform was not given time to finish
+    its graceful stop."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        signal_name: str,
+        hint: str = "",
+        detail: str = "",
+        escalated: bool = False,
+        since: float = 0.0,
+    ) -> None:
+        status = ExitStatus.TERMINATED if signal_name == "SIGTERM" else ExitStatus.INTERRUPTED
+        super().__init__(
+            message, reason=FailureReason.CANCELLED, hint=hint, detail=detail, exit_status=status
+        )
+        self.signal_name = signal_name
+        self.escalated = escalated
+        self.since = since  # when the interrupted Terraform command started (epoch seconds; 0: none ran)

@@ -13,9 +13,14 @@ from __future__ import annotations
 import functools
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
+
+import regex
+
+from prenv.core.limits import MASK_PATTERN_TIMEOUT
 
 MASK = "***"
 ZWJ = "\u200d"  # zero-width joiner: invisible, but breaks `@name`, `://` and `www.` for GitHub's linkers
@@ -57,17 +62,18 @@ def longest_backtick_run(text: str) -> int:
     return max((len(run) for run in _BACKTICKS.findall(text)), default=0)
 
 
-def _leaves(value: Any) -> Iterator[str]:
+def leaves(value: Any) -> Iterator[str]:
+    """Every string and number in `value`, at any depth, as text."""
     if isinstance(value, bool) or value is None:
         return
     if isinstance(value, str | int | float):
         yield str(value)
     elif isinstance(value, dict):
         for item in value.values():
-            yield from _leaves(item)
+            yield from leaves(item)
     elif isinstance(value, list | tuple):
         for item in value:
-            yield from _leaves(item)
+            yield from leaves(item)
 
 
 def secret_values(value: Any) -> list[str]:
@@ -79,32 +85,66 @@ def secret_values(value: Any) -> list[str]:
     elif value is not None and not isinstance(value, bool):
         found.append(json.dumps(value))
         found.append(json.dumps(value, sort_keys=True, separators=(",", ":")))
-        found.extend(_leaves(value))
+        found.extend(leaves(value))
     for item in list(found):
         found.extend(line.strip() for line in item.splitlines())
     return [item for item in found if item.strip()]
 
 
+class PatternError(ValueError):
+    """A mask pattern that is not a regular expression, or one that runs too long (`config-invalid`)."""
+
+
+class PatternTimeout(PatternError):
+    def __init__(self, pattern: str, size: int) -> None:
+        super().__init__(
+            f"{pattern!r} ran longer than {MASK_PATTERN_TIMEOUT}s on {size:,} characters "
+            "(catastrophic backtracking, such as a repetition inside a repetition); simplify it"
+        )
+        self.pattern = pattern
+
+
 @functools.lru_cache(maxsize=64)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+def _compiled(pattern: str) -> regex.Pattern[str]:
+    try:
+        return regex.compile(pattern)
+    except regex.error as exc:
+        raise PatternError(f"{pattern!r} is not a valid regular expression ({exc})") from None
 
 
-def _replace_nonempty(match: re.Match[str]) -> str:
+def _replace_nonempty(match: regex.Match[str]) -> str:
     return MASK if match.group(0) else ""
+
+
+def _sub(pattern: str, text: str) -> str:
+    """`pattern`'s matches in `text` replaced by `***`, within MASK_PATTERN_TIMEOUT (PatternTimeout)."""
+    try:
+        return _compiled(pattern).sub(_replace_nonempty, text, timeout=MASK_PATTERN_TIMEOUT)
+    except TimeoutError:
+        raise PatternTimeout(pattern, len(text)) from None
+
+
+def check_pattern(pattern: str) -> None:
+    """Refuse a mask pattern that does not compile, or that backtracks catastrophically on texts made of
+    its own characters (the usual way such a pattern blows up: `(a|aa)+$` on `aaa…a!`)."""
+    characters = sorted({ch for ch in pattern if ch.isalnum()} | {"a", "0", " "})
+    for ch in characters[:16]:
+        for end in ("!", "\n"):
+            _sub(pattern, ch * 40 + end)
 
 
 def redact(text: str, masks: Sequence[str] | Iterable[str], patterns: Sequence[str]) -> str:
     """Replace every exact occurrence of a mask and every match of a pattern by `***`.
 
     Longer masks win over shorter ones they contain. Masks that do not occur cost one substring search
-    each, so a large text with many masks stays linear in practice.
+    each, so a large text with many masks stays linear in practice. A pattern that runs longer than
+    MASK_PATTERN_TIMEOUT on a text raises PatternTimeout.
     """
     present = sorted({m for m in masks if m and m.strip() and m in text}, key=len, reverse=True)
     if present:
         text = re.sub("|".join(re.escape(m) for m in present), MASK, text)
     for pattern in patterns:
-        text = _compiled(pattern).sub(_replace_nonempty, text)
+        text = _sub(pattern, text)
     return text
 
 
@@ -201,3 +241,42 @@ def fit_markdown(text: str, limit: int, *, measure: Callable[[str], int] = len, 
             details = max(0, details + lower.count("<details") - lower.count("</details>"))
     rest = "".join(lines[best:])
     return "".join(lines[:best]) + best_closers + note.format(rest.count("\n") + 1, len(rest), where)
+
+
+# --- the Actions log: no outside text becomes a workflow command ----------------------------------
+
+# The runner reads a line as a workflow command when, after leading whitespace, it starts with `::`, or
+# when it holds `##[` anywhere (the old syntax): actions/runner src/Runner.Common/ActionCommand.cs,
+# TryParseV2 and TryParse. Its comparisons may be culture-sensitive, which skips invisible characters
+# (zero-width spaces, joiners, combining marks), so those do not hide a command from this check.
+_INVISIBLE = frozenset({"Cc", "Cf", "Mn", "Me"})
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")  # the line ends the runner splits its input on
+INERT_PREFIX = "\\"  # a visible mark: `::error::x` is shown as `\::error::x`
+
+
+def visible(text: str) -> str:
+    """`text` without the characters a culture-sensitive comparison skips (tabs stay)."""
+    return "".join(ch for ch in text if ch == "\t" or unicodedata.category(ch) not in _INVISIBLE)
+
+
+def is_command_like(line: str) -> bool:
+    """Whether the runner could read `line` (one line, no line break) as a workflow command."""
+    seen = visible(line)
+    return seen.lstrip().startswith("::") or "##[" in seen
+
+
+def broken(line: str) -> str:
+    """`line` shown without its invisible characters, behind a backslash, with `##[` broken."""
+    return INERT_PREFIX + visible(line).replace("##[", "#" + INERT_PREFIX + "#[")
+
+
+def inert_line(line: str) -> str:
+    """`line` (without its line break), unable to act as a workflow command (`broken` when it could)."""
+    return broken(line) if is_command_like(line) else line
+
+
+def inert(text: str) -> str:
+    """Every line of `text` made inert (`inert_line`); line breaks are kept as they are."""
+    parts = _LINE_BREAK.split(text)
+    parts[0::2] = [inert_line(part) for part in parts[0::2]]
+    return "".join(parts)

@@ -12,7 +12,7 @@ import json
 import re
 import tempfile
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,9 +20,11 @@ from typing import Any
 from prenv.core import naming
 from prenv.core import plan as planmod
 from prenv.core.config import Config
-from prenv.core.domain import DeployOutcome, DestroyOutcome, Output, PlanOutcome
+from prenv.core.domain import DeployOutcome, DestroyOutcome, Output, PlanOutcome, sensitive_values
 from prenv.core.errors import FailureReason, PrenvError
 from prenv.core.naming import Names
+from prenv.core.secrets import plan_secrets
+from prenv.engine.dirlock import DirectoryLock
 from prenv.engine.terraform import Terraform, TerraformError
 
 _FIRST_INIT = threading.Lock()
@@ -76,6 +78,9 @@ class Engine:
     backend: Mapping[str, str]  # the -backend-config settings (`prenv.core.config.backend_settings`)
     head_sha: str = ""
     image: str = ""
+    # Told every secret value as soon as it is known, before Terraform's output that may show it is
+    # printed (the wiring masks them in the log).
+    reveal: Callable[[Sequence[str]], None] = lambda values: None
 
     def __post_init__(self) -> None:
         self.root = self.config.root_path(self.base_dir).resolve()
@@ -87,10 +92,12 @@ class Engine:
             )
         data_dir = self.root / ".terraform" / "prenv" / self.names.workspace
         self.tf = self.terraform_factory(self.root, data_dir)
+        self._dir_lock = DirectoryLock(data_dir, self.names.workspace)
         self._work = tempfile.TemporaryDirectory(prefix="prenv-")
         self.work_dir = Path(self._work.name)
 
     def close(self) -> None:
+        self._dir_lock.release()
         self._work.cleanup()
 
     def __enter__(self) -> Engine:
@@ -115,8 +122,10 @@ class Engine:
         """`terraform init` in this workspace's own data directory.
 
         Inits of one root may run at once (cleanup destroys in parallel); only the first one writes the
-        root's dependency lock file, so inits wait for each other until that file exists.
+        root's dependency lock file, so inits wait for each other until that file exists. A run of the
+        same workspace in another process waits (`DirectoryLock`) up to the lock timeout.
         """
+        self._dir_lock.acquire(self.config.terraform.lock_timeout)
         if (self.root / ".terraform.lock.hcl").exists():
             self.tf.init(self.backend)
             return
@@ -132,10 +141,14 @@ class Engine:
             self.check_cap(self.tf.workspaces())
         self.tf.select_workspace(self.names.workspace, create=True)
         plan_file = self.work_dir / "preview.tfplan"
-        changed = self.tf.plan(plan_file, self.var_file())
-        document = self.tf.show_json(plan_file)
+        with self.tf.holding():  # Terraform's output is shown once the plan's secrets are masked
+            changed = self.tf.plan(plan_file, self.var_file())
+            document = self.tf.show_json(plan_file)
+            secrets = plan_secrets(document, self.config.secret_names)
+            self.reveal(secrets)
         text = self.tf.show_text(plan_file)
-        return PlanOutcome(summary=planmod.summarize(document), plan_text=text), plan_file, changed
+        outcome = PlanOutcome(summary=planmod.summarize(document), plan_text=text, secrets=secrets)
+        return outcome, plan_file, changed
 
     def check_cap(self, workspaces: list[str]) -> None:
         """Refuse a new preview when `max_previews` previews already exist (an existing one may update)."""
@@ -156,18 +169,25 @@ class Engine:
 
     def apply(self, outcome: PlanOutcome, plan_file: Path, changed: bool) -> DeployOutcome:
         """Apply exactly the saved plan (nothing when it has no changes) and read the outputs."""
-        if changed:
-            self.tf.apply(plan_file)
-        outputs = tuple(
-            Output(name=name, value=doc.get("value"), sensitive=bool(doc.get("sensitive")))
-            for name, doc in sorted(self.tf.outputs().items())
-        )
+        with self.tf.holding():  # Terraform's output is shown once the outputs' secrets are masked
+            if changed:
+                self.tf.apply(plan_file)
+            outputs = tuple(
+                Output.from_terraform(name, doc, self.config.secret_names)
+                for name, doc in sorted(self.tf.outputs().items())
+            )
+            self.reveal(sensitive_values(outputs))
         url = next(
             (str(o.value) for o in outputs if o.name == self.config.terraform.url_output and not o.sensitive),
             "",
         )
         return DeployOutcome(
-            summary=outcome.summary, plan_text=outcome.plan_text, applied=changed, url=url, outputs=outputs
+            summary=outcome.summary,
+            plan_text=outcome.plan_text,
+            applied=changed,
+            url=url,
+            outputs=outputs,
+            secrets=outcome.secrets,
         )
 
     def read_outputs(self) -> dict[str, Any] | None:

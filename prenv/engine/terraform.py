@@ -5,6 +5,9 @@ uncoloured, with a lock timeout where the command takes a lock, and machine-read
 exists. Output is captured; it is printed when a call fails or with `--verbose`, inside an Actions log
 group. Failures are raised as `TerraformError` with a `failure-reason`.
 
+Terraform runs through `prenv.engine.process` (its own process group; a signal to prenv is passed on
+to it once, and prenv waits for its graceful stop): a call that a signal interrupted raises `Cancelled`.
+
 Each workspace gets its own data directory (`TF_DATA_DIR`), so several workspaces of one root can be
 planned, applied or destroyed at the same time (as `prenv cleanup` does) without sharing the
 "current workspace" file.
@@ -17,14 +20,16 @@ import re
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 from prenv import USER_AGENT
-from prenv.core.errors import ExitStatus, FailureReason, PrenvError
+from prenv.core.errors import Cancelled, ExitStatus, FailureReason, PrenvError
+from prenv.engine.process import CANCELLATION, Cancellation
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,9 @@ _LOCK_LINE = re.compile(r"^[\s│]*(ID|Path|Operation|Who|Version|Created):\s*(.
 
 def parse_lock_info(text: str) -> LockInfo | None:
     """The `Lock Info:` block of a state-lock error, or None when `text` is not one."""
-    if "Error acquiring the state lock" not in text and "Error locking state" not in text:
+    # The last: the S3 backend creating a new workspace whose lock another run holds (no lock timeout).
+    markers = ("Error acquiring the state lock", "Error locking state", "failed to lock s3 state")
+    if not any(marker in text for marker in markers):
         return None
     _, _, block = text.partition("Lock Info:")
     found = {_LOCK_FIELDS[key]: value for key, value in _LOCK_LINE.findall(block)}
@@ -123,8 +130,10 @@ class Terraform:
     data_dir: Path | None = None
     verbose: bool = False
     show: Printer = _no_print
-    runner: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run
+    runner: Callable[..., subprocess.CompletedProcess[str]] = CANCELLATION.run
     calls: list[Result] = field(default_factory=list)
+    _held: list[tuple[str, str]] | None = None  # output shown when `holding()` ends
+    cancellation: Cancellation = field(default_factory=lambda: CANCELLATION)
 
     def environment(self) -> dict[str, str]:
         env = dict(self.env)
@@ -139,6 +148,27 @@ class Terraform:
             env["TF_DATA_DIR"] = str(self.data_dir)
         return env
 
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        """Output shown (with `--verbose`) by the calls inside is shown when the block ends (or at once
+        with a failure), so the values it may hold can be masked first."""
+        self._held = []
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        held, self._held = self._held or [], None
+        for title, text in held:
+            self.show(title, text)
+
+    def _show(self, title: str, text: str) -> None:
+        if self._held is not None:
+            self._held.append((title, text))
+        else:
+            self.show(title, text)
+
     def run(
         self,
         args: Sequence[str],
@@ -148,11 +178,18 @@ class Terraform:
         ok: Sequence[int] = (0,),
         hint: str = "",
         env: Mapping[str, str] | None = None,
+        after_cancel: bool = False,
     ) -> Result:
         """Run `terraform <args>` (with `env` added to the environment); raise TerraformError
-        (classified) unless the exit code is in `ok`."""
+        (classified) unless the exit code is in `ok`. Once the run is cancelled nothing starts, except
+        with `after_cancel`."""
         argv = (self.binary, *args)
+        title = "terraform " + " ".join(a for a in args if not a.startswith("-backend-config="))
+        if self.cancellation.requested and not after_cancel:
+            raise cancelled_before(self.cancellation, what)
         start = time.monotonic()
+        started = time.time()
+        options = {"after_cancel": True} if after_cancel else {}
         try:
             done = self.runner(
                 list(argv),
@@ -161,6 +198,7 @@ class Terraform:
                 capture_output=True,
                 text=True,
                 check=False,
+                **options,
             )
         except OSError as exc:
             raise PrenvError(
@@ -168,12 +206,26 @@ class Terraform:
                 reason=FailureReason.TERRAFORM_NOT_FOUND,
                 hint="check that the Terraform binary exists and is executable",
             ) from exc
+        except KeyboardInterrupt:  # the run was cancelled just before Terraform could start
+            raise cancelled_before(self.cancellation, what) from None
         result = Result(tuple(argv), done.returncode, done.stdout, done.stderr, time.monotonic() - start)
         self.calls.append(result)
-        title = "terraform " + " ".join(a for a in args if not a.startswith("-backend-config="))
-        failed = result.returncode not in ok
-        if failed or self.verbose:
+        if self.cancellation.requested and not after_cancel:
+            self._release()
             self.show(title, (result.stdout + result.stderr).rstrip())
+            cancelled = cancelled_during(self.cancellation, what, result)
+            cancelled.since = started
+            cancelled.detail_shown = True
+            raise cancelled
+        failed = result.returncode not in ok
+        # Machine-readable output (`show -json`, `output -json`) holds every value, sensitive ones too:
+        # it is never shown, only what Terraform wrote to stderr.
+        shown = result.stderr if "-json" in args else result.stdout + result.stderr
+        if failed:
+            self._release()
+            self.show(title, shown.rstrip())
+        elif self.verbose and shown.strip():
+            self._show(title, shown.rstrip())
         if failed:
             error = self._classify(result, reason=reason, what=what, hint=hint)
             error.detail_shown = True
@@ -330,12 +382,45 @@ class Terraform:
         ).stdout
         return [line for line in out.splitlines() if line.strip()]
 
-    def force_unlock(self, lock_id: str) -> None:
+    def force_unlock(self, lock_id: str, *, after_cancel: bool = False) -> None:
         self.run(
             ["force-unlock", "-force", lock_id],
             reason=FailureReason.UNLOCK_FAILED,
             what=f"terraform force-unlock {lock_id}",
+            after_cancel=after_cancel,
         )
+
+
+def cancelled_before(cancellation: Cancellation, title: str) -> Cancelled:
+    return Cancelled(
+        f"cancelled ({cancellation.describe()}) before {title} started",
+        signal_name=cancellation.first(),
+        escalated=cancellation.escalated,
+        hint="nothing was left running; run the command again to go on",
+    )
+
+
+def cancelled_during(cancellation: Cancellation, title: str, result: Result) -> Cancelled:
+    """What a cancelled Terraform call left: after one signal Terraform stopped gracefully (its state
+    written, its lock released); after two it was stopped at once (state written at the first signal,
+    but its lock may still be held)."""
+    how = cancellation.describe()
+    if not cancellation.escalated:
+        return Cancelled(
+            f"cancelled ({how}) during {title}: Terraform stopped gracefully (exit {result.returncode}), "
+            "saved the state of what it had changed and released its lock",
+            signal_name=cancellation.first(),
+            hint="run the command again: it goes on from the saved state, no `prenv unlock` needed",
+            detail=result.stderr + result.stdout,
+        )
+    return Cancelled(
+        f"cancelled ({how}) during {title}: Terraform was stopped before it finished stopping; its "
+        "state was saved at the first signal, but its lock may still be held",
+        signal_name=cancellation.first(),
+        escalated=True,
+        hint="run the command again; if it reports state-locked, release that lock with `prenv unlock`",
+        detail=result.stderr + result.stdout,
+    )
 
 
 _DESTROYED = re.compile(r"^Destroy complete! Resources: (\d+) destroyed\.", re.MULTILINE)

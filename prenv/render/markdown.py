@@ -33,7 +33,7 @@ from prenv.core.domain import (
     PlanOutcome,
     sensitive_values,
 )
-from prenv.core.errors import PrenvError
+from prenv.core.errors import ConfigError, PrenvError
 from prenv.core.limits import COMMENT_LIMIT, SUMMARY_LIMIT_BYTES
 from prenv.core.links import links as reviewer_links
 from prenv.core.mask import Block, Cut, block, cut_block, escape_untrusted, fit_markdown, redact, tail_block
@@ -134,11 +134,18 @@ def _error_view(error: PrenvError, scrub: Callable[[str], str]) -> dict[str, Any
 def _view(inputs: _Inputs, caps: Caps) -> tuple[dict[str, Any], Block | None, Callable[[str], str]]:
     """The template variables (all outside strings already redacted), the plan block and the redactor."""
     outputs = inputs.deploy.outputs if inputs.deploy else ()
-    secrets = [*inputs.masks, *sensitive_values(outputs)]
+    planned = inputs.deploy or inputs.plan
+    secrets = [*inputs.masks, *sensitive_values(outputs), *(planned.secrets if planned else ())]
     patterns = tuple(inputs.config.comment.mask_patterns)
 
     def scrub(text: str) -> str:
-        return redact(text, secrets, patterns)
+        try:
+            return redact(text, secrets, patterns)
+        except mask.PatternError as exc:
+            raise ConfigError(
+                f"{inputs.config.path}: comment.mask_patterns: {exc}",
+                hint="fix or remove the pattern (patterns run with a time limit)",
+            ) from None
 
     ctx = inputs.ctx
     ctx = replace(ctx, title=scrub(ctx.title), head_ref=scrub(ctx.head_ref), head_sha=scrub(ctx.head_sha))
@@ -194,7 +201,7 @@ def _render(
 
     def attempt(plan_block: Block | None) -> str:
         try:
-            body = template.render(**view, plan=plan_block)
+            body = templating.render(template, {**view, "plan": plan_block})
         except jinja2.TemplateError as exc:
             raise templating.template_error(config, name, exc) from None
         return scrub(body).strip("\n") + "\n"

@@ -63,6 +63,8 @@ class ActionsReporter:
 
     def ready(self, ctx: Context, outcome: DeployOutcome) -> None:
         _mask_outputs(self.runtime, outcome.outputs)
+        for value in outcome.secrets:
+            self.runtime.mask(value)
         self._outputs(ctx, url=outcome.url, **self._counts(outcome), **{"failure-reason": ""})
         self._summary(ctx, CommentState.READY, deploy=outcome)
 

@@ -10,9 +10,16 @@ inactive yet, all read in one GraphQL request).
 `LocalCommentReporter` is the same comment for `prenv sandbox`: written to a file and printed, never
 sent anywhere.
 
-Requests of a deploy: create the deployment and set it in_progress first (its `creator` tells who the
+GitHub down does not block a deploy: when GitHub is unavailable at the start (and the event payload
+gave what the deploy needs), the deploy goes on with a warning and the conversation is tried again at the
+end; if GitHub still fails, the run ends `github-unavailable` after the preview is up (the job summary
+and the step outputs carry the URL). A Deployment that an earlier run left `in_progress` (killed, or GitHub
+failing at its end) is settled (`error`) when the next deploy starts.
+
+Requests of a deploy: the PR's deployments that are still in progress (one GraphQL request), then create
+the deployment and set it in_progress (its `creator` tells who the
 token is, so neither checking a remembered comment nor searching needs GET /user), then the "deploying"
-comment; at the end, the "ready" comment and the success status. With the comment remembered: 5
+comment; at the end, the "ready" comment and the success status. With the comment remembered: 6
 requests; without: one more to list the comments (one per 100 comments). A destroy: one GraphQL request,
 one `inactive` status per deployment still active, the "destroyed" comment (+1 to list the comments
 when not remembered).
@@ -20,6 +27,7 @@ when not remembered).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,7 +44,7 @@ from prenv.core.domain import (
     PlanOutcome,
     sensitive_values,
 )
-from prenv.core.errors import PrenvError
+from prenv.core.errors import FailureReason, PrenvError
 from prenv.core.limits import COMMENT_LIMIT
 from prenv.core.marker import Marker, format_marker
 from prenv.github.client import GitHub
@@ -45,6 +53,7 @@ from prenv.render import markdown
 from prenv.report.sticky import CommentMemory, StickyComment
 
 Warn = Callable[[str], None]
+_UNFINISHED = frozenset({"in_progress", "queued", "pending"})
 
 
 def comment_body(state: CommentState, ctx: Context, config: Config, **parts: Any) -> str:
@@ -124,6 +133,7 @@ class GitHubReporter(_Comments):
     memory: CommentMemory | None = None
     _sticky: StickyComment | None = None
     _deployment: int | None = None
+    _down: PrenvError | None = None  # GitHub was unavailable at the start: the conversation waits for the end
 
     @property
     def sticky(self) -> StickyComment:
@@ -152,6 +162,17 @@ class GitHubReporter(_Comments):
             log_url=ctx.run_url,
         )
 
+    def _settle(self, ctx: Context) -> None:
+        """Mark `error` the deployments of the environment that earlier runs left unfinished."""
+        for deployment_id, state in itertools.islice(self.github.deployment_states(ctx.environment), 100):
+            if state in _UNFINISHED:
+                self.github.create_deployment_status(
+                    deployment_id,
+                    "error",
+                    description="Superseded: its run ended before it finished",
+                    log_url=ctx.run_url,
+                )
+
     def _mark_inactive(self, ctx: Context) -> None:
         for deployment_id, state in list(self.github.deployment_states(ctx.environment)):
             if state != "inactive":
@@ -174,20 +195,47 @@ class GitHubReporter(_Comments):
     # -- the Reporter port ------------------------------------------------------------------------------
 
     def started(self, ctx: Context) -> None:
-        if ctx.command is Command.DEPLOY:
+        if ctx.command is not Command.DEPLOY:
+            return super().started(ctx)
+        try:
+            if self.config.deployments.enabled:
+                self._settle(ctx)
             self._deploying(ctx)
-        super().started(ctx)
+            super().started(ctx)
+        except GitHubError as exc:
+            if exc.reason is not FailureReason.GITHUB_UNAVAILABLE:
+                raise
+            self._down = exc
+            self.warn(
+                f"{exc.message}: deploying anyway; the pull request's comment and Deployment are updated "
+                "at the end"
+            )
+        return None
 
     def ready(self, ctx: Context, outcome: DeployOutcome) -> None:
-        super().ready(ctx, outcome)
-        if self._deployment is not None:
-            self.github.create_deployment_status(
-                self._deployment,
-                "success",
-                description="Preview ready" if outcome.applied else "Preview up to date",
-                log_url=ctx.run_url,
-                environment_url=outcome.url,
-            )
+        try:
+            if self._down is not None and self._deployment is None:
+                self._deploying(ctx)  # the start's requests, once more
+            super().ready(ctx, outcome)
+            if self._deployment is not None:
+                self.github.create_deployment_status(
+                    self._deployment,
+                    "success",
+                    description="Preview ready" if outcome.applied else "Preview up to date",
+                    log_url=ctx.run_url,
+                    environment_url=outcome.url,
+                )
+        except GitHubError as exc:
+            if exc.reason is not FailureReason.GITHUB_UNAVAILABLE:
+                raise
+            raise GitHubError(
+                f"the preview is up ({outcome.url or 'no URL output'}), but the pull request could not be "
+                f"updated: {exc.message}",
+                status=exc.status,
+                reason=exc.reason,
+                hint="the URL is in the job summary and the step outputs; re-run the job once GitHub answers "
+                "(https://www.githubstatus.com): it changes nothing and updates the pull request",
+            ) from None
 
     def destroyed(self, ctx: Context, outcome: DestroyOutcome) -> None:
         if self.config.deployments.enabled:
@@ -201,10 +249,12 @@ class GitHubReporter(_Comments):
         try:
             super().failed(ctx, error, plan)
             if self._deployment is not None:
+                # A cancelled run is an `error` (it did not finish), not a `failure` of the change.
+                cancelled = error.reason is FailureReason.CANCELLED
                 self.github.create_deployment_status(
                     self._deployment,
-                    "failure",
-                    description=f"prenv failed: {error.reason}",
+                    "error" if cancelled else "failure",
+                    description="prenv was cancelled" if cancelled else f"prenv failed: {error.reason}",
                     log_url=ctx.run_url,
                 )
         except PrenvError as exc:

@@ -54,7 +54,7 @@ def test_the_record_gives_the_hint(
     hint = hint_from_record(found.recall(), found.target.ctx)
     assert hint is not None
     assert (hint.id, hint.sha, hint.author) == (1234, "b" * 64, BOT)
-    assert isinstance(svc.err, io.StringIO)
+    assert isinstance(getattr(svc.err, "raw", None), io.StringIO)
     assert svc.err.getvalue() == ""
 
 
@@ -73,7 +73,7 @@ def test_no_hint_from_a_record_without_a_usable_comment(
     put_record(boto, state_bucket, body)
     svc = services(tmp_path, aws_env, state_bucket)
     assert hint_id(svc) == 0
-    assert isinstance(svc.err, io.StringIO)
+    assert isinstance(getattr(svc.err, "raw", None), io.StringIO)
     assert svc.err.getvalue() == ""
 
 
@@ -82,14 +82,14 @@ def test_no_record_is_no_hint_and_no_noise(
 ) -> None:
     svc = services(tmp_path, aws_env, state_bucket)
     assert hint_id(svc) == 0
-    assert isinstance(svc.err, io.StringIO)
+    assert isinstance(getattr(svc.err, "raw", None), io.StringIO)
     assert svc.err.getvalue() == ""
 
 
 def test_an_unreadable_record_is_a_note_not_a_failure(tmp_path: Path, aws_env: dict[str, str]) -> None:
     svc = services(tmp_path, aws_env, "prenv-no-such-bucket")
     assert hint_id(svc) == 0
-    assert isinstance(svc.err, io.StringIO)
+    assert isinstance(getattr(svc.err, "raw", None), io.StringIO)
     assert svc.err.getvalue() == (
         "prenv: note: could not read the deploy record of pr-7 (NoSuchBucket); "
         "the PR's comment will be searched for\n"
@@ -100,7 +100,7 @@ def test_not_read_when_the_comment_is_not_edited_on_github(tmp_path: Path, aws_e
     for env in ({"GITHUB_TOKEN": ""}, {"PRENV_SANDBOX": "1"}):
         svc = services(tmp_path, aws_env, "prenv-no-such-bucket", **env)
         assert hint_id(svc) == 0
-        assert isinstance(svc.err, io.StringIO)
+        assert isinstance(getattr(svc.err, "raw", None), io.StringIO)
         assert svc.err.getvalue() == ""  # no S3 request was made
 
 

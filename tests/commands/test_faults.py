@@ -170,3 +170,93 @@ def test_unlock_releases_only_the_named_lock(
     assert right.stdout.endswith(f"Released lock {LOCK['ID']} of workspace pr-34.\n")
     assert boto("s3").list_objects_v2(Bucket=state_bucket, Prefix=key).get("KeyCount") == 0
     assert run_cli(["deploy", "--pr", "34"], env=aws_env, cwd=tmp_path).exit_code == 0
+
+
+def test_resources_outside_the_state_are_reported_and_block_the_destroy(
+    tmp_path: Path, aws_env: dict[str, str], boto: Any, state_bucket: str, light_root: Path, repository: str
+) -> None:
+    """What a killed run leaves: a tagged resource no state holds. The deploy that trips on it names it,
+    and no destroy reports success while it exists."""
+    names = names_for(44, repository)
+    name = f"/prenv/{names.name_prefix}/image"
+    tags = [
+        {"Key": "prenv:repository", "Value": repository},
+        {"Key": "prenv:workspace", "Value": "pr-44"},
+    ]
+    boto("ssm").put_parameter(Name=name, Value="left-behind", Type="String", Tags=tags)
+    arn = boto("ssm").get_parameter(Name=name)["Parameter"]["ARN"]
+    write_config(tmp_path, light_config(state_bucket, light_root, repository=repository))
+
+    deployed = run_cli(["deploy", "--pr", "44"], env=aws_env, cwd=tmp_path)
+
+    assert deployed.exit_code == 1
+    assert deployed.last_error_line.endswith(
+        f"1 resource(s) tagged for pr-44 are outside its state (left by an interrupted run): {arn} "
+        "[apply-failed]; delete them (or `terraform import` them into the workspace), then deploy again"
+    )
+
+    destroyed = run_cli(["destroy", "--pr", "44"], env=aws_env, cwd=tmp_path)
+
+    assert destroyed.exit_code == 1
+    assert destroyed.last_error_line == (
+        f"prenv: 1 resource(s) tagged for workspace pr-44 remain after the destroy, outside its state: {arn} "
+        "[destroy-failed]; they were left by an interrupted run: delete them with `prenv cleanup "
+        "--delete-orphans` (it lists the kinds it cannot delete) or in the AWS console, then run "
+        "`prenv destroy` again"
+    )
+    assert "Destroyed" not in destroyed.stdout
+    boto("ssm").delete_parameter(Name=name)
+    again = run_cli(["destroy", "--pr", "44"], env=aws_env, cwd=tmp_path)
+    assert again.exit_code == 0, again.stderr
+
+
+@pytest.mark.parametrize("ours", [True, False])
+def test_after_an_escalated_cancel_prenv_releases_only_its_own_lock(
+    tmp_path: Path,
+    aws_env: dict[str, str],
+    boto: Any,
+    state_bucket: str,
+    light_root: Path,
+    repository: str,
+    ours: bool,
+) -> None:
+    """Terraform stopped at once (a second signal) leaves its lock: prenv releases it when the lock is
+    certainly that Terraform's (this machine's user, taken after the command started), and only then."""
+    import time
+    import uuid
+    from datetime import UTC, datetime
+
+    from prenv.commands import wiring
+    from prenv.commands.wiring import Services
+    from prenv.core.domain import Command
+    from prenv.core.errors import Cancelled
+    from prenv.engine.process import local_user
+
+    write_config(tmp_path, light_config(state_bucket, light_root, repository=repository))
+    assert run_cli(["deploy", "--pr", "45"], env=aws_env, cwd=tmp_path).exit_code == 0
+    key = "prenv/pr-45/preview.tfstate.tflock"
+    started = time.time() - 5
+    lock = {
+        **LOCK,
+        "ID": str(uuid.uuid4()),
+        "Who": local_user() if ours else "runner@another-machine",
+        "Created": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+    }
+    boto("s3").put_object(Bucket=state_bucket, Key=key, Body=json.dumps(lock))
+    error = Cancelled(
+        "cancelled (SIGINT, then SIGTERM) during terraform apply: Terraform was stopped before it finished "
+        "stopping; its state was saved at the first signal, but its lock may still be held",
+        signal_name="SIGINT",
+        escalated=True,
+        since=started,
+    )
+    services = Services(env=aws_env, cwd=tmp_path)
+    job = wiring.invocation(services, "45")
+    tgt = wiring.target(job.ports, job.config, Command.DEPLOY, 45)
+    with wiring.engine(job.ports, job.config, tgt) as eng:
+        wiring.release_own_lock(job.ports, tgt, eng, error)
+
+    keys = [item["Key"] for item in boto("s3").list_objects_v2(Bucket=state_bucket).get("Contents", [])]
+    assert (key in keys) is not ours
+    released = f"its state was saved at the first signal, and prenv released the lock {lock['ID']} it left"
+    assert (released in error.message) is ours

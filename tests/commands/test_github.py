@@ -94,6 +94,7 @@ def test_deploy_redeploy_and_destroy_end_to_end(
         assert result.exit_code == 0, result.stderr
         url = f"http://{names_for(2, repository).name_prefix}.preview.invalid/"
         assert fake.sequence() == [
+            "POST graphql",  # deployments earlier runs left unfinished: none
             "POST repos/create-deployment",
             "POST repos/create-deployment-status",
             "GET issues/list-comments",
@@ -137,6 +138,7 @@ def test_deploy_redeploy_and_destroy_end_to_end(
         again = run_cli(["deploy"], env=env, cwd=tmp_path)
         assert again.exit_code == 0, again.stderr
         assert fake.sequence() == [
+            "POST graphql",
             "POST repos/create-deployment",
             "POST repos/create-deployment-status",
             "PATCH issues/update-comment",
@@ -236,21 +238,67 @@ def test_a_pull_request_event_needs_no_request(tmp_path: Path, repo_dir: Path, f
     assert fake_api.requests == []
 
 
-def test_github_down_fails_the_deploy_with_a_reason(
-    tmp_path: Path, repo_dir: Path, fake_api: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.terraform
+def test_github_down_does_not_block_the_deploy(
+    tmp_path: Path,
+    aws_env: dict[str, str],
+    boto: Any,
+    state_bucket: str,
+    light_root: Path,
+    repository: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """GitHub answers 500 throughout: the preview is deployed from the event payload, the URL reaches the
+    step outputs and the job summary, and the run ends github-unavailable (the conversation was retried)."""
     waits: list[float] = []
     monkeypatch.setattr("prenv.github.http._default_sleep", waits.append)
-    fake_api.fail("repos/create-deployment", 502, times=10)
-    result = run_cli(["deploy"], env=github_env(tmp_path, fake_api, "pull_request.opened.json"), cwd=repo_dir)
-    assert result.exit_code == 1
-    assert result.last_error_line == (
-        "prenv: GitHub did not create a deployment of pr-2 after 4 attempts (last: HTTP 502, Server Error) "
-        "[github-unavailable]; GitHub may be having trouble (https://www.githubstatus.com); re-run the job"
-    )
-    assert outputs(tmp_path)["failure-reason"] == "github-unavailable"
-    assert waits == [2.0, 4.0, 8.0]
-    assert "::error title=prenv failed (github-unavailable)::GitHub did not create" in result.stdout
+    write_config(tmp_path, light_config(state_bucket, light_root, repository=repository))
+    with fake_github(repository=repository) as fake:
+        for operation in (
+            "graphql",
+            "repos/create-deployment",
+            "issues/list-comments",
+            "issues/create-comment",
+        ):
+            fake.fail(operation, 500, times=100)
+        env = {**aws_env, **github_env(tmp_path, fake, "pull_request.opened.json"), "PATH": aws_env["PATH"]}
+
+        result = run_cli(["deploy"], env=env, cwd=tmp_path)
+
+        url = f"http://{names_for(2, repository).name_prefix}.preview.invalid/"
+        assert result.exit_code == 1
+        assert result.last_error_line == (
+            f"prenv: the preview is up ({url}), but the pull request could not be updated: GitHub did not "
+            "create a deployment of pr-2 after 4 attempts (last: HTTP 500, Internal Server Error) "
+            "[github-unavailable]; the URL is in the job summary and the step outputs; re-run the job once "
+            "GitHub answers (https://www.githubstatus.com): it changes nothing and updates the pull request"
+        )
+        assert "prenv: warning: GitHub did not list the deployments of pr-2 after 4 attempts" in result.stderr
+        assert outputs(tmp_path)["url"] == url
+        assert outputs(tmp_path)["failure-reason"] == "github-unavailable"
+        assert url in (tmp_path / "summary.md").read_text()
+        assert fake.sequence() == ["POST graphql"] * 4 + ["POST repos/create-deployment"] * 4
+        assert waits == [2.0, 4.0, 8.0] * 2
+        log_group = f"/prenv/{names_for(2, repository).name_prefix}"
+        assert boto("logs").describe_log_groups(logGroupNamePrefix=log_group)["logGroups"]  # it is up
+
+
+def test_a_deployment_left_in_progress_is_settled(
+    tmp_path: Path, repo_dir: Path, fake_api: FakeGitHub
+) -> None:
+    """An earlier run that ended without a word (killed) left its Deployment in_progress: the next
+    deploy marks it `error` before it starts its own."""
+    old = fake_api.add_deployment("pr-2", states=("in_progress",))
+    done = fake_api.add_deployment("pr-2", states=("in_progress", "success"))
+    env = github_env(tmp_path, fake_api, "pull_request.opened.json")
+    run_cli(["deploy"], env=env, cwd=repo_dir)  # fails later (no Terraform root): the start is what counts
+    assert fake_api.states(old["id"]) == ["in_progress", "error"]
+    assert fake_api.states(done["id"]) == ["in_progress", "success"]
+    assert fake_api.sequence()[:3] == [
+        "POST graphql",
+        "POST repos/create-deployment-status",
+        "POST repos/create-deployment",
+    ]
 
 
 def test_no_token_outside_actions_runs_without_github(tmp_path: Path, repo_dir: Path) -> None:
@@ -262,4 +310,4 @@ def test_no_token_outside_actions_runs_without_github(tmp_path: Path, repo_dir: 
     assert job.ports.github() is None
     reporter = wiring.reporter(job.ports, job.config, tgt, out=services.out)
     assert isinstance(reporter, Reporters)
-    assert [type(member).__name__ for member in reporter.members] == ["TerminalReporter", "ActionsReporter"]
+    assert [type(member).__name__ for member in reporter.members] == ["ActionsReporter", "TerminalReporter"]

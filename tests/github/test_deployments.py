@@ -13,6 +13,7 @@ from tests.github.conftest import RUN_URL, SHA, deployed, make_ctx, reporter
 from tests.github.fake import FakeGitHub
 
 DEPLOY = [
+    "POST graphql",  # deployments earlier runs left unfinished, settled first
     "POST repos/create-deployment",
     "POST repos/create-deployment-status",
     "GET issues/list-comments",
@@ -28,7 +29,7 @@ def test_deploy_sequence(fake: FakeGitHub, gh: GitHub) -> None:
     run.planned(ctx, PlanOutcome(PlanSummary(add=3), "plan"))
     run.ready(ctx, deployed())
     assert fake.sequence() == DEPLOY
-    create, in_progress, _, _, _, success = (r.body for r in fake.requests)
+    _, create, in_progress, _, _, _, success = (r.body for r in fake.requests)
     assert create == {
         "ref": SHA,
         "environment": "pr-7",
@@ -55,7 +56,7 @@ def test_failed_deploy_sequence(fake: FakeGitHub, gh: GitHub) -> None:
     error = PrenvError("terraform apply failed", reason=FailureReason.APPLY_FAILED, hint="read the log")
     run.failed(ctx, error, PlanOutcome(PlanSummary(add=3), "plan"))
     assert fake.sequence() == [
-        *DEPLOY[:4],
+        *DEPLOY[:5],
         "PATCH issues/update-comment",
         "POST repos/create-deployment-status",
     ]

@@ -20,7 +20,7 @@ from prenv.report.sticky import Hint, body_sha, comment_record, hint_from_record
 from tests.github.conftest import deployed, make_config, make_ctx, reporter
 from tests.github.fake import BOT, FakeGitHub
 
-DEPLOYMENT_STEPS = ["POST repos/create-deployment", "POST repos/create-deployment-status"]
+DEPLOYMENT_STEPS = ["POST graphql", "POST repos/create-deployment", "POST repos/create-deployment-status"]
 REDEPLOY = [
     *DEPLOYMENT_STEPS,
     "PATCH issues/update-comment",
@@ -89,7 +89,7 @@ def test_redeploy_without_a_hint_searches(fake: FakeGitHub, gh: GitHub) -> None:
     deploy(gh, make_ctx())
     fake.requests.clear()
     deploy(gh, make_ctx(head_sha="f" * 40))
-    assert fake.sequence() == [*DEPLOYMENT_STEPS, "GET issues/list-comments", *REDEPLOY[2:]]
+    assert fake.sequence() == [*DEPLOYMENT_STEPS, "GET issues/list-comments", *REDEPLOY[3:]]
 
 
 def test_failed_redeploy_with_the_remembered_comment(fake: FakeGitHub, gh: GitHub) -> None:
@@ -151,7 +151,7 @@ def test_a_deleted_comment_is_posted_again(fake: FakeGitHub, gh: GitHub) -> None
         "PATCH issues/update-comment",
         "POST repos/create-deployment-status",
     ]
-    assert fake.requests[2].status == 404
+    assert fake.requests[3].status == 404
     lgtm, mine = fake.comments[7]
     assert lgtm["body"] == "LGTM"
     assert mine["user"]["login"] == BOT
