@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from prenv.commands import wiring
+from prenv.commands import costing, wiring
+from prenv.commands.wake import wake_if_asleep
 from prenv.commands.wiring import Services
 from prenv.core.config import Config
 from prenv.core.domain import Command, PlanOutcome
@@ -38,6 +39,7 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
     reporter.started(tgt.ctx)
     try:
         with wiring.engine(ports, config, tgt) as eng:
+            slept = wake_if_asleep(ports, tgt, out=services.out)  # issue 17: a push wakes a sleeping preview
             planned, plan_file, changed = eng.plan()
             reporter.planned(tgt.ctx, planned)
             outcome = eng.apply(planned, plan_file, changed)
@@ -46,6 +48,10 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
     except PrenvError as error:
         reporter.failed(tgt.ctx, error, planned)
         raise
+    # Issue 17: what the preview costs, and the ledger the deploy record keeps.
+    outcome = costing.priced(
+        ports, config, outcome, record, now=services.clock(), slept_at=slept.slept_at if slept else None
+    )
     try:
         reporter.ready(tgt.ctx, outcome)
     finally:  # the deploy happened, and the record remembers where the "ready" comment went

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from prenv.core.cost import PlanCost
+from prenv.core.ledger import PreviewCost
 from prenv.core.mask import secret_values
 from prenv.core.plan import PlanSummary
 
@@ -24,6 +26,7 @@ class Command(StrEnum):
     LOGS = "logs"
     EXEC = "exec"
     SANDBOX = "sandbox"
+    WAKE = "wake"
 
 
 class CommentState(StrEnum):
@@ -36,6 +39,8 @@ class CommentState(StrEnum):
     FAILED = "failed"
     DESTROYED = "destroyed"
     IDLE_WARNING = "idle_warning"
+    SLEEPING = "sleeping"  # cleanup put the preview to sleep
+    AWAKE = "awake"  # `prenv wake` woke it: ready again
 
 
 @dataclass(frozen=True)
@@ -76,12 +81,15 @@ class DeployOutcome:
     applied: bool
     url: str = ""
     outputs: tuple[Output, ...] = ()
+    plan_cost: PlanCost | None = None  # the plan, priced (None: not priced)
+    cost: PreviewCost | None = None  # what the comment says about the preview's cost (None: nothing)
 
 
 @dataclass(frozen=True)
 class PlanOutcome:
     summary: PlanSummary
     plan_text: str
+    plan_cost: PlanCost | None = None  # the plan, priced (None: not priced)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,8 @@ class FailureReason(StrEnum):
     FORK_REFUSED = "fork-refused"
     CAP_REACHED = "cap-reached"
     CLEANUP_FAILED = "cleanup-failed"
+    SLEEP_FAILED = "sleep-failed"
+    WAKE_FAILED = "wake-failed"
     UNEXPECTED = "unexpected-error"
 
 

@@ -20,9 +20,11 @@ from typing import Any
 from prenv.core import naming
 from prenv.core import plan as planmod
 from prenv.core.config import Config
+from prenv.core.cost import plan_cost
 from prenv.core.domain import DeployOutcome, DestroyOutcome, Output, PlanOutcome
 from prenv.core.errors import FailureReason, PrenvError
 from prenv.core.naming import Names
+from prenv.core.prices import bundled_prices
 from prenv.engine.terraform import Terraform, TerraformError
 
 _FIRST_INIT = threading.Lock()
@@ -135,7 +137,12 @@ class Engine:
         changed = self.tf.plan(plan_file, self.var_file())
         document = self.tf.show_json(plan_file)
         text = self.tf.show_text(plan_file)
-        return PlanOutcome(summary=planmod.summarize(document), plan_text=text), plan_file, changed
+        outcome = PlanOutcome(
+            summary=planmod.summarize(document),
+            plan_text=text,
+            plan_cost=plan_cost(document, bundled_prices()),  # issue 17: the cost comes from the plan
+        )
+        return outcome, plan_file, changed
 
     def check_cap(self, workspaces: list[str]) -> None:
         """Refuse a new preview when `max_previews` previews already exist (an existing one may update)."""
@@ -167,7 +174,12 @@ class Engine:
             "",
         )
         return DeployOutcome(
-            summary=outcome.summary, plan_text=outcome.plan_text, applied=changed, url=url, outputs=outputs
+            summary=outcome.summary,
+            plan_text=outcome.plan_text,
+            applied=changed,
+            url=url,
+            outputs=outputs,
+            plan_cost=outcome.plan_cost,
         )
 
     def read_outputs(self) -> dict[str, Any] | None:
