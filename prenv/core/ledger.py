@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from prenv.core.cost import Estimate, PlanCost
+from prenv.core.cost import Estimate, PlanCost, per_day, usd
 
 _PLACES = Decimal("0.000001")  # what the record keeps of a dollar figure
 _SECONDS_PER_DAY = Decimal(86400)
@@ -197,3 +197,16 @@ class PreviewCost:
     @property
     def running_for(self) -> timedelta:
         return self.now - self.ledger.first_deployed_at
+
+    def line(self) -> str:
+        """The cost in one line of plain text (the terminal's)."""
+        estimate = self.estimate
+        text = f"Cost: about {per_day(estimate.per_day)} while running"
+        if self.base_found:
+            own, share = per_day(estimate.own_per_day), per_day(estimate.shared_per_day)
+            text += f" ({own} own + {share} share of the base)"
+        text += f"; {usd(self.so_far)} so far"
+        if self.existed and self.change.quantize(Decimal("0.01")):
+            sign = "+" if self.change > 0 else "-"
+            text += f"; this deploy changed it by {sign}{per_day(abs(self.change))}"
+        return text

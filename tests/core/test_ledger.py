@@ -19,6 +19,7 @@ from prenv.core import ledger
 from prenv.core.cost import PlanCost, estimate, plan_cost
 from prenv.core.ledger import Ledger, after_deploy, first_deployed, from_record
 from prenv.core.prices import bundled_prices
+from tests.golden import fixtures as fx
 
 D = Decimal
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
@@ -163,3 +164,13 @@ def test_a_plan_that_shrinks_the_preview_shows_the_change() -> None:
     cost = _preview_cost()
     smaller = estimate({"resource_changes": []}, bundled_prices())
     assert PlanCost(after=smaller, before=cost.after).change == -RUNNING
+
+
+def test_the_terminal_says_the_cost_in_one_line() -> None:
+    assert fx.cost().line() == (
+        "Cost: about $1.43/day while running ($0.77/day own + $0.66/day share of the base); $3.93 so far; "
+        "this deploy changed it by +$0.05/day"
+    )
+    assert (
+        fx.cost(existed=False, base_found=False).line() == "Cost: about $0.77/day while running; $0.00 so far"
+    )

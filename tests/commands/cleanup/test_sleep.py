@@ -23,7 +23,7 @@ from prenv.core.naming import Names, names_for
 from tests.commands.cleanup.conftest import cleanup_env
 from tests.commands.troubleshoot import planting
 from tests.github.fake import FakeGitHub, fake_github
-from tests.helpers import CliResult, light_config, run_cli, write_config
+from tests.helpers import CliResult, light_config, read_outputs, run_cli, write_config
 
 pytestmark = [pytest.mark.terraform, pytest.mark.usefixtures("tasks_stay_running")]
 
@@ -62,8 +62,7 @@ class Preview:
         return bodies[0]
 
     def outputs(self) -> dict[str, str]:
-        lines = (self.directory / "output").read_text(encoding="utf-8").splitlines()
-        return dict(line.split("=", 1) for line in lines if "=" in line)
+        return read_outputs(self.directory / "output")
 
 
 def _desired(boto: Any, preview: Preview) -> tuple[int, int]:
