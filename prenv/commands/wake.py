@@ -15,7 +15,7 @@ from typing import TextIO
 from prenv.commands import costing, wiring
 from prenv.commands.wiring import Ports, Services, Target
 from prenv.core.config import Config
-from prenv.core.domain import Command, DeployOutcome, Output
+from prenv.core.domain import Command, DeployOutcome, Output, outputs_of
 from prenv.core.errors import ExitStatus, FailureReason, PrenvError
 from prenv.core.plan import PlanSummary
 from prenv.core.sleep import SleepRecord, SleepRecordError, WakeNotice, from_record
@@ -64,10 +64,7 @@ def _outputs(ports: Ports, config: Config, tgt: Target) -> tuple[Output, ...]:
             reason=FailureReason.PREVIEW_NOT_FOUND,
             hint="deploy it (push a commit or comment `/prenv deploy`)",
         )
-    return tuple(
-        Output(name=name, value=doc.get("value"), sensitive=bool(doc.get("sensitive")))
-        for name, doc in sorted(found.items())
-    )
+    return outputs_of(found)
 
 
 def run(services: Services, pr: str | None, *, waits: Waits | None = None) -> ExitStatus:

@@ -3,7 +3,7 @@ happened to it (the plan, the deploy, the destroy) and the states of the PR's co
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -66,6 +66,14 @@ class Output:
     name: str
     value: Any
     sensitive: bool
+
+
+def outputs_of(document: Mapping[str, Any]) -> tuple[Output, ...]:
+    """`terraform output -json`'s outputs, by name."""
+    return tuple(
+        Output(name=name, value=doc.get("value"), sensitive=bool(doc.get("sensitive")))
+        for name, doc in sorted(document.items())
+    )
 
 
 def sensitive_values(outputs: Iterable[Output]) -> tuple[str, ...]:

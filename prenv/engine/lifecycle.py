@@ -21,7 +21,7 @@ from prenv.core import naming
 from prenv.core import plan as planmod
 from prenv.core.config import Config
 from prenv.core.cost import plan_cost
-from prenv.core.domain import DeployOutcome, DestroyOutcome, Output, PlanOutcome
+from prenv.core.domain import DeployOutcome, DestroyOutcome, PlanOutcome, outputs_of
 from prenv.core.errors import FailureReason, PrenvError
 from prenv.core.naming import Names
 from prenv.core.prices import bundled_prices
@@ -165,10 +165,7 @@ class Engine:
         """Apply exactly the saved plan (nothing when it has no changes) and read the outputs."""
         if changed:
             self.tf.apply(plan_file)
-        outputs = tuple(
-            Output(name=name, value=doc.get("value"), sensitive=bool(doc.get("sensitive")))
-            for name, doc in sorted(self.tf.outputs().items())
-        )
+        outputs = outputs_of(self.tf.outputs())
         url = next(
             (str(o.value) for o in outputs if o.name == self.config.terraform.url_output and not o.sensitive),
             "",
