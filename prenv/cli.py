@@ -20,6 +20,7 @@ from prenv.commands import plan as plan_command
 from prenv.commands import sandbox as sandbox_command
 from prenv.commands import status as status_command
 from prenv.commands import unlock as unlock_command
+from prenv.commands import wake as wake_command
 from prenv.commands.wiring import Services
 from prenv.core.config import parse_duration
 from prenv.core.errors import Cancelled, ExitStatus, FailureReason, PrenvError, UsageError
@@ -264,6 +265,16 @@ def exec_(
     return exec_command.run(
         services, number, container=container, command=command, execute=execute, as_json=as_json
     )
+
+
+@cli.command()
+@_PR_ARG
+@_PR
+@_common
+@click.pass_context
+def wake(ctx: click.Context, /, pr_arg: str | None, pr: str | None, **common: Any) -> int:
+    """Wake the PR's sleeping preview: database started, service scaled back, comment back to ready."""
+    return wake_command.run(_services(ctx, **common), pr_argument(pr_arg, pr))
 
 
 def _versions() -> str:

@@ -41,6 +41,19 @@ def run_cli(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, **service
     return CliResult(code, out.getvalue(), err.getvalue())
 
 
+def read_outputs(path: Path) -> dict[str, str]:
+    """The step outputs in a GITHUB_OUTPUT file (heredoc delimiters); a later value of a name wins."""
+    values: dict[str, str] = {}
+    lines = path.read_text(encoding="utf-8").splitlines()
+    i = 0
+    while i < len(lines):
+        name, _, delimiter = lines[i].partition("<<")
+        end = lines.index(delimiter, i + 1)
+        values[name] = "\n".join(lines[i + 1 : end])
+        i = end + 1
+    return values
+
+
 def deploy_target(services: Services, pr_option: str | None = None) -> Target:
     """The target `prenv deploy` works out (config, PR, names, context completed from GitHub)."""
     job = wiring.invocation(services, pr_option)

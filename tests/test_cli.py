@@ -75,6 +75,18 @@ def test_missing_config_file(tmp_path: Path) -> None:
             ["plan", "--pr", "-4"],
             "prenv: --pr must be a pull request number such as 42, not '-4' [bad-usage]",
         ),
+        (
+            ["wake", "soon"],
+            "prenv: --pr must be a pull request number such as 42, not 'soon' [bad-usage]",
+        ),
+        (
+            ["wake", "7", "--pr", "8"],
+            "prenv: the PR is given twice, as 7 and as --pr 8 [bad-usage]; give it once",
+        ),
+        (
+            ["wake"],
+            "prenv: no pull request number [bad-usage]; pass --pr N, or run on a pull_request event",
+        ),
     ],
 )
 def test_pr_number_errors(tmp_path: Path, argv: list[str], line: str) -> None:

@@ -19,6 +19,7 @@ class LivePreview:
     aws: Aws
     cluster: str = ""  # found by `find_service`
     service: dict[str, Any] | None = None
+    asleep: dict[str, Any] | None = None  # its sleep record (`prenv status` reads it): it sleeps
 
 
 def find_service(preview: LivePreview) -> LivePreview:

@@ -9,9 +9,11 @@ workspace, which Terraform's workspace listing ignores (it only counts keys endi
   remembers the PR's sticky comment (id, author, hash of its body), read back by the next deploy or
   destroy (`read_deploy`);
 - `prenv-warned.json`, the warning record: written when cleanup warns that an idle preview will be
-  destroyed.
+  destroyed;
+- `prenv-sleeping.json`, the sleep record (`prenv.core.sleep`): written when cleanup puts an idle
+  preview to sleep, deleted when it wakes.
 
-One paginated listing gives cleanup every workspace, its state's age, both records and its lock.
+One paginated listing gives cleanup every workspace, its state's age, its records and its lock.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from prenv.core.config import Config
 
 DEPLOYED = "prenv-deployed.json"
 WARNED = "prenv-warned.json"
-RECORDS = (DEPLOYED, WARNED)
+SLEEPING = "prenv-sleeping.json"
+RECORDS = (DEPLOYED, WARNED, SLEEPING)
 _HINT = "check the AWS credentials, the region and the backend settings in the config"
 
 
@@ -59,6 +62,7 @@ def _parse(config: Config, keys: Iterable[tuple[str, datetime]]) -> Listing:
             state_name + ".tflock": "lock",
             DEPLOYED: "deployed",
             WARNED: "warned",
+            SLEEPING: "sleeping",
         }.get(rest)
         if kind is not None:
             found.setdefault(workspace, {})[kind] = modified
@@ -67,7 +71,7 @@ def _parse(config: Config, keys: Iterable[tuple[str, datetime]]) -> Listing:
         if number is None:
             continue
         if "state" not in kinds:
-            if "deployed" in kinds or "warned" in kinds:
+            if kinds.keys() & {"deployed", "warned", "sleeping"}:
                 listing.leftover_records.append(workspace)
             continue
         lock = (
@@ -81,6 +85,7 @@ def _parse(config: Config, keys: Iterable[tuple[str, datetime]]) -> Listing:
                 deployed_at=kinds.get("deployed"),
                 warned_at=kinds.get("warned"),
                 lock=lock,
+                slept_at=kinds.get("sleeping"),
             )
         )
     listing.previews.sort(key=lambda p: p.pr_number)
@@ -179,6 +184,25 @@ class StateBucket:
     def read_deploy(self, workspace: str) -> dict[str, Any] | None:
         """The deploy record's contents (None when there is none, or it is not a JSON object)."""
         return self._read_json(self._key(workspace, DEPLOYED))
+
+    def read_sleep(self, workspace: str) -> dict[str, Any] | None:
+        """The sleep record's contents (None: the preview is not asleep, or the record is not JSON)."""
+        return self._read_json(self._key(workspace, SLEEPING))
+
+    def record_sleep(self, workspace: str, body: Mapping[str, Any]) -> None:
+        self._write(self._key(workspace, SLEEPING), body)
+
+    def drop_sleep(self, workspace: str) -> None:
+        """The preview is awake: its sleep record goes (deleting a missing key is no error in S3)."""
+        key = self._key(workspace, SLEEPING)
+        self.aws.call(
+            f"S3 DeleteObject of s3://{self.bucket}/{key}",
+            "s3",
+            "delete_object",
+            hint=_HINT,
+            Bucket=self.bucket,
+            Key=key,
+        )
 
     def record_deploy(self, workspace: str, details: Mapping[str, Any]) -> None:
         body = {"deployed_at": datetime.now(UTC).isoformat(timespec="seconds"), **details}

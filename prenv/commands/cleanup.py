@@ -5,8 +5,11 @@
    (newest first, within a page budget): never one request per preview.
 3. `prenv.core.cleanup.decide` says what to do with each; destroys run in this process through the
    same code as `prenv destroy` (workspace deleted only when its state is empty, Deployments inactive,
-   comment updated), several at once; warnings update the PR's sticky comment and leave a record.
-4. Stale locks and orphaned tagged resources are reported; orphans are deleted only on request.
+   comment updated), several at once; warnings update the PR's sticky comment and leave a record;
+   with `cleanup.sleep_after`, idle previews sleep and sleeping ones stay asleep (`prenv.commands.sleep`).
+4. Stale locks and orphaned tagged resources are reported; orphans are deleted only on request. Each
+   preview's cost per day and so far (its deploy record's ledger), the fleet's and the idle previews'
+   share are reported.
 `--dry-run` changes nothing anywhere: no Terraform run, no S3 write, no GitHub write. Every GitHub
 request of the run goes through one adapter, so the count printed at the end is all of them.
 """
@@ -20,16 +23,19 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from prenv.aws import orphans
 from prenv.aws.client import Aws, AwsError
-from prenv.commands import wiring
+from prenv.commands import costing, wiring
 from prenv.commands.destroy import destroy_preview
+from prenv.commands.sleep import Records, Sleeper, read_records, with_sleep
 from prenv.commands.wiring import Ports, Services
 from prenv.core import cleanup
 from prenv.core.config import Config, format_duration
 from prenv.core.domain import Command
 from prenv.core.errors import ExitStatus, FailureReason, PrenvError
+from prenv.core.naming import base_name
 from prenv.github.client import GitHub
 from prenv.render import cleanup_report
 from prenv.report.pr import GitHubReporter
@@ -154,9 +160,13 @@ def run(services: Services, options: Options) -> ExitStatus:
         + ("; DRY RUN: nothing will be changed" if options.dry_run else "")
     )
     prs = pull_states(gh, {p.pr_number for p in listing.previews})
+    records = read_records(ports, listing.previews, concurrency=concurrency)
+    base = _base_per_day(ports, config)
     rows: list[cleanup.Row] = []
     expiries: dict[str, datetime] = {}
-    for preview in listing.previews:
+    decided: dict[str, tuple[cleanup.Preview, cleanup.Decision]] = {}
+    for listed in listing.previews:
+        preview = with_sleep(listed, records)
         pr = prs.get(preview.pr_number)
         decision = cleanup.decide(
             preview,
@@ -165,26 +175,43 @@ def run(services: Services, options: Options) -> ExitStatus:
             max_age=max_age,
             warn_before=warn_before,
             keep_label=config.cleanup.keep_label,
+            sleep_after=config.cleanup.sleep_after,
         )
         rows.append(
-            cleanup.Row(
-                preview.workspace,
-                preview.pr_number,
-                pr.state if pr else cleanup.PrState.MISSING,
-                cleanup.format_age(now - preview.last_activity),
-                decision.action,
-                decision.reason,
+            _costed(
+                cleanup.Row(
+                    preview.workspace,
+                    preview.pr_number,
+                    pr.state if pr else cleanup.PrState.MISSING,
+                    cleanup.format_age(now - preview.last_activity),
+                    decision.action,
+                    decision.reason,
+                    idle_for=now - preview.last_activity,
+                ),
+                preview,
+                records.get(preview.workspace),
+                now=now,
+                base_share=None if base is None else base / len(listing.previews),
             )
         )
+        decided[preview.workspace] = (preview, decision)
         if decision.expires_at is not None and decision.action is cleanup.Action.WARN:
             expiries[preview.workspace] = decision.expires_at
     to_destroy = [r for r in rows if r.decision is cleanup.Action.DESTROY]
     to_warn = [r for r in rows if r.decision is cleanup.Action.WARN]
+    to_sleep = [r for r in rows if r.decision is cleanup.Action.SLEEP]
+    to_stop = [r for r in rows if r.decision is cleanup.Action.STOP_AGAIN]
     if options.dry_run:
-        for row in to_destroy + to_warn:
+        for row in to_destroy + to_warn + to_sleep + to_stop:
             row.result = f"would {row.decision}"
     else:
         _each(to_warn, lambda r: job.warn_one(r, expiries[r.workspace]), 1)  # writes: one at a time
+        sleeper = Sleeper(ports, config, gh, now)
+        for row in to_sleep:  # comments too: one at a time
+            ledger = records[row.workspace].ledger if row.workspace in records else None
+            sleeper.sleep_one(row, *decided[row.workspace], ledger)
+        for row in to_stop:
+            sleeper.stop_again_one(row, decided[row.workspace][0])
         _each(to_destroy, job.destroy_one, concurrency)
         for workspace in listing.leftover_records:
             bucket.forget(workspace)
@@ -198,7 +225,42 @@ def run(services: Services, options: Options) -> ExitStatus:
     found = cleanup.find_orphans(orphans.tagged_resources(aws, ports.repository), live_workspaces=live)
     found = [o for o in found if not orphans.gone(aws, o.arn)]
     deleted = _delete_orphans(found, aws) if options.delete_orphans and not options.dry_run else {}
-    return report(services, rows, stale, found, deleted, dry_run=options.dry_run, github_calls=gh.calls)
+    idle_after = config.cleanup.sleep_after or max_age
+    fleet = cleanup.fleet(rows, idle_after=idle_after, base_per_day=base)
+    return report(
+        services, rows, stale, found, deleted, dry_run=options.dry_run, github_calls=gh.calls, fleet=fleet
+    )
+
+
+def _base_per_day(ports: Ports, config: Config) -> Decimal | None:
+    """What the shared base costs per day, from what runs in AWS; None when it is not found."""
+    region = ports.environment.aws.region or config.backend.region
+    try:
+        base = costing.base_estimate(ports, region, base_name(ports.repository))
+    except AwsError as exc:
+        ports.services.note(f"the base's cost is left out of the fleet's: {exc.message}")
+        return None
+    return None if base is None else base.per_day
+
+
+def _costed(
+    row: cleanup.Row,
+    preview: cleanup.Preview,
+    found: Records | None,
+    *,
+    now: datetime,
+    base_share: Decimal | None,
+) -> cleanup.Row:
+    """The row with the preview's cost per day as it was found (asleep or not) and its cost so far."""
+    kept = found.ledger if found else None
+    if kept is None:
+        return row
+    asleep = preview.sleeping
+    slept_at = preview.sleep.slept_at if preview.sleep else preview.slept_at
+    own = kept.asleep_per_day if asleep else kept.per_day
+    row.per_day = own + (kept.share_per_day if base_share is None else base_share)
+    row.so_far = kept.so_far(now, slept_at=slept_at if asleep else None)
+    return row
 
 
 def _delete_orphans(found: list[cleanup.Orphan], aws: Aws) -> dict[str, str]:
@@ -227,10 +289,11 @@ def report(
     *,
     dry_run: bool,
     github_calls: int,
+    fleet: cleanup.Fleet | None = None,
 ) -> ExitStatus:
     """The report on the terminal, in the job summary and as step outputs; the exit status."""
     out = services.out
-    for line in cleanup_report.terminal(rows, stale, found, deleted):
+    for line in cleanup_report.terminal(rows, stale, found, deleted, fleet=fleet):
         out.write(line + "\n")
     failed = [r for r in rows if r.failure is not None]
     runtime = services.runtime()
@@ -241,13 +304,14 @@ def report(
         out.write(f"  {row.workspace}: {row.error}\n")
     out.write(f"GitHub API requests: {github_calls}\n")
     out.flush()
-    runtime.write_summary(cleanup_report.markdown(rows, stale, found, deleted, dry_run=dry_run))
+    runtime.write_summary(cleanup_report.markdown(rows, stale, found, deleted, dry_run=dry_run, fleet=fleet))
     count = {action: sum(1 for r in rows if r.decision is action and r.done) for action in cleanup.Action}
     runtime.set_outputs(
         {
             "previews": str(len(rows)),
             "destroyed": "0" if dry_run else str(count[cleanup.Action.DESTROY]),
             "warned": "0" if dry_run else str(count[cleanup.Action.WARN]),
+            "slept": "0" if dry_run else str(count[cleanup.Action.SLEEP]),
             "stale-locks": str(len(stale)),
             "orphans": str(len(found)),
         }

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from prenv.aws import orphans
-from prenv.commands import wiring
+from prenv.commands import costing, wiring
+from prenv.commands.wake import wake_if_asleep
 from prenv.commands.wiring import Services
 from prenv.core import cleanup
 from prenv.core.config import Config
@@ -71,6 +72,7 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
     eng: Engine | None = None
     try:
         with wiring.engine(ports, config, tgt) as eng:
+            slept = wake_if_asleep(ports, tgt, out=services.out)  # issue 17: a push wakes a sleeping preview
             planned, plan_file, changed = eng.plan()
             reporter.planned(tgt.ctx, planned)
             phase = _APPLYING if changed else _UNCHANGED
@@ -98,6 +100,10 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
             _report_untracked(ports, config, tgt, error)
         reporter.failed(tgt.ctx, error, planned)
         raise
+    # Issue 17: what the preview costs, and the ledger the deploy record keeps.
+    outcome = costing.priced(
+        ports, config, outcome, record, now=services.clock(), slept_at=slept.slept_at if slept else None
+    )
     try:
         reporter.ready(tgt.ctx, outcome)
     finally:  # the deploy happened, and the record remembers where the "ready" comment went

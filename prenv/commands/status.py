@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from prenv.aws.preview import LivePreview, find_service, not_found
 from prenv.commands import wiring
 from prenv.commands.wiring import Services
-from prenv.core import troubleshoot
+from prenv.core import sleep, troubleshoot
 from prenv.core.diagnose import diagnose
 from prenv.core.domain import Command
 from prenv.core.errors import ExitStatus
+from prenv.core.sleep import SleepRecord
 from prenv.render import describe
 
 
@@ -42,8 +43,16 @@ def gather(preview: LivePreview, *, events: int, stopped: int) -> troubleshoot.S
         stopped=troubleshoot.newest_first(finished, stopped=True)[:stopped],
         targets=targets,
         database=troubleshoot.database(db) if db else None,
+        asleep=_asleep(preview),
     )
     return dataclasses.replace(status, hints=diagnose(status))
+
+
+def _asleep(preview: LivePreview) -> SleepRecord | None:
+    try:
+        return sleep.from_record(preview.asleep) if preview.asleep is not None else None
+    except sleep.SleepRecordError:
+        return None  # a record prenv cannot read is no sleep it can wake: the parts say the rest
 
 
 def run(

@@ -512,22 +512,28 @@ class DeployRecord:
     _read: bool = False
     _comment: Mapping[str, Any] | None = None
     _kept: bool = False
+    # What else this run keeps in the record, over the usual details (issue 17: the first deploy's
+    # time and the cost ledger, `prenv.commands.costing`).
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def workspace(self) -> str:
         return self.target.names.workspace
 
     def recall(self) -> Mapping[str, Any] | None:
+        return self.previous() if self.readable else None
+
+    def previous(self) -> Mapping[str, Any] | None:
+        """The record the last deploy left, read once (also when the comment does not need it)."""
         if not self._read:
             self._read = True
-            if self.readable:
-                try:
-                    self._record = self.ports.bucket.read_deploy(self.workspace)
-                except AwsError as exc:
-                    self.ports.services.note(
-                        f"could not read the deploy record of {self.workspace} ({exc.code or exc.reason}); "
-                        "the PR's comment will be searched for"
-                    )
+            try:
+                self._record = self.ports.bucket.read_deploy(self.workspace)
+            except AwsError as exc:
+                self.ports.services.note(
+                    f"could not read the deploy record of {self.workspace} ({exc.code or exc.reason}); "
+                    "the PR's comment will be searched for"
+                )
         return self._record
 
     def remember(self, comment: Mapping[str, Any] | None) -> None:
@@ -549,6 +555,7 @@ class DeployRecord:
         }
         if comment:
             details["comment"] = comment
+        details.update(self.extra)
         what = f"record the deploy time of {self.workspace}"
         self._best_effort(what, lambda: self.ports.bucket.record_deploy(self.workspace, details))
 
@@ -612,4 +619,7 @@ def open_preview(services: Services, command: Command, pr: str | None) -> LivePr
         outputs = eng.read_outputs()
     region = job.ports.environment.aws.region or job.config.backend.region
     location = locate(outputs, tgt.names, default_region=region)
-    return LivePreview(location=location, aws=job.ports.aws(location.region))
+    preview = LivePreview(location=location, aws=job.ports.aws(location.region))
+    if command is Command.STATUS:  # issue 17: status says that a preview sleeps
+        preview.asleep = job.ports.bucket.read_sleep(tgt.names.workspace)
+    return preview

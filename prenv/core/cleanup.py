@@ -3,8 +3,11 @@
 A preview is destroyed when its PR is closed, merged or gone. An open PR's preview that has been idle
 (no deploy) for longer than `max_age` is first warned on the PR, and destroyed on a later run once
 `warn_before` has passed since the warning, unless it was deployed again meanwhile or carries the keep
-label. Everything else is left alone. A resource tagged by prenv whose workspace has no state is an
-orphan (a destroy that lost its state, a run killed between create and state write).
+label. With `sleep_after` set, an open PR's preview idle that long is put to sleep first (its service
+scaled to zero, its own database stopped); a sleeping preview is left alone, but for its database, which
+AWS starts again after seven days and cleanup stops again. Everything else is left alone. A resource
+tagged by prenv whose workspace has no state is an orphan (a destroy that lost its state, a run killed
+between create and state write).
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from prenv.core.errors import FailureReason
+from prenv.core.sleep import SleepRecord
 
 # Every resource of a preview carries these tags (the roots' default_tags).
 REPOSITORY_TAG = "prenv:repository"
@@ -27,6 +32,8 @@ class Action(StrEnum):
     WARN = "warn"
     KEEP = "keep"  # exempt by label
     LEAVE = "leave"
+    SLEEP = "sleep"  # scale the service to zero, stop the database
+    STOP_AGAIN = "stop again"  # a sleeping preview's database that AWS restarted (or that did not stop)
 
 
 class PrState(StrEnum):
@@ -58,6 +65,12 @@ class Preview:
     deployed_at: datetime | None = None  # the last `prenv deploy` (even one that changed nothing)
     warned_at: datetime | None = None  # the last idle warning
     lock: Lock | None = None
+    slept_at: datetime | None = None  # the sleep record's time: the preview is asleep
+    sleep: SleepRecord | None = None  # the sleep record's contents, once read
+
+    @property
+    def sleeping(self) -> bool:
+        return self.slept_at is not None or self.sleep is not None
 
     @property
     def last_activity(self) -> datetime:
@@ -98,8 +111,15 @@ def decide(
     max_age: timedelta,
     warn_before: timedelta,
     keep_label: str,
+    sleep_after: timedelta | None = None,
 ) -> Decision:
-    """The action for one preview. `pr` None means the PR is not among the repository's PRs."""
+    """The action for one preview. `pr` None means the PR is not among the repository's PRs.
+
+    Rows, in order: a PR not open is destroyed; a sleeping preview whose database must be stopped again
+    is stopped again (also under the keep label, which keeps a preview as it is); the keep label keeps;
+    an idle preview is warned, then destroyed, as without sleep; a preview idle for `sleep_after` (and
+    not yet destroyed) sleeps; a sleeping one is left asleep.
+    """
     if pr is None or pr.state is not PrState.OPEN:
         state = pr.state if pr is not None else PrState.MISSING
         reasons = {
@@ -108,26 +128,51 @@ def decide(
             PrState.MISSING: "PR does not exist",
         }
         return Decision(Action.DESTROY, reasons.get(state, "PR is not open"))
-    if keep_label and keep_label in pr.labels:
+    labelled = bool(keep_label) and keep_label in pr.labels
+    if labelled and not _stop_due(preview, now):
         return Decision(Action.KEEP, f"labelled {keep_label}")
     idle = now - preview.last_activity
-    if idle < max_age:
-        return Decision(Action.LEAVE, f"active (idle {format_age(idle)})")
-    warned_at = preview.warned_at
-    if warned_at is None or warned_at < preview.last_activity:  # never warned, or deployed since
-        return Decision(
-            Action.WARN,
-            f"idle {format_age(idle)}, over the {format_age(max_age)} limit: warned",
-            expires_at=now + warn_before,
+    expires: datetime | None = None
+    if idle >= max_age and not labelled:
+        warned_at = preview.warned_at
+        if warned_at is None or warned_at < preview.last_activity:  # never warned, or deployed since
+            return Decision(
+                Action.WARN,
+                f"idle {format_age(idle)}, over the {format_age(max_age)} limit: warned",
+                expires_at=now + warn_before,
+            )
+        expires = warned_at + warn_before
+        if now >= expires:
+            return Decision(
+                Action.DESTROY, f"idle {format_age(idle)} and warned {format_age(now - warned_at)} ago"
+            )
+    waiting = f"; destroyed after {expires:%Y-%m-%d %H:%M} UTC" if expires else ""
+    sleep = preview.sleep
+    if sleep is not None and sleep.stop_due(now):
+        why = (
+            "its database did not stop"
+            if sleep.db_stopped_at is None
+            else f"AWS restarts a stopped database after {format_age(now - sleep.db_stopped_at)}"
         )
-    expires = warned_at + warn_before
-    if now >= expires:
+        return Decision(Action.STOP_AGAIN, f"asleep, {why}{waiting}", expires_at=expires)
+    if preview.sleeping:
+        since = sleep.slept_at if sleep else preview.slept_at
+        asleep = f" {format_age(now - since)}" if since else ""
+        reason = f"asleep{asleep} (idle {format_age(idle)}){waiting}"
+        return Decision(Action.LEAVE, reason, expires_at=expires)
+    if sleep_after is not None and idle >= sleep_after and not labelled:
         return Decision(
-            Action.DESTROY, f"idle {format_age(idle)} and warned {format_age(now - warned_at)} ago"
+            Action.SLEEP,
+            f"idle {format_age(idle)}, over the {format_age(sleep_after)} sleep limit{waiting}",
+            expires_at=expires,
         )
-    return Decision(
-        Action.LEAVE, f"idle, warned; destroyed after {expires:%Y-%m-%d %H:%M} UTC", expires_at=expires
-    )
+    if expires is not None:
+        return Decision(Action.LEAVE, f"idle, warned{waiting}", expires_at=expires)
+    return Decision(Action.LEAVE, f"active (idle {format_age(idle)})")
+
+
+def _stop_due(preview: Preview, now: datetime) -> bool:
+    return preview.sleep is not None and preview.sleep.stop_due(now)
 
 
 @dataclass(frozen=True)
@@ -166,6 +211,9 @@ class Row:
     failure: FailureReason | None = None  # why carrying it out failed
     error: str = ""  # the failure's one line
     log: str = ""  # the output of a destroy that failed
+    per_day: Decimal | None = None  # what it costs per day as found (asleep: the asleep rate); None: unknown
+    so_far: Decimal | None = None  # what it has cost since its first deploy; None: unknown
+    idle_for: timedelta = timedelta(0)  # time since its last deploy
 
 
 @dataclass(frozen=True)
@@ -209,3 +257,34 @@ def untracked(arns: Iterable[str], state: Mapping[str, Any] | None) -> list[str]
         if name not in held and last not in held:
             left.append(arn)
     return sorted(left)
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """What the previews cost per day as cleanup found them, with the idle ones' part."""
+
+    per_day: Decimal  # the priced previews, with the base (its share in each, or the base itself)
+    idle_per_day: Decimal  # the part of the idle previews (idle for `idle_after` or longer)
+    priced: int  # previews whose cost is known
+    unpriced: int  # previews without a ledger (deployed before prenv kept one): not in the figures
+    idle: int  # idle previews among the priced
+    base_per_day: Decimal | None  # the base as found running (None: not found)
+
+    @property
+    def idle_share(self) -> Decimal:
+        """The idle previews' part of the fleet's cost per day, from 0 to 1."""
+        return self.idle_per_day / self.per_day if self.per_day else Decimal(0)
+
+
+def fleet(rows: Sequence[Row], *, idle_after: timedelta, base_per_day: Decimal | None) -> Fleet:
+    """The fleet's cost per day from the rows (each priced with its share of the base)."""
+    priced = [r for r in rows if r.per_day is not None]
+    idle = [r for r in priced if r.idle_for >= idle_after]
+    return Fleet(
+        per_day=sum((r.per_day or Decimal(0) for r in priced), Decimal(0)),
+        idle_per_day=sum((r.per_day or Decimal(0) for r in idle), Decimal(0)),
+        priced=len(priced),
+        unpriced=len(rows) - len(priced),
+        idle=len(idle),
+        base_per_day=base_per_day,
+    )

@@ -129,6 +129,9 @@ class Cleanup:
     keep_label: str = "prenv:keep"
     stale_lock_age: timedelta = timedelta(hours=2)
     concurrency: int = 4
+    # An open PR's preview idle this long sleeps (service at zero tasks, its database stopped) until a
+    # push, `/prenv wake` or `prenv wake`; null (the default): previews never sleep.
+    sleep_after: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -355,6 +358,18 @@ def _validate(config: Config) -> None:
         ),
         ("version", config.version == 1, "must be 1, the only format version this prenv reads"),
     ]
+    sleep_after = config.cleanup.sleep_after
+    if sleep_after is not None:
+        checks += [
+            ("cleanup.sleep_after", sleep_after > timedelta(0), "must be longer than 0 (or null: no sleep)"),
+            (
+                "cleanup.sleep_after",
+                sleep_after < config.cleanup.max_age,
+                f"({format_duration(sleep_after)}) must be shorter than cleanup.max_age "
+                f"({format_duration(config.cleanup.max_age)}): a preview idle that long is warned and "
+                "destroyed instead",
+            ),
+        ]
     for key, ok, message in checks:
         if not ok:
             raise ValueError(key, f"{key} {message}")

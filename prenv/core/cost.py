@@ -119,6 +119,9 @@ class CostLine:
     arithmetic: str  # "1 x (0.25 vCPU x $0.04048 + 0.5 GB x $0.004445) x 24 h"
     note: str = ""
     shared: bool = False  # a share of the base, not the preview's own resource
+    # Billed only while the preview is awake: what prenv's sleep stops (the service's tasks and their
+    # addresses, the hours of the preview's own RDS instance). Storage and secrets bill while it sleeps.
+    sleeps: bool = False
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,11 @@ class Estimate:
     def shared_per_day(self) -> Decimal:
         return sum((line.per_day for line in self.lines if line.shared), Decimal(0))
 
+    @property
+    def sleeping_saves_per_day(self) -> Decimal:
+        """What sleep saves per day: the own lines that stop billing while the preview sleeps."""
+        return sum((line.per_day for line in self.lines if line.sleeps and not line.shared), Decimal(0))
+
 
 @dataclass(frozen=True)
 class _Resource:
@@ -178,8 +186,17 @@ class _Builder:
     not_priced: list[NotPriced] = field(default_factory=list)
     free: list[str] = field(default_factory=list)
 
-    def line(self, res: _Resource, what: str, per_day: Decimal, arithmetic: str, note: str = "") -> None:
-        self.lines.append(CostLine(res.address, what, per_day, arithmetic, note))
+    def line(
+        self,
+        res: _Resource,
+        what: str,
+        per_day: Decimal,
+        arithmetic: str,
+        note: str = "",
+        *,
+        sleeps: bool = False,
+    ) -> None:
+        self.lines.append(CostLine(res.address, what, per_day, arithmetic, note, sleeps=sleeps))
 
     def unpriced(self, res: _Resource, reason: str) -> None:
         self.not_priced.append(NotPriced(res.address, res.type, reason))
@@ -193,9 +210,16 @@ class _Builder:
         self.usage.append(UsageCharge(res.address, what, why))
 
     def hourly(
-        self, res: _Resource, what: str, key: str, count: Decimal = Decimal(1), unit: str = ""
+        self,
+        res: _Resource,
+        what: str,
+        key: str,
+        count: Decimal = Decimal(1),
+        unit: str = "",
+        *,
+        sleeps: bool = False,
     ) -> None:
-        self._priced(res, what, key, count, unit, monthly=False)
+        self._priced(res, what, key, count, unit, monthly=False, sleeps=sleeps)
 
     def monthly(
         self, res: _Resource, what: str, key: str, count: Decimal = Decimal(1), unit: str = ""
@@ -203,7 +227,15 @@ class _Builder:
         self._priced(res, what, key, count, unit, monthly=True)
 
     def _priced(
-        self, res: _Resource, what: str, key: str, count: Decimal, unit: str, *, monthly: bool
+        self,
+        res: _Resource,
+        what: str,
+        key: str,
+        count: Decimal,
+        unit: str,
+        *,
+        monthly: bool,
+        sleeps: bool = False,
     ) -> None:
         rate = self.prices.rate(key)
         if rate is None:
@@ -215,7 +247,7 @@ class _Builder:
         if monthly:  # a per-month price: x 24 h / the hours in a month
             arithmetic += f" / {num(self.prices.hours_per_month)} h"
             cost = self.prices.per_day_of_month(count * rate.usd)
-        self.line(res, what, cost, arithmetic, rate.note)
+        self.line(res, what, cost, arithmetic, rate.note, sleeps=sleeps)
 
     def build(self) -> Estimate:
         return Estimate(
@@ -264,6 +296,46 @@ def estimate_preview(
         not_priced=own.not_priced,
         free=own.free,
     )
+
+
+@dataclass(frozen=True)
+class PlanCost:
+    """What a plan leaves running (`after`) and what it started from (`before`), per day."""
+
+    after: Estimate
+    before: Estimate
+
+    @property
+    def existed(self) -> bool:
+        """The preview had resources before this plan (a redeploy, not a first deploy)."""
+        before = self.before
+        return bool(before.lines or before.usage or before.not_priced or before.free)
+
+    @property
+    def change(self) -> Decimal:
+        """How much the plan changes the preview's own cost per day (0 for a first deploy)."""
+        return self.after.own_per_day - self.before.own_per_day if self.existed else Decimal(0)
+
+
+def plan_cost(plan: Mapping[str, Any], prices: PriceTable) -> PlanCost:
+    """Both sides of a plan, priced."""
+    return PlanCost(after=estimate(plan, prices), before=estimate(plan, prices, side="before"))
+
+
+def as_plan(resources: Sequence[tuple[str, str, Mapping[str, Any]]]) -> dict[str, Any]:
+    """Resources found running in AWS, (address, type, attributes), as a plan that keeps them: so the
+    estimate prices them with the same rules as a plan's (the base's share, found at deploy time)."""
+    return {
+        "resource_changes": [
+            {
+                "address": address,
+                "mode": "managed",
+                "type": rtype,
+                "change": {"actions": ["no-op"], "before": dict(values), "after": dict(values)},
+            }
+            for address, rtype, values in resources
+        ]
+    }
 
 
 def labels(result: Estimate) -> list[str]:
@@ -387,7 +459,7 @@ def _ecs_service(b: _Builder, res: _Resource) -> None:
     vcpu, gb = units / 1024, mib / 1024
     tasks = Decimal(int(res.values["desired_count"]))
     if not tasks:
-        b.line(res, "ECS service scaled to zero: no tasks", Decimal(0), "0 tasks")
+        b.line(res, "ECS service scaled to zero: no tasks", Decimal(0), "0 tasks", sleeps=True)
         return
     platform_key, platform_name = (
         ("linux_arm64", "Linux/ARM") if arch == "ARM64" else ("linux_x86", "Linux/x86")
@@ -416,10 +488,11 @@ def _ecs_service(b: _Builder, res: _Resource) -> None:
             f"{num(count)} x ({num(vcpu)} vCPU x {usd(cpu_rate.usd, exact=True)} + {num(gb)} GB x "
             f"{usd(gb_rate.usd, exact=True)}) x 24 h",
             "; ".join(n for n in (note, bounded) if n),
+            sleeps=True,
         )
     network = _first(res.values.get("network_configuration"))
     if network.get("assign_public_ip") is True:
-        b.hourly(res, "public IPv4: one per task", "public_ipv4/hour", tasks, "addresses")
+        b.hourly(res, "public IPv4: one per task", "public_ipv4/hour", tasks, "addresses", sleeps=True)
 
 
 def _task_definition(b: _Builder, service: _Resource) -> _Resource | None:
@@ -475,7 +548,7 @@ def _db_instance(b: _Builder, res: _Resource) -> None:
                 res, f"instance class {cls} is not in prenv's price table (add it to prenv/core/prices.json)"
             )
         else:
-            b.hourly(res, f"RDS PostgreSQL: {cls}, Single-AZ", key)
+            b.hourly(res, f"RDS PostgreSQL: {cls}, Single-AZ", key, sleeps=True)
     storage_type = res.values.get("storage_type")
     if not (res.known("allocated_storage") and res.known("storage_type")):
         b.unpriced(res, "storage size or type not known until apply")

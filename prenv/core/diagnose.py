@@ -39,6 +39,12 @@ def _task_hints(status: Status) -> list[str]:
 
 def diagnose(status: Status) -> tuple[str, ...]:
     """What the state suggests a reviewer should look at, most telling first."""
+    if status.asleep is not None:  # no task and a stopped database are what sleep means
+        pr = status.location.pr
+        return (
+            f"the preview is asleep (idle): wake it with `prenv wake {pr}`, a `/prenv wake` comment on the "
+            "PR, or a push",
+        )
     hints: list[str] = []
     svc = status.service
     if svc is not None and svc.rollout_state == "FAILED":

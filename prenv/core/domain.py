@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from prenv.core.cost import PlanCost
+from prenv.core.ledger import PreviewCost
 from prenv.core.mask import secret_values
 from prenv.core.plan import PlanSummary
 from prenv.core.secrets import looks_secret
@@ -25,6 +27,7 @@ class Command(StrEnum):
     LOGS = "logs"
     EXEC = "exec"
     SANDBOX = "sandbox"
+    WAKE = "wake"
 
 
 class CommentState(StrEnum):
@@ -37,6 +40,8 @@ class CommentState(StrEnum):
     FAILED = "failed"
     DESTROYED = "destroyed"
     IDLE_WARNING = "idle_warning"
+    SLEEPING = "sleeping"  # cleanup put the preview to sleep
+    AWAKE = "awake"  # `prenv wake` woke it: ready again
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,11 @@ class Output:
         return cls(name=name, value=document.get("value"), sensitive=marked or by_name, by_name=by_name)
 
 
+def outputs_of(document: Mapping[str, Any], secret_names: Sequence[str]) -> tuple[Output, ...]:
+    """`terraform output -json`'s outputs, by name (a secret name makes one sensitive too)."""
+    return tuple(Output.from_terraform(name, doc, secret_names) for name, doc in sorted(document.items()))
+
+
 def sensitive_values(outputs: Iterable[Output]) -> tuple[str, ...]:
     """The exact values to hide: every form of each sensitive output's value (whole, leaves, lines)."""
     found = [value for output in outputs if output.sensitive for value in secret_values(output.value)]
@@ -86,6 +96,8 @@ class DeployOutcome:
     url: str = ""
     outputs: tuple[Output, ...] = ()
     secrets: tuple[str, ...] = ()  # the plan's values that are secret (prenv.core.secrets.plan_secrets)
+    plan_cost: PlanCost | None = None  # the plan, priced (None: not priced)
+    cost: PreviewCost | None = None  # what the comment says about the preview's cost (None: nothing)
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,7 @@ class PlanOutcome:
     summary: PlanSummary
     plan_text: str
     secrets: tuple[str, ...] = ()  # the plan's values that are secret (prenv.core.secrets.plan_secrets)
+    plan_cost: PlanCost | None = None  # the plan, priced (None: not priced)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,8 @@ class FailureReason(StrEnum):
     CAP_REACHED = "cap-reached"
     CLEANUP_FAILED = "cleanup-failed"
     CANCELLED = "cancelled"
+    SLEEP_FAILED = "sleep-failed"
+    WAKE_FAILED = "wake-failed"
     UNEXPECTED = "unexpected-error"
 
 

@@ -50,6 +50,7 @@ class Names:
     db_security_group: str
     secret_prefix: str
     environment: str
+    base: str  # the shared base's name (its load balancer, cluster, VPC): prenv-<hash6>
 
 
 def repository_hash(repository: str) -> str:
@@ -101,6 +102,11 @@ def pr_number_from_workspace(pattern: str, workspace: str) -> int | None:
     return number if number <= MAX_PR_NUMBER else None
 
 
+def base_name(repository: str) -> str:
+    """The shared base's name (its load balancer, cluster, VPC), as terraform/base names it."""
+    return f"{STEM}-{repository_hash(repository)}"
+
+
 def names_for(pr_number: int, repository: str, workspace_pattern: str = "pr-{number}") -> Names:
     """All names of PR `pr_number`'s preview in `repository` (`owner/name`)."""
     number = check_pr_number(pr_number)
@@ -123,4 +129,5 @@ def names_for(pr_number: int, repository: str, workspace_pattern: str = "pr-{num
         db_security_group=f"{prefix}-db",
         secret_prefix=f"prenv/{digest}/pr{number}/",
         environment=f"pr-{number}",
+        base=base_name(repository),
     )

@@ -6,6 +6,7 @@ confirmed has no value (`usd` null) and says why; it can name an upper bound tha
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -139,7 +140,8 @@ def _decimal(value: Any, where: str) -> Decimal | None:
     return number
 
 
+@functools.cache  # one parse per process: a deploy prices its plan, cleanup many ledgers
 def bundled_prices() -> PriceTable:
-    """The price table shipped with prenv (package data, read once per call)."""
+    """The price table shipped with prenv (package data, read once per process)."""
     text = resources.files("prenv.core").joinpath("prices.json").read_text(encoding="utf-8")
     return parse_prices(json.loads(text))

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from prenv.core.naming import Names
+from prenv.core.sleep import SleepRecord
 
 CONTAINER = "app"  # the container's name in terraform/preview's task definition
 
@@ -171,6 +172,7 @@ class Status:
     targets: tuple[TargetHealth, ...] | None = None  # None: no target group known
     database: Database | None = None
     hints: tuple[str, ...] = field(default=())
+    asleep: SleepRecord | None = None  # put to sleep by cleanup (`cleanup.sleep_after`)
 
 
 def _short(arn: str) -> str:

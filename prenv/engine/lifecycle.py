@@ -20,9 +20,11 @@ from typing import Any
 from prenv.core import naming
 from prenv.core import plan as planmod
 from prenv.core.config import Config
-from prenv.core.domain import DeployOutcome, DestroyOutcome, Output, PlanOutcome, sensitive_values
+from prenv.core.cost import plan_cost
+from prenv.core.domain import DeployOutcome, DestroyOutcome, PlanOutcome, outputs_of, sensitive_values
 from prenv.core.errors import FailureReason, PrenvError
 from prenv.core.naming import Names
+from prenv.core.prices import bundled_prices
 from prenv.core.secrets import plan_secrets
 from prenv.engine.dirlock import DirectoryLock
 from prenv.engine.terraform import Terraform, TerraformError
@@ -147,7 +149,12 @@ class Engine:
             secrets = plan_secrets(document, self.config.secret_names)
             self.reveal(secrets)
         text = self.tf.show_text(plan_file)
-        outcome = PlanOutcome(summary=planmod.summarize(document), plan_text=text, secrets=secrets)
+        outcome = PlanOutcome(
+            summary=planmod.summarize(document),
+            plan_text=text,
+            secrets=secrets,
+            plan_cost=plan_cost(document, bundled_prices()),  # issue 17: the cost comes from the plan
+        )
         return outcome, plan_file, changed
 
     def check_cap(self, workspaces: list[str]) -> None:
@@ -172,10 +179,7 @@ class Engine:
         with self.tf.holding():  # Terraform's output is shown once the outputs' secrets are masked
             if changed:
                 self.tf.apply(plan_file)
-            outputs = tuple(
-                Output.from_terraform(name, doc, self.config.secret_names)
-                for name, doc in sorted(self.tf.outputs().items())
-            )
+            outputs = outputs_of(self.tf.outputs(), self.config.secret_names)
             self.reveal(sensitive_values(outputs))
         url = next(
             (str(o.value) for o in outputs if o.name == self.config.terraform.url_output and not o.sensitive),
@@ -188,6 +192,7 @@ class Engine:
             url=url,
             outputs=outputs,
             secrets=outcome.secrets,
+            plan_cost=outcome.plan_cost,
         )
 
     def read_outputs(self) -> dict[str, Any] | None:

@@ -1,13 +1,15 @@
-"""The report of `prenv cleanup` as text: a table per preview, the stale locks and the orphaned
-resources, for the terminal and for the job summary (pure)."""
+"""The report of `prenv cleanup` as text: a table per preview (with what each costs), the fleet's cost,
+the stale locks and the orphaned resources, for the terminal and for the job summary (pure)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 
-from prenv.core.cleanup import Orphan, Row, StaleLock, format_age
+from prenv.core.cleanup import Fleet, Orphan, Row, StaleLock, format_age
+from prenv.core.cost import per_day, usd
 
-_HEADER = ("PREVIEW", "PR", "PR STATE", "IDLE", "DECISION", "RESULT")
+_HEADER = ("PREVIEW", "PR", "PR STATE", "IDLE", "COST/DAY", "SO FAR", "DECISION", "RESULT")
 
 
 def _cells(row: Row) -> tuple[str, ...]:
@@ -16,6 +18,8 @@ def _cells(row: Row) -> tuple[str, ...]:
         f"#{row.pr_number}",
         str(row.pr_state),
         row.idle,
+        per_day(row.per_day) if row.per_day is not None else "-",
+        usd(row.so_far) if row.so_far is not None else "-",
         f"{row.decision} ({row.reason})",
         row.result,
     )
@@ -30,10 +34,32 @@ def report_lines(rows: Sequence[Row]) -> list[str]:
 
 def report_markdown(rows: Sequence[Row]) -> str:
     """The previews as a Markdown table for the job summary."""
-    lines = ["| preview | PR | PR state | idle | decision | result |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| preview | PR | PR state | idle | cost/day | so far | decision | result |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in _cells(r)) + " |")
+        # `$` escaped too: GitHub renders text between two dollar signs as math.
+        lines.append("| " + " | ".join(c.replace("|", "\\|").replace("$", "\\$") for c in _cells(r)) + " |")
     return "\n".join(lines) + "\n"
+
+
+def fleet_lines(fleet: Fleet) -> list[str]:
+    """The fleet's cost per day, the idle previews' share, and what the figures leave out."""
+    if not fleet.priced:
+        return ["Cost: no preview has a cost record yet (the next deploy of each writes one)."]
+    share = (fleet.idle_share * 100).quantize(Decimal(1))
+    lines = [
+        f"Cost: {per_day(fleet.per_day)} for {fleet.priced} preview(s) with their share of the base"
+        + (f" (the base: {per_day(fleet.base_per_day)})" if fleet.base_per_day is not None else "")
+        + f"; idle previews: {fleet.idle}, {per_day(fleet.idle_per_day)} ({share}%)"
+    ]
+    if fleet.unpriced:
+        lines.append(
+            f"  {fleet.unpriced} preview(s) without a cost record (deployed before prenv kept one): "
+            "not in the figures"
+        )
+    return lines
 
 
 def terminal(
@@ -41,9 +67,13 @@ def terminal(
     stale: Sequence[StaleLock],
     found: Sequence[Orphan],
     deleted: Mapping[str, str],
+    *,
+    fleet: Fleet | None = None,
 ) -> list[str]:
     """The whole report as lines for the terminal."""
     lines = ["", *report_lines(rows)] if rows else ["", "No previews found."]
+    if rows and fleet is not None:
+        lines += ["", *fleet_lines(fleet)]
     if stale:
         lines += [
             "",
@@ -75,10 +105,14 @@ def markdown(
     deleted: Mapping[str, str],
     *,
     dry_run: bool,
+    fleet: Fleet | None = None,
 ) -> str:
     """The whole report as Markdown for the job summary."""
     parts = ["## prenv cleanup" + (" (dry run: nothing was changed)" if dry_run else ""), ""]
     parts.append(report_markdown(rows) if rows else "No previews found.\n")
+    if rows and fleet is not None:
+        parts += [line.strip().replace("$", "\\$") for line in fleet_lines(fleet)]
+        parts.append("")
     if stale:
         parts += [
             "### Stale locks",

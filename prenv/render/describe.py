@@ -80,6 +80,9 @@ def _overview(status: Status) -> list[str]:
     else:
         version = f"{db.engine} {db.version}".strip()
         lines.append(_field("Database", f"{db.identifier}: {db.status} ({version}) {db.endpoint}"))
+    if status.asleep is not None:
+        asleep = status.asleep
+        lines.append(_field("Asleep", f"since {stamp(asleep.slept_at)} (wake: prenv wake {loc.pr})"))
     lines += [
         _field("Logs", f"{loc.log_group} (prenv logs {loc.pr})"),
         _field("Shell", f"prenv exec {loc.pr}"),
@@ -173,6 +176,7 @@ def status_document(status: Status) -> dict[str, Any]:
         "targets": None if status.targets is None else [dataclasses.asdict(t) for t in status.targets],
         "database": None if status.database is None else dataclasses.asdict(status.database),
         "hints": list(status.hints),
+        "asleep": None if status.asleep is None else status.asleep.to_record(),
         "commands": {"logs": f"prenv logs {loc.pr}", "exec": f"prenv exec {loc.pr}"},
     }
     plain: dict[str, Any] = _plain(document)

@@ -38,7 +38,9 @@ from prenv.core.limits import COMMENT_LIMIT, SUMMARY_LIMIT_BYTES
 from prenv.core.links import links as reviewer_links
 from prenv.core.mask import Block, Cut, block, cut_block, escape_untrusted, fit_markdown, redact, tail_block
 from prenv.core.plan import PlanSummary, ResourceChange
+from prenv.core.sleep import SleepNotice, WakeNotice
 from prenv.render import templating
+from prenv.render.cost_view import cost_view, sleep_view, wake_view
 
 __all__ = ["COMMENT_LIMIT", "comment", "escape_untrusted", "fit_markdown", "job_summary", "redact"]
 
@@ -180,6 +182,10 @@ def _view(inputs: _Inputs, caps: Caps) -> tuple[dict[str, Any], Block | None, Ca
         "error": _error_view(error, scrub) if error else None,
         "keep_label": inputs.config.cleanup.keep_label,
         "max_age": format_duration(inputs.config.cleanup.max_age),
+        # Issue 17: the preview's cost (ready comment, job summary), its sleep and its wake.
+        "cost": cost_view(inputs.deploy.cost) if inputs.deploy and inputs.deploy.cost else None,
+        "asleep": None,
+        "woken": None,
     }
     return view, plan, scrub
 
@@ -245,6 +251,8 @@ def comment(
     limit: int = COMMENT_LIMIT,
     expires_at: datetime | None = None,
     template_dir: Path | None = None,
+    asleep: SleepNotice | None = None,
+    woken: WakeNotice | None = None,
 ) -> str:
     """The sticky comment's body for `state` (without the hidden marker), at most `limit` characters."""
     state = _state(state, tuple(CommentState), "comment state")
@@ -255,6 +263,8 @@ def comment(
         "expires_at": _when(expires_at),
         "limit_name": "GitHub's comment limit",
         "full_plan_where": "the job summary and the run log",
+        "asleep": sleep_view(asleep) if asleep else None,
+        "woken": wake_view(woken) if woken else None,
     }
     return _render(
         state, view, plan_block, scrub, limit=limit, measure=len, config=config, template_dir=template_dir

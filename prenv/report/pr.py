@@ -47,6 +47,7 @@ from prenv.core.domain import (
 from prenv.core.errors import FailureReason, PrenvError
 from prenv.core.limits import COMMENT_LIMIT
 from prenv.core.marker import Marker, format_marker
+from prenv.core.sleep import SleepNotice, WakeNotice
 from prenv.github.client import GitHub
 from prenv.github.http import GitHubError
 from prenv.render import markdown
@@ -100,6 +101,16 @@ class _Comments:
     def warn_idle(self, ctx: Context, expires_at: datetime) -> None:
         """Warn on the PR that its idle preview will be destroyed at `expires_at` (cleanup)."""
         self._comment(CommentState.IDLE_WARNING, ctx, expires_at=expires_at)
+
+    def asleep(self, ctx: Context, notice: SleepNotice) -> None:
+        """Say on the PR that its preview sleeps, what that saves and how to wake it (cleanup)."""
+        self._comment(CommentState.SLEEPING, ctx, asleep=notice)
+
+    def awake(self, ctx: Context, outcome: DeployOutcome, notice: WakeNotice) -> None:
+        """The comment back to ready after `prenv wake`: the URL, the outputs, what the wake did."""
+        self._comment(
+            CommentState.AWAKE, ctx, deploy=outcome, woken=notice, masks=sensitive_values(outcome.outputs)
+        )
 
 
 @dataclass

@@ -48,6 +48,8 @@ class TerminalReporter:
             self._say(f"  {output.name} = {shown}")
         if outcome.url:
             self._say(f"Preview URL: {outcome.url}")
+        if outcome.cost is not None:
+            self._say(outcome.cost.line())
 
     def destroyed(self, ctx: Context, outcome: DestroyOutcome) -> None:
         if not outcome.existed:

@@ -87,6 +87,7 @@ data "aws_iam_policy_document" "network" {
   statement {
     sid = "Describe"
     actions = [
+      "ec2:DescribeNatGateways", # the base's running cost, for each preview's share of it
       "ec2:DescribeNetworkInterfaces",
       "ec2:DescribeRouteTables",
       "ec2:DescribeSecurityGroupRules",
@@ -445,6 +446,14 @@ data "aws_iam_policy_document" "database" {
       "rds:ModifyDBInstance",
       "rds:RemoveTagsFromResource",
     ]
+    resources = ["${local.arn.rds}:db:${local.name}-pr*"]
+  }
+  # cleanup.sleep_after: an idle preview's own database is stopped, and started again when it wakes.
+  # Only a preview's database, by name; StopDBInstance without DBSnapshotIdentifier takes no snapshot,
+  # so it needs neither rds:CreateDBSnapshot nor rds:AddTagsToResource on one.
+  statement {
+    sid       = "StopAndStartPreviewDatabases"
+    actions   = ["rds:StartDBInstance", "rds:StopDBInstance"]
     resources = ["${local.arn.rds}:db:${local.name}-pr*"]
   }
   statement {

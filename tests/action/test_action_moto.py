@@ -100,6 +100,8 @@ def test_deploy_plan_destroy_through_the_action(
         # cleanup's outputs
         "previews": "",
         "warned": "",
+        "slept": "",
+        "woken": "",
         "stale-locks": "",
         "orphans": "",
     }

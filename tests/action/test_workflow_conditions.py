@@ -17,7 +17,7 @@ from tests.action.conftest import WORKFLOWS, load_yaml, payload, triggers
 
 PREVIEW = load_yaml(WORKFLOWS / "preview.yml")
 FORK_NOTICE = load_yaml(WORKFLOWS / "fork-notice.yml")
-JOBS = ("deploy", "destroy")
+JOBS = ("deploy", "destroy", "wake")
 
 
 def _comment(
@@ -95,6 +95,12 @@ CASES = [
     ("/prenv deploy on a closed PR", _comment("/prenv deploy", state="closed"), NO_LABEL, set()),
     ("/prenv destroy on a closed PR", _comment("/prenv destroy", state="closed"), NO_LABEL, {"destroy"}),
     ("label opt-in does not gate commands", _comment("/prenv deploy"), LABEL_OTHER, {"deploy"}),
+    ("/prenv wake by the owner", _comment("/prenv wake"), NO_LABEL, {"wake"}),
+    ("/prenv wake by a collaborator", _comment("/Prenv Wake", "COLLABORATOR"), NO_LABEL, {"wake"}),
+    ("/prenv wake by a contributor", _comment("/prenv wake", "CONTRIBUTOR"), NO_LABEL, set()),
+    ("/prenv wake by nobody", _comment("/prenv wake", "NONE"), NO_LABEL, set()),
+    ("/prenv wake on a closed PR", _comment("/prenv wake", state="closed"), NO_LABEL, set()),
+    ("/prenv wake on an issue", _comment("/prenv wake", on_pr=False), NO_LABEL, set()),
 ]
 
 
@@ -139,9 +145,12 @@ def test_deploy_and_destroy_of_one_pr_share_one_queue_whatever_the_event() -> No
         _contexts("issue_comment", _comment("/prenv destroy"), {}),
     )
     assert comment == "prenv-preview-pr-1"  # the comment payload is about PR #1
+    wake = PREVIEW["jobs"]["wake"]["concurrency"]
+    assert wake["cancel-in-progress"] is False
+    assert gha_expr.render(wake["group"], _contexts("issue_comment", _comment("/prenv wake"), {})) == comment
 
 
-@pytest.mark.parametrize("job", ["deploy", "destroy"])
+@pytest.mark.parametrize("job", ["deploy", "destroy", "wake"])
 def test_commands_are_acknowledged_only_on_comments(job: str) -> None:
     step = next(s for s in PREVIEW["jobs"][job]["steps"] if s["name"] == "Acknowledge the command")
     assert "reactions" in step["run"]

@@ -19,6 +19,8 @@ JOB_PERMISSIONS = {
     ("fork-notice.yml", "comment"): {"pull-requests": "write"},
     ("preview.yml", "deploy"): DEPLOYER,
     ("preview.yml", "destroy"): DEPLOYER,
+    # No Deployments: a wake changes no deployment, it scales the preview back (issue 17).
+    ("preview.yml", "wake"): {"contents": "read", "pull-requests": "write", "id-token": "write"},
     ("cleanup.yml", "cleanup"): DEPLOYER,
     ("ci.yml", "ci"): {"contents": "read"},
 }
@@ -122,7 +124,7 @@ def test_every_checkout_drops_its_credentials() -> None:
         for step in _steps(path)
         if str(step.get("uses", "")).startswith("actions/checkout@")
     ]
-    assert len(checkouts) == 4
+    assert len(checkouts) == 5
     assert all(step["with"]["persist-credentials"] is False for step in checkouts)
 
 
@@ -133,7 +135,7 @@ def test_aws_credentials_come_from_oidc_with_the_role_variable() -> None:
         for step in _steps(path)
         if str(step.get("uses", "")).startswith("aws-actions/configure-aws-credentials@")
     ]
-    assert len(steps) == 3
+    assert len(steps) == 4
     for step in steps:
         assert step["with"]["role-to-assume"] == "${{ vars.PRENV_AWS_ROLE_ARN }}"
         assert step["with"]["aws-region"] == "${{ vars.PRENV_AWS_REGION }}"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from prenv.core.naming import names_for
-from tests.helpers import light_config, run_cli, write_config
+from tests.helpers import light_config, read_outputs, run_cli, write_config
 
 pytestmark = pytest.mark.terraform
 
@@ -29,17 +29,7 @@ def _state(boto: Any, bucket: str, key: str) -> dict[str, Any]:
     return {"etag": head["ETag"], "version": head.get("VersionId")}
 
 
-def _outputs(path: Path) -> dict[str, str]:
-    """Parse a GITHUB_OUTPUT file written with heredoc delimiters."""
-    values: dict[str, str] = {}
-    lines = path.read_text().splitlines()
-    i = 0
-    while i < len(lines):
-        name, _, delimiter = lines[i].partition("<<")
-        end = lines.index(delimiter, i + 1)
-        values[name] = "\n".join(lines[i + 1 : end])
-        i = end + 1
-    return values
+_outputs = read_outputs
 
 
 def test_lock_contention_changes_nothing(

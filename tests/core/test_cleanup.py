@@ -17,6 +17,7 @@ from prenv.core.cleanup import (
     format_age,
     stale_locks,
 )
+from prenv.core.sleep import SleepRecord
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -105,6 +106,198 @@ CASES = [
 def test_decide(case: str, prev: Preview, pr: PullRequest | None, action: Action, reason: str) -> None:
     decision = decide(prev, pr, now=NOW, max_age=MAX_AGE, warn_before=WARN, keep_label="prenv:keep")
     assert (decision.action, decision.reason) == (action, reason)
+
+
+# --- Sleep (cleanup.sleep_after = 2d): the rows it adds, as a table -----------------------------------
+
+SLEEP_AFTER = 2 * DAY
+
+
+def asleep(
+    idle: timedelta,
+    slept: timedelta,
+    *,
+    db_stopped: timedelta | None,
+    database: str = "prenv-abc123-pr7-db",
+    warned: timedelta | None = None,
+) -> Preview:
+    """A preview idle `idle`, asleep for `slept`, its database stopped `db_stopped` ago (None: not yet)."""
+    record = SleepRecord(
+        slept_at=NOW - slept,
+        region="us-east-1",
+        cluster="prenv-abc123",
+        service="prenv-abc123-pr7-app",
+        desired_count=1,
+        db_identifier=database,
+        db_stopped_at=None if db_stopped is None else NOW - db_stopped,
+    )
+    found = preview(idle, warned=warned)
+    return Preview(
+        found.workspace,
+        7,
+        found.state_modified,
+        warned_at=found.warned_at,
+        slept_at=NOW - slept,
+        sleep=record,
+    )
+
+
+SLEEP_CASES = [
+    # (case, preview, PR, expected action, expected reason)
+    ("awake, idle under the sleep limit", preview(DAY), OPEN, Action.LEAVE, "active (idle 1d)"),
+    (
+        "awake, idle over the sleep limit",
+        preview(3 * DAY),
+        OPEN,
+        Action.SLEEP,
+        "idle 3d, over the 2d sleep limit",
+    ),
+    ("awake, idle, keep label", preview(3 * DAY), KEEP, Action.KEEP, "labelled prenv:keep"),
+    ("awake, idle, PR closed", preview(3 * DAY), PullRequest(7, PrState.CLOSED), Action.DESTROY, "PR closed"),
+    (
+        "asleep, database stopped a day ago: not touched",
+        asleep(3 * DAY, DAY, db_stopped=DAY),
+        OPEN,
+        Action.LEAVE,
+        "asleep 1d (idle 3d)",
+    ),
+    (
+        "asleep, database not stopped yet (it was busy)",
+        asleep(3 * DAY, DAY, db_stopped=None),
+        OPEN,
+        Action.STOP_AGAIN,
+        "asleep, its database did not stop",
+    ),
+    (
+        "asleep without a database of its own, for days",
+        asleep(6 * DAY, 4 * DAY, db_stopped=None, database=""),
+        OPEN,
+        Action.LEAVE,
+        "asleep 4d (idle 6d)",
+    ),
+    (
+        "asleep, keep label added since: left asleep",
+        asleep(3 * DAY, DAY, db_stopped=DAY),
+        KEEP,
+        Action.KEEP,
+        "labelled prenv:keep",
+    ),
+    (
+        "asleep, keep label, database restarted by AWS: stopped again",
+        asleep(20 * DAY, 8 * DAY, db_stopped=8 * DAY),
+        KEEP,
+        Action.STOP_AGAIN,
+        "asleep, AWS restarts a stopped database after 8d",
+    ),
+    (
+        "asleep, idle past max_age, not warned: warned as without sleep",
+        asleep(8 * DAY, 6 * DAY, db_stopped=6 * DAY),
+        OPEN,
+        Action.WARN,
+        "idle 8d, over the 7d limit: warned",
+    ),
+    (
+        "asleep, warned, warning expired: destroyed as without sleep",
+        asleep(9 * DAY, 7 * DAY, db_stopped=DAY, warned=2 * DAY),
+        OPEN,
+        Action.DESTROY,
+        "idle 9d and warned 2d ago",
+    ),
+    (
+        "asleep, warned recently: left asleep until the destroy",
+        asleep(8 * DAY, 6 * DAY, db_stopped=6 * DAY, warned=timedelta(hours=3)),
+        OPEN,
+        Action.LEAVE,
+        "asleep 6d (idle 8d); destroyed after 2026-11-30 09:00 UTC",
+    ),
+    (
+        "asleep, warned, database restarted by AWS: stopped again until the destroy",
+        asleep(8 * DAY, 7 * DAY, db_stopped=7 * DAY, warned=timedelta(hours=3)),
+        OPEN,
+        Action.STOP_AGAIN,
+        "asleep, AWS restarts a stopped database after 7d; destroyed after 2026-11-30 09:00 UTC",
+    ),
+    (
+        "awake, warned recently (woken, then idle): put to sleep until the destroy",
+        preview(8 * DAY, warned=timedelta(hours=3)),
+        OPEN,
+        Action.SLEEP,
+        "idle 8d, over the 2d sleep limit; destroyed after 2026-11-30 09:00 UTC",
+    ),
+    (
+        "listed asleep, its record unreadable: left asleep",
+        Preview("pr-7", 7, NOW - 3 * DAY, slept_at=NOW - DAY),
+        OPEN,
+        Action.LEAVE,
+        "asleep 1d (idle 3d)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "prev", "pr", "action", "reason"), SLEEP_CASES, ids=[c[0] for c in SLEEP_CASES]
+)
+def test_decide_with_sleep(
+    case: str, prev: Preview, pr: PullRequest | None, action: Action, reason: str
+) -> None:
+    decision = decide(
+        prev,
+        pr,
+        now=NOW,
+        max_age=MAX_AGE,
+        warn_before=WARN,
+        keep_label="prenv:keep",
+        sleep_after=SLEEP_AFTER,
+    )
+    assert (decision.action, decision.reason) == (action, reason)
+
+
+@pytest.mark.parametrize(("case", "prev", "pr", "action", "reason"), CASES, ids=[c[0] for c in CASES])
+def test_sleep_changes_no_row_of_a_preview_idle_less_than_sleep_after_or_past_max_age(
+    case: str, prev: Preview, pr: PullRequest | None, action: Action, reason: str
+) -> None:
+    """Every row without sleep holds with it, but for open PRs idle between sleep_after and max_age."""
+    decision = decide(
+        prev, pr, now=NOW, max_age=MAX_AGE, warn_before=WARN, keep_label="prenv:keep", sleep_after=SLEEP_AFTER
+    )
+    idle = NOW - prev.last_activity
+    if pr is not None and pr.state is PrState.OPEN and action is Action.LEAVE and idle >= SLEEP_AFTER:
+        assert decision.action is Action.SLEEP
+    else:
+        assert (decision.action, decision.reason) == (action, reason)
+
+
+def test_a_database_aws_restarted_after_seven_days_is_stopped_again_then_left() -> None:
+    """max_age 14d, sleep_after 1d: asleep from day 1, its database restarted by AWS on day 8."""
+    decisions = [
+        decide(
+            asleep(8 * DAY + timedelta(hours=2), 7 * DAY + timedelta(hours=2), db_stopped=stopped),
+            OPEN,
+            now=NOW,
+            max_age=14 * DAY,
+            warn_before=WARN,
+            keep_label="prenv:keep",
+            sleep_after=DAY,
+        )
+        for stopped in (7 * DAY + timedelta(hours=2), timedelta(minutes=5))  # before and after a re-stop
+    ]
+    assert [(d.action, d.reason) for d in decisions] == [
+        (Action.STOP_AGAIN, "asleep, AWS restarts a stopped database after 7d 2h"),
+        (Action.LEAVE, "asleep 7d 2h (idle 8d 2h)"),
+    ]
+
+
+def test_a_sleep_under_a_warning_carries_the_destroy_time() -> None:
+    decision = decide(
+        preview(8 * DAY, warned=timedelta(hours=3)),
+        OPEN,
+        now=NOW,
+        max_age=MAX_AGE,
+        warn_before=WARN,
+        keep_label="prenv:keep",
+        sleep_after=SLEEP_AFTER,
+    )
+    assert decision.expires_at == NOW - timedelta(hours=3) + WARN
 
 
 def test_warning_carries_the_destroy_time() -> None:

@@ -40,6 +40,7 @@ def test_minimal_config_gets_defaults() -> None:
     assert cfg.terraform.url_output == "url"
     assert cfg.terraform.lock_timeout == timedelta(minutes=2)
     assert cfg.workspace_pattern == "pr-{number}"
+    assert cfg.cleanup.sleep_after is None  # previews never sleep unless asked
     assert cfg.path == PATH
 
 
@@ -58,7 +59,7 @@ def test_full_config() -> None:
         workspace_pattern: preview-{number}
         image: ghcr.io/o/app:latest
         max_previews: 10
-        cleanup: {max_age: 3d, warn_before: 12h}
+        cleanup: {max_age: 3d, warn_before: 12h, sleep_after: 8h}
         comment: {mask_patterns: ["sk_live_[a-z0-9]+"]}
     """)
     assert cfg.terraform.root == "infra/preview"
@@ -66,6 +67,7 @@ def test_full_config() -> None:
     assert cfg.terraform.variables == {"instance_count": 2, "tags": {"team": "web"}}
     assert cfg.cleanup.max_age == timedelta(days=3)
     assert cfg.cleanup.warn_before == timedelta(hours=12)
+    assert cfg.cleanup.sleep_after == timedelta(hours=8)
     assert cfg.comment.mask_patterns == ["sk_live_[a-z0-9]+"]
     with pytest.raises(AttributeError):
         cfg.image = "x"  # type: ignore[misc]
@@ -129,6 +131,19 @@ def test_full_config() -> None:
             ".github/prenv.yml:2: version must be 1, the only format version this prenv reads",
         ),
         ("- a\n- b\n", ".github/prenv.yml:1: expected a mapping of settings at the top level, got a list"),
+        (
+            "backend: {bucket: b, region: r}\ncleanup:\n  sleep_after: 7d\n",
+            ".github/prenv.yml:3: cleanup.sleep_after (1w) must be shorter than cleanup.max_age (1w): a "
+            "preview idle that long is warned and destroyed instead",
+        ),
+        (
+            "backend: {bucket: b, region: r}\ncleanup:\n  sleep_after: 0m\n",
+            ".github/prenv.yml:3: cleanup.sleep_after must be longer than 0 (or null: no sleep)",
+        ),
+        (
+            "backend: {bucket: b, region: r}\ncleanup:\n  sleep_after: tonight\n",
+            ".github/prenv.yml:3: cleanup.sleep_after: 'tonight' is not a duration",
+        ),
     ],
 )
 def test_errors_name_file_line_and_key(text: str, expected: str) -> None:

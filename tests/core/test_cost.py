@@ -22,9 +22,11 @@ from prenv.core.cost import (
     Estimate,
     NotPriced,
     UsageCharge,
+    as_plan,
     estimate,
     estimate_preview,
     per_day,
+    plan_cost,
     share_of_base,
     summary_lines,
     usd,
@@ -549,3 +551,48 @@ def test_summary_lines_show_the_arithmetic_usage_and_what_is_not_priced() -> Non
         "  usage, not in the figure: aws_lb.this: load balancer capacity units, $0.008 per LCU-hour" in lines
     )
     assert lines[-1] == "  not priced: aws_kms_key.extra: no price for aws_kms_key in prenv's price table"
+
+
+# --- Sleep: what stops billing while a preview sleeps; the base priced from what runs ------------------
+
+
+def test_sleep_stops_the_tasks_and_the_instance_hours_not_the_storage_or_the_secret() -> None:
+    preview = estimate(_fixture("preview"), PRICES)
+    assert [(line.what.split(":")[0], line.sleeps) for line in preview.lines] == [
+        ("RDS PostgreSQL", True),
+        ("RDS storage", False),
+        ("Secrets Manager", False),
+        ("Fargate Spot", True),
+    ]
+    # $0.384 (db.t4g.micro) + $0.29622 (the task) = $0.68022 saved per day asleep
+    assert preview.sleeping_saves_per_day == D("0.68022")
+
+
+def test_a_plan_priced_on_both_sides() -> None:
+    plan = _fixture("preview")
+    first = plan_cost(plan, PRICES)
+    assert (first.existed, first.change) == (False, 0)
+    assert first.after.per_day == estimate(plan, PRICES).per_day
+    # The same plan as a redeploy that doubles the task's memory: 1 x 0.5 GB x $0.004445 x 24 h more
+    redeploy = copy.deepcopy(plan)
+    for rc in redeploy["resource_changes"]:
+        rc["change"]["before"] = copy.deepcopy(rc["change"]["after"])
+        if rc["type"] == "aws_ecs_task_definition":
+            rc["change"]["after"]["memory"] = "1024"
+    changed = plan_cost(redeploy, PRICES)
+    assert changed.existed
+    assert changed.change == D("0.5") * D("0.004445") * 24  # $0.05334/day
+
+
+def test_the_base_as_found_running_costs_what_its_plan_says() -> None:
+    """prenv.aws.base reads the running base as (address, type, attributes): priced like the plan."""
+    found = as_plan(
+        [
+            ("aws_lb.prenv-abc123", "aws_lb", {"load_balancer_type": "application", "internal": False,
+                                               "subnets": ["subnet-1", "subnet-2"]}),
+            ("aws_nat_gateway.nat-1", "aws_nat_gateway", {}),
+            ("aws_eip.eipalloc-1", "aws_eip", {}),
+        ]
+    )  # fmt: skip
+    running = estimate(found, PRICES)
+    assert running.per_day == estimate(_fixture("base"), PRICES).per_day == D("1.98")

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from prenv.core import config as configmod
 from prenv.core.config import Config
+from prenv.core.cost import estimate, plan_cost, share_of_base
 from prenv.core.domain import Command, Context, DeployOutcome, DestroyOutcome, Output, PlanOutcome
 from prenv.core.errors import FailureReason, PrenvError
+from prenv.core.ledger import Ledger, PreviewCost
 from prenv.core.plan import PlanSummary, summarize
+from prenv.core.prices import bundled_prices
+from prenv.core.sleep import SleepNotice, WakeNotice
 
 INJECTION = "</details><img src=x onerror=alert(1)> @org/team [x](javascript:alert(1))"
 DB_PASSWORD = "s3cr3t-Pa55word!"
@@ -194,6 +203,69 @@ def deploy(*, applied: bool = True, outputs: tuple[Output, ...] = OUTPUTS) -> De
         applied=applied,
         url="https://pr-42.preview.example.com",
         outputs=outputs,
+    )
+
+
+PLANS = Path(__file__).resolve().parents[1] / "core" / "fixtures"  # real plans of the bundled roots
+COST_NOW = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+
+
+def _plan(name: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((PLANS / f"{name}.plan.json").read_text(encoding="utf-8"))
+    return document
+
+
+def cost(*, existed: bool = True, base_found: bool = True) -> PreviewCost:
+    """The bundled preview's cost ($0.77/day own, $0.66/day as a third of the $1.98/day base), deployed
+    first 3 days ago, $2.50 spent by the last deploy a day ago; this deploy added $0.05/day."""
+    priced = plan_cost(_plan("preview"), bundled_prices())
+    share = share_of_base(estimate(_plan("base"), bundled_prices()), 3)
+    after = (
+        dataclasses.replace(priced.after, lines=(*priced.after.lines, share)) if base_found else priced.after
+    )
+    own = priced.after.own_per_day
+    kept = Ledger(
+        first_deployed_at=datetime(2026, 11, 29, 9, 30, tzinfo=UTC) if existed else COST_NOW,
+        per_day=own,
+        asleep_per_day=own - priced.after.sleeping_saves_per_day,
+        share_per_day=share.per_day if base_found else Decimal(0),
+        spent=Decimal("2.50") if existed else Decimal(0),
+        since=datetime(2026, 12, 1, 9, 30, tzinfo=UTC) if existed else COST_NOW,
+    )
+    return PreviewCost(
+        estimate=after,
+        ledger=kept,
+        change=Decimal("0.05334") if existed else Decimal(0),
+        existed=existed,
+        base_found=base_found,
+        now=COST_NOW,
+    )
+
+
+def deploy_with_cost(**changes: Any) -> DeployOutcome:
+    return dataclasses.replace(deploy(), cost=cost(**changes))
+
+
+def sleep_notice(**changes: Any) -> SleepNotice:
+    values: dict[str, Any] = {
+        "slept_at": COST_NOW,
+        "idle": "2d 4h",
+        "sleep_after": "2d",
+        "saves_per_day": Decimal("0.68022"),
+        "asleep_per_day": Decimal("0.75"),
+        "database": "prenv-1a2b3c-pr42-db",
+    }
+    return SleepNotice(**(values | changes))
+
+
+def wake_notice() -> WakeNotice:
+    return WakeNotice(
+        slept_at=datetime(2026, 11, 30, 9, 30, tzinfo=UTC),
+        woken_at=COST_NOW,
+        done=(
+            "database prenv-1a2b3c-pr42-db started",
+            "service prenv-1a2b3c-pr42-app scaled from 0 to 1 tasks",
+        ),
     )
 
 

@@ -639,6 +639,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("s3", "ListObjects"): _list_bucket,
     ("resourcegroupstaggingapi", "GetResources"): unscoped("tag:GetResources"),
     # EC2
+    ("ec2", "DescribeNatGateways"): unscoped("ec2:DescribeNatGateways"),
     ("ec2", "DescribeNetworkInterfaces"): unscoped("ec2:DescribeNetworkInterfaces"),
     ("ec2", "DescribeRouteTables"): unscoped("ec2:DescribeRouteTables"),
     ("ec2", "DescribeSecurityGroupRules"): unscoped("ec2:DescribeSecurityGroupRules"),
@@ -724,6 +725,8 @@ TABLE: dict[tuple[str, str], Row] = {
     ("rds", "CreateDBInstance"): _create_db_instance,
     ("rds", "DeleteDBInstance"): _on_db,
     ("rds", "ModifyDBInstance"): _on_db,
+    ("rds", "StopDBInstance"): _on_db,  # sleep; never with DBSnapshotIdentifier (no snapshot)
+    ("rds", "StartDBInstance"): _on_db,  # wake
     ("rds", "DescribeDBInstances"): _describe_db_instances,
     ("rds", "DescribeDBSubnetGroups"): _describe_subnet_groups,
     # ECR: the workflow's image step (.github/workflows/preview.yml), see tests/iam/cases.py

@@ -94,6 +94,32 @@ CASES: dict[str, Callable[[], str]] = {
     "comment_idle_warning.md": lambda: render.comment(
         "idle_warning", fx.context(command="cleanup"), config=fx.config(), expires_at=EXPIRES
     ),
+    # Issue 17: the cost (ready, no changes, the summary's breakdown), sleep and wake.
+    "comment_ready_cost.md": lambda: render.comment(
+        "ready", fx.context(), config=fx.config(), deploy=fx.deploy_with_cost()
+    ),
+    "comment_ready_cost_first.md": lambda: render.comment(
+        "ready", fx.context(), config=fx.config(), deploy=fx.deploy_with_cost(existed=False, base_found=False)
+    ),
+    "comment_sleeping.md": lambda: render.comment(
+        "sleeping", fx.context(command="cleanup"), config=fx.config(), asleep=fx.sleep_notice()
+    ),
+    "comment_sleeping_warned.md": lambda: render.comment(
+        "sleeping",
+        fx.context(command="cleanup"),
+        config=fx.config(),
+        asleep=fx.sleep_notice(expires_at=EXPIRES, saves_per_day=None, asleep_per_day=None, database=""),
+    ),
+    "comment_awake.md": lambda: render.comment(
+        "awake",
+        fx.context(command="wake"),
+        config=fx.config(),
+        deploy=fx.deploy(applied=False),
+        woken=fx.wake_notice(),
+    ),
+    "summary_ready_cost.md": lambda: render.job_summary(
+        fx.context(), "ready", config=fx.config(), deploy=fx.deploy_with_cost()
+    ),
     "summary_planned.md": lambda: render.job_summary(
         fx.context(command="plan"), "planned", config=fx.config(), plan=fx.plan()
     ),

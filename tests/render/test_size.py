@@ -3,6 +3,7 @@ within GitHub's 1 MiB, and a cut leaves valid Markdown that says what was left o
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -211,3 +212,18 @@ def test_fit_markdown_never_exceeds_and_never_leaves_things_open(parts: list[str
     text = fit_markdown(doc, limit)
     assert len(text) <= limit
     assert problems(text) == []
+
+
+def test_the_cost_stays_whole_above_a_plan_cut_to_fit(big: tuple[PlanOutcome, DeployOutcome]) -> None:
+    """Issue 17: the cost block comes before the plan, so it is never what the cut takes."""
+    deploy = dataclasses.replace(big[1], cost=fx.cost())
+    limit = render.COMMENT_LIMIT - MARKER_LENGTH
+    text = render.comment("ready", fx.context(), config=fx.config(), deploy=deploy, limit=limit)
+    assert len(text) <= limit
+    assert problems(text) == []
+    assert "**💰 Cost:** about **\\$1.43/day** while running" in text
+    assert "This deploy changed the cost of its own resources by **+\\$0.05/day**" in text
+    assert text.index("💰 Cost") < text.index("The plan was cut")
+    summary = render.job_summary(fx.context(), "ready", config=fx.config(), deploy=deploy)
+    assert len(summary.encode("utf-8")) <= render.SUMMARY_LIMIT
+    assert "| `(base)` | share of the base" in summary

@@ -270,6 +270,11 @@ def test_redeploy_plans_no_changes(stack: Stack) -> None:
     for result in again.values():
         assert result.exit_code == 0, result.stderr
         assert "No changes: nothing was applied." in result.stdout
+        # Issue 17: its own $0.77/day (tests/core/test_cost.py) + the running base's $1.98/day (its ALB
+        # in 2 zones, its NAT gateway and that gateway's address, as found in AWS) / 2 live previews.
+        assert "Cost: about $1.76/day while running ($0.77/day own + $0.99/day share of the base)" in (
+            result.stdout
+        )
 
 
 def test_destroy_both_leaves_nothing_of_theirs(stack: Stack, session_boto: Client) -> None:
