@@ -162,19 +162,19 @@ def cleanup(
     "--root", metavar="DIR", help="Terraform root to run [default: terraform/preview, or the example]."
 )
 @click.option(
-    "--comment-file",
-    default="prenv-sandbox-comment.md",
+    "--comments",
+    default="prenv-sandbox-comments",
     show_default=True,
-    metavar="PATH",
-    help="Where to write the PR comment prenv would post.",
+    metavar="DIR",
+    help="Where to write the PR comments prenv would post, one file per stage.",
 )
 @_common
 @click.pass_context
 def sandbox(
-    ctx: click.Context, /, pr: str, keep: bool, root: str | None, comment_file: str, **common: Any
+    ctx: click.Context, /, pr: str, keep: bool, root: str | None, comments: str, **common: Any
 ) -> int:
     """Run the whole PR lifecycle against an embedded AWS emulator (no cloud account needed)."""
-    return sandbox_command.run(_services(ctx, **common), pr, keep=keep, root=root, comment_file=comment_file)
+    return sandbox_command.run(_services(ctx, **common), pr, keep=keep, root=root, comments=comments)
 
 
 # --- troubleshooting: read-only views of a running preview ------------------------------------

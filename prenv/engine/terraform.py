@@ -16,10 +16,12 @@ import json
 import re
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -111,6 +113,52 @@ def _no_print(title: str, text: str) -> None:
     return None
 
 
+class Progress(Protocol):
+    """Follows each Terraform command while it runs, its output line by line as Terraform prints it:
+    `prenv sandbox`'s progress lines. Optional; without one, output is only captured."""
+
+    def started(self, command: str) -> None: ...
+
+    def line(self, command: str, text: str) -> None: ...
+
+    def finished(self, command: str, returncode: int) -> None: ...
+
+
+def run_streaming(
+    argv: Sequence[str], *, on_line: Callable[[str], None], cwd: Path, env: Mapping[str, str], **_: Any
+) -> subprocess.CompletedProcess[str]:
+    """`subprocess.run(argv, capture_output=True, text=True)` that also hands each line of stdout to
+    `on_line` as the process prints it. An error in `on_line` never stops the process (its state and
+    lock stay Terraform's to release): it is raised once the process has exited."""
+    failure: list[BaseException] = []
+    errors: list[str] = []
+    with subprocess.Popen(  # noqa: S603 - an argument list (never a shell): the Terraform binary's
+        list(argv), cwd=cwd, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        stdout, stderr = process.stdout, process.stderr
+        if stdout is None or stderr is None:  # pragma: no cover - both are pipes
+            raise RuntimeError("no pipes to read Terraform's output from")
+        reader = threading.Thread(target=lambda: errors.append(stderr.read()), daemon=True)
+        reader.start()
+        lines: list[str] = []
+        try:
+            for line in stdout:
+                lines.append(line)
+                try:
+                    on_line(line.rstrip("\n"))
+                except Exception as exc:  # the hook only shows progress: keep reading, raise at the end
+                    failure = failure or [exc]
+            process.wait()
+        except BaseException:  # as subprocess.run does
+            process.kill()
+            process.wait()
+            raise
+        reader.join()
+    if failure:
+        raise failure[0]
+    return subprocess.CompletedProcess(list(argv), process.returncode, "".join(lines), "".join(errors))
+
+
 @dataclass
 class Terraform:
     """Runs one Terraform root directory with `binary` (`find_binary()`) and the environment prenv was
@@ -124,6 +172,7 @@ class Terraform:
     verbose: bool = False
     show: Printer = _no_print
     runner: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run
+    progress: Progress | None = None
     calls: list[Result] = field(default_factory=list)
 
     def environment(self) -> dict[str, str]:
@@ -153,8 +202,13 @@ class Terraform:
         (classified) unless the exit code is in `ok`."""
         argv = (self.binary, *args)
         start = time.monotonic()
+        runner, progress = self.runner, self.progress
+        if progress is not None:
+            runner = partial(run_streaming, on_line=partial(progress.line, args[0]))
+            progress.started(args[0])
+        returncode = -1
         try:
-            done = self.runner(
+            done = runner(
                 list(argv),
                 cwd=self.root,
                 env={**self.environment(), **(env or {})},
@@ -162,12 +216,16 @@ class Terraform:
                 text=True,
                 check=False,
             )
+            returncode = done.returncode
         except OSError as exc:
             raise PrenvError(
                 f"cannot run {self.binary}: {exc}",
                 reason=FailureReason.TERRAFORM_NOT_FOUND,
                 hint="check that the Terraform binary exists and is executable",
             ) from exc
+        finally:
+            if progress is not None:
+                progress.finished(args[0], returncode)
         result = Result(tuple(argv), done.returncode, done.stdout, done.stderr, time.monotonic() - start)
         self.calls.append(result)
         title = "terraform " + " ".join(a for a in args if not a.startswith("-backend-config="))
