@@ -39,6 +39,7 @@ class FailureReason(StrEnum):
     FORK_REFUSED = "fork-refused"
     CAP_REACHED = "cap-reached"
     CLEANUP_FAILED = "cleanup-failed"
+    SETUP_INVALID = "setup-invalid"  # `prenv doctor` found a set-up mistake
     UNEXPECTED = "unexpected-error"
 
 

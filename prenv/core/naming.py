@@ -59,6 +59,16 @@ def repository_hash(repository: str) -> str:
     return hashlib.sha256(repository.strip().lower().encode("utf-8")).hexdigest()[:REPOSITORY_HASH_LENGTH]
 
 
+def base_name(repository: str) -> str:
+    """The name of the shared base of `repository`'s previews (terraform/base): `prenv-<hash6>`."""
+    return f"{STEM}-{repository_hash(repository)}"
+
+
+def workflow_role_name(repository: str) -> str:
+    """The role terraform/bootstrap makes for `repository`'s workflows: `prenv-<hash6>-github-preview`."""
+    return f"{base_name(repository)}-github-preview"
+
+
 def check_pr_number(pr_number: int) -> int:
     if isinstance(pr_number, bool) or not isinstance(pr_number, int):
         raise NamingError(f"the PR number must be an integer, not {pr_number!r}")
