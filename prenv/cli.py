@@ -202,7 +202,7 @@ def doctor(
 ) -> int:
     """Check everything a first deploy needs, one line each with its fix (exit 1 when one fails)."""
     services = _services(ctx, config_path=config_path, verbose=verbose, debug=debug)
-    return doctor_command.run(services, doctor_command.Options(**options))
+    return doctor_command.run(services, doctor_command.DoctorOptions(**options))
 
 
 # --- troubleshooting: read-only views of a running preview ------------------------------------

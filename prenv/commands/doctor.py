@@ -33,7 +33,7 @@ WORKFLOWS = Path(".github") / "workflows"
 
 
 @dataclass(frozen=True)
-class Options:
+class DoctorOptions:
     quick: bool = False
     as_json: bool = False
     role: str = ""  # the role the credentials must be (an ARN or a name); in a workflow: bootstrap's
@@ -46,7 +46,7 @@ class Doctor:
     """One run of the checks: what was found so far, in order, and the facts later checks reuse."""
 
     services: Services
-    options: Options
+    options: DoctorOptions
     checks: list[Check] = field(default_factory=list)
     identity: doctor.Identity | None = None
     base: doctor.BaseFacts | None = None
@@ -57,7 +57,7 @@ class Doctor:
         return not doctor.failed(found)
 
 
-def run(services: Services, options: Options) -> int:
+def run(services: Services, options: DoctorOptions) -> int:
     found = Doctor(services, options)
     repository = ""
     try:
