@@ -127,7 +127,8 @@ def _aws(found: Doctor, ports: Ports, config: Config, repository: str) -> bool:
 
 
 def _first_deploy_done(found: Doctor, ports: Ports, config: Config, repository: str) -> bool:
-    """Quick mode: True when the PR's workspace has a state already (its first deploy was checked)."""
+    """Quick mode: True when the PR's workspace has a state already (its first deploy was checked), or
+    when the bucket cannot be listed (a failed check says why): nothing more is checked either way."""
     if not found.options.quick:
         return False
     try:
@@ -135,7 +136,18 @@ def _first_deploy_done(found: Doctor, ports: Ports, config: Config, repository: 
     except PrenvError:
         return False  # no PR in sight: check everything
     workspace = naming.names_for(number, repository, config.workspace_pattern).workspace
-    keys = ports.bucket.workspace_keys(workspace)
+    try:
+        keys = ports.bucket.workspace_keys(workspace)
+    except AwsError as exc:
+        found.add(
+            Check(
+                "first-deploy",
+                Status.FAIL,
+                f"cannot list workspace {workspace} in the state bucket: {exc.one_line()}",
+                "check the credentials' s3:ListBucket on the state bucket",
+            )
+        )
+        return True
     if not any(key.endswith("/" + config.backend.key) for key in keys):
         return False
     found.add(
