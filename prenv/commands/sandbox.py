@@ -131,9 +131,8 @@ def run(services: Services, pr: str, *, keep: bool, root: str | None, comments: 
             "Terraform providers: " + (f"local mirror {mirror}" if mirror else "downloaded from the registry")
         )
         emulator.create_bucket(emu, BUCKET)
-        log.step(f"state bucket s3://{BUCKET} created in the emulator")
         layout = choose_roots(services.cwd, root, work)
-        log.step(f"Terraform root: {layout.source}")
+        log.step(f"state bucket s3://{BUCKET} created in the emulator; Terraform root: {layout.source}")
         config_path = write_config(work / "prenv.yml", layout.preview, emu.region)
         local = LocalCommentReporter(
             config=wiring.load_config(replace(services, config_path=str(config_path))),
@@ -153,7 +152,7 @@ def run(services: Services, pr: str, *, keep: bool, root: str | None, comments: 
         )
         if layout.base is not None:
             _apply_base(sub, layout.base, work, log, progress)
-        log.step(f"[1/3] prenv deploy --pr {pr}")
+        log.step(f"[1/3] prenv deploy --pr {pr} (workspace pr-{pr})")
         deploy.run(sub, pr, sha="0" * 40)
         log.step(f"[2/3] prenv deploy --pr {pr} (again: nothing changed, so nothing is applied)")
         deploy.run(sub, pr, sha="0" * 40)

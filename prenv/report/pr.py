@@ -102,7 +102,8 @@ COMMENT_FILE = re.compile(r"^[0-9]+-[a-z-]+\.md$")
 class LocalCommentReporter(_Comments):
     """The sandbox's PR: each comment prenv would post goes to a file of its own in `directory`,
     numbered in order and named after its state (`1-deploying.md`, `2-ready.md`, ...), so no stage
-    overwrites another. `say` announces each file in one line, or prints the comment whole (`full`)."""
+    overwrites another. `say` announces each file in one line (but "deploying", which says only that a
+    deploy started), or prints each comment whole (`full`)."""
 
     directory: Path = field(default_factory=lambda: Path("prenv-sandbox-comments"))
     say: Callable[[str], None] | None = None
@@ -131,7 +132,7 @@ class LocalCommentReporter(_Comments):
             rule = "-" * 78
             self.say(f"{rule}\nThe PR comment prenv would post ({state.value}, also in {path}):\n{rule}")
             self.say(body.rstrip("\n") + f"\n{rule}")
-        else:
+        elif state is not CommentState.DEPLOYING:  # "deploying" says only that a deploy started
             self.say(f"comment ({state.value.replace('_', ' ')}): {path} ({len(body):,} characters)")
 
 

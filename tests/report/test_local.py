@@ -31,12 +31,9 @@ def test_each_state_gets_its_own_file_and_one_line(tmp_path: Path) -> None:
     assert "destroyed" in (directory / "3-destroyed.md").read_text()
     assert parse_marker(ready) == Marker()
     assert "hunter2-Sup3r-S3cret" not in ready
-    assert said == [
-        f"comment (deploying): {directory / '1-deploying.md'} ({len(deploying):,} characters)",
-        f"comment (ready): {directory / '2-ready.md'} ({len(ready):,} characters)",
-        said[2],
-    ]
-    assert said[2].startswith(f"comment (destroyed): {directory / '3-destroyed.md'} (")
+    # "deploying" only says a deploy started: written, not announced.
+    assert said == [f"comment (ready): {directory / '2-ready.md'} ({len(ready):,} characters)", said[1]]
+    assert said[1].startswith(f"comment (destroyed): {directory / '3-destroyed.md'} (")
 
 
 def test_full_prints_each_comment_whole(tmp_path: Path) -> None:

@@ -135,13 +135,19 @@ def test_verbose_shows_the_plan_every_risky_change_and_every_output() -> None:
 def test_ready_labels_the_url_as_the_emulators_and_lists_output_names() -> None:
     log, out, _ = _log()
     outputs = (Output("url", "http://x.invalid/", False), Output("password", "hunter2", True))
-    SandboxTerminal(log).ready(
+    terminal = SandboxTerminal(log)
+    terminal.ready(
+        make_ctx(), DeployOutcome(_plan(0), "", applied=True, url="http://x.invalid/", outputs=outputs)
+    )
+    terminal.ready(
         make_ctx(), DeployOutcome(_plan(0), "", applied=False, url="http://x.invalid/", outputs=outputs)
     )
     assert out.getvalue().splitlines() == [
-        "[    0s] no changes: nothing was applied",
+        "[    0s] applied: 1 to add, 0 to change, 1 to destroy, 1 to replace",
         "         URL: http://x.invalid/ (emulated by moto: nothing answers at this address)",
         "         outputs: url, password (sensitive)",
+        "[    0s] no changes: nothing was applied",  # the same outputs: not listed again
+        "         URL: http://x.invalid/ (emulated by moto: nothing answers at this address)",
     ]
 
 

@@ -110,7 +110,8 @@ def test_sandbox_with_the_example_root(tmp_path: Path) -> None:
     assert "destroyed" in (directory / "5-destroyed.md").read_text()
     for path in files:
         assert path.read_text().startswith('<!-- prenv {"v":1')
-        assert f"comment ({path.stem.split('-', 1)[1].replace('-', ' ')}): {path} (" in out
+        state = path.stem.split("-", 1)[1].replace("-", " ")
+        assert (f"comment ({state}): {path} (" in out) is (state != "deploying")  # "deploying": no news
     # The URL in the comment copies as itself: no invisible character in the link text.
     ready = (directory / "2-ready.md").read_text()
     url = re.search(r"\*\*Preview: \[(.*?)\]\((http://[^)]+)\)\*\*", ready)
