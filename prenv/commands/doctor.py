@@ -23,7 +23,7 @@ from prenv.commands import wiring
 from prenv.commands.wiring import Ports, Services
 from prenv.core import doctor, naming
 from prenv.core.config import Config
-from prenv.core.doctor import Check, Status
+from prenv.core.doctor import Check, Verdict
 from prenv.core.errors import ConfigError, ExitStatus, FailureReason, PrenvError
 from prenv.engine.terraform import Terraform
 from prenv.github.client import GitHub
@@ -79,7 +79,7 @@ def _examine(found: Doctor) -> str:
     try:
         repository = wiring.resolve_repository(config, environment)
     except ConfigError as exc:
-        found.add(Check("repository", Status.FAIL, exc.message, exc.hint))
+        found.add(Check("repository", Verdict.FAIL, exc.message, exc.hint))
         return ""
     root = config.root_path(services.cwd)
     found.add(doctor.check_root(config.terraform.root, root.is_dir()))
@@ -142,7 +142,7 @@ def _first_deploy_done(found: Doctor, ports: Ports, config: Config, repository: 
         found.add(
             Check(
                 "first-deploy",
-                Status.FAIL,
+                Verdict.FAIL,
                 f"cannot list workspace {workspace} in the state bucket: {exc.one_line()}",
                 "check the credentials' s3:ListBucket on the state bucket",
             )
@@ -153,7 +153,7 @@ def _first_deploy_done(found: Doctor, ports: Ports, config: Config, repository: 
     found.add(
         Check(
             "first-deploy",
-            Status.OK,
+            Verdict.OK,
             f"PR #{number} has a state already (workspace {workspace}): the set-up was checked before its "
             "first deploy",
         )
@@ -172,7 +172,7 @@ def _base(found: Doctor, ports: Ports, config: Config, repository: str, root: Pa
         found.add(
             Check(
                 "base",
-                Status.SKIP,
+                Verdict.SKIP,
                 f"the root {config.terraform.root} does not use prenv's shared base (terraform/base)",
             )
         )
@@ -220,7 +220,7 @@ def _github(found: Doctor, ports: Ports, config: Config, repository: str) -> Non
 
 # --- what the doctor says ------------------------------------------------------------------------------
 
-_MARK = {Status.OK: "ok", Status.WARN: "warn", Status.FAIL: "FAIL", Status.SKIP: "skip"}
+_MARK = {Verdict.OK: "ok", Verdict.WARN: "warn", Verdict.FAIL: "FAIL", Verdict.SKIP: "skip"}
 
 
 def _report(found: Doctor, repository: str) -> None:
@@ -239,14 +239,16 @@ def _report(found: Doctor, repository: str) -> None:
         out = services.out
         out.write(f"prenv doctor ({mode}){': ' + repository if repository else ''}\n")
         for check in checks:
-            fix = f" -> fix: {check.fix}" if check.fix and check.status in (Status.FAIL, Status.WARN) else ""
+            fix = (
+                f" -> fix: {check.fix}" if check.fix and check.status in (Verdict.FAIL, Verdict.WARN) else ""
+            )
             out.write(f"[{_MARK[check.status]:>4}] {check.id}: {check.message}{fix}\n")
         if failures:
             out.write(
                 f"prenv doctor: {len(failures)} of {len(checks)} checks failed; fix them and run it again\n"
             )
         else:
-            warned = sum(check.status is Status.WARN for check in checks)
+            warned = sum(check.status is Verdict.WARN for check in checks)
             out.write(
                 f"prenv doctor: all {len(checks)} checks passed"
                 + (f" ({warned} warnings)" if warned else "")

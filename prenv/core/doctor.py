@@ -34,7 +34,7 @@ _KMS_BY_DEFAULT = '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorith
 _WORKFLOW_VARIABLE = re.compile(r"\bvars\.([A-Za-z_][A-Za-z0-9_]*)")
 
 
-class Status(StrEnum):
+class Verdict(StrEnum):
     OK = "ok"
     WARN = "warn"  # works, but worth knowing (never fails the doctor)
     FAIL = "fail"  # a deploy would fail, or do what nobody wants
@@ -46,13 +46,13 @@ class Check:
     """One line of the doctor: what was checked, what was found, and how to fix it."""
 
     id: str
-    status: Status
+    status: Verdict
     message: str
     fix: str = ""
 
 
 def failed(checks: Iterable[Check]) -> list[Check]:
-    return [check for check in checks if check.status is Status.FAIL]
+    return [check for check in checks if check.status is Verdict.FAIL]
 
 
 # --- the configuration and Terraform -------------------------------------------------------------------
@@ -60,11 +60,13 @@ def failed(checks: Iterable[Check]) -> list[Check]:
 
 def check_config(config: Config | None, error: str, fix: str) -> Check:
     if config is None:
-        return Check("config", Status.FAIL, error, fix or "fix the file (docs/setup.md shows a complete one)")
+        return Check(
+            "config", Verdict.FAIL, error, fix or "fix the file (docs/setup.md shows a complete one)"
+        )
     backend = config.backend
     return Check(
         "config",
-        Status.OK,
+        Verdict.OK,
         f"{config.path}: state in s3://{backend.bucket}/{backend.workspace_key_prefix}/ ({backend.region}), "
         f"root {config.terraform.root}",
     )
@@ -72,10 +74,10 @@ def check_config(config: Config | None, error: str, fix: str) -> Check:
 
 def check_root(root: str, exists: bool) -> Check:
     if exists:
-        return Check("terraform.root", Status.OK, f"Terraform root {root} exists")
+        return Check("terraform.root", Verdict.OK, f"Terraform root {root} exists")
     return Check(
         "terraform.root",
-        Status.FAIL,
+        Verdict.FAIL,
         f"the Terraform root {root} does not exist",
         "set terraform.root in the config to the directory of the preview's Terraform",
     )
@@ -89,7 +91,7 @@ def check_terraform(binary: str, version: str | None, error: str) -> Check:
     if version is None:
         return Check(
             "terraform",
-            Status.FAIL,
+            Verdict.FAIL,
             error or "Terraform was not found",
             "install Terraform >= 1.11 (https://developer.hashicorp.com/terraform/install), or set "
             "PRENV_TERRAFORM to the binary",
@@ -101,11 +103,11 @@ def check_terraform(binary: str, version: str | None, error: str) -> Check:
     if _version(version) < minimum:
         return Check(
             "terraform",
-            Status.FAIL,
+            Verdict.FAIL,
             f"{name} {version} ({binary}) is too old: the state lock file needs {wanted} or newer",
             f"install {name} >= {wanted} (the action's terraform-version input installs it in workflows)",
         )
-    return Check("terraform", Status.OK, f"{name} {version} ({binary})")
+    return Check("terraform", Verdict.OK, f"{name} {version} ({binary})")
 
 
 # --- AWS ------------------------------------------------------------------------------------------------
@@ -141,18 +143,18 @@ def check_identity(identity: Identity | None, error: str, *, expected: str, in_a
         where = "the workflow's OIDC step (aws-actions/configure-aws-credentials)" if in_actions else "AWS"
         return Check(
             "aws.identity",
-            Status.FAIL,
+            Verdict.FAIL,
             f"no usable AWS credentials: {error}",
             f"configure credentials for {where}: AWS_PROFILE or AWS_ACCESS_KEY_ID/..., and AWS_REGION",
         )
     found = f"{identity.arn} (account {identity.account})"
     if not expected:
-        return Check("aws.identity", Status.OK, f"AWS credentials of {found}")
+        return Check("aws.identity", Verdict.OK, f"AWS credentials of {found}")
     if identity.role == expected:
-        return Check("aws.identity", Status.OK, f"AWS credentials of {found}: role {expected}, as expected")
+        return Check("aws.identity", Verdict.OK, f"AWS credentials of {found}: role {expected}, as expected")
     return Check(
         "aws.identity",
-        Status.FAIL,
+        Verdict.FAIL,
         f"the AWS credentials are {found}, not the role {expected}",
         "set the repository variable PRENV_AWS_ROLE_ARN to terraform/bootstrap's output role_arn, and "
         "make sure no other AWS credentials reach the job (secrets, a runner's instance profile)"
@@ -163,10 +165,10 @@ def check_identity(identity: Identity | None, error: str, *, expected: str, in_a
 
 def check_region(aws_region: str, backend_region: str) -> Check:
     if not aws_region or aws_region == backend_region:
-        return Check("aws.region", Status.OK, f"region {backend_region}")
+        return Check("aws.region", Verdict.OK, f"region {backend_region}")
     return Check(
         "aws.region",
-        Status.FAIL,
+        Verdict.FAIL,
         f"AWS_REGION is {aws_region}, but the state bucket is in {backend_region}: previews would be "
         f"created in {aws_region}, away from the base",
         f"set AWS_REGION (the repository variable PRENV_AWS_REGION) to {backend_region}",
@@ -193,19 +195,19 @@ def check_bucket(facts: BucketFacts, backend_region: str) -> list[Check]:
         return [
             Check(
                 "bucket",
-                Status.FAIL,
+                Verdict.FAIL,
                 f"cannot reach the state bucket {facts.name}: {facts.error}",
                 "check the credentials' access to the bucket (s3:ListBucket) and backend.region",
             )
         ]
     if not facts.exists:
-        return [Check("bucket", Status.FAIL, f"the state bucket {facts.name} does not exist", bootstrap)]
-    checks = [Check("bucket", Status.OK, f"state bucket {facts.name} exists and is reachable")]
+        return [Check("bucket", Verdict.FAIL, f"the state bucket {facts.name} does not exist", bootstrap)]
+    checks = [Check("bucket", Verdict.OK, f"state bucket {facts.name} exists and is reachable")]
     if facts.region and facts.region != backend_region:
         checks.append(
             Check(
                 "bucket.region",
-                Status.FAIL,
+                Verdict.FAIL,
                 f"the state bucket {facts.name} is in {facts.region}, not {backend_region}",
                 f"set backend.region to {facts.region}",
             )
@@ -215,19 +217,19 @@ def check_bucket(facts: BucketFacts, backend_region: str) -> list[Check]:
         checks.append(
             Check(
                 "bucket.versioning",
-                Status.FAIL,
+                Verdict.FAIL,
                 f"versioning of {facts.name} is {state}: a damaged or deleted state could not be recovered",
                 f"aws s3api put-bucket-versioning --bucket {facts.name} "
                 "--versioning-configuration Status=Enabled (terraform/bootstrap enables it)",
             )
         )
     else:
-        checks.append(Check("bucket.versioning", Status.OK, "versioning enabled"))
+        checks.append(Check("bucket.versioning", Verdict.OK, "versioning enabled"))
     if not facts.encryption:
         checks.append(
             Check(
                 "bucket.encryption",
-                Status.FAIL,
+                Verdict.FAIL,
                 f"{facts.name} has no default encryption",
                 f"aws s3api put-bucket-encryption --bucket {facts.name} "
                 f"--server-side-encryption-configuration '{_KMS_BY_DEFAULT}' (terraform/bootstrap sets it)",
@@ -235,7 +237,7 @@ def check_bucket(facts: BucketFacts, backend_region: str) -> list[Check]:
         )
     else:
         checks.append(
-            Check("bucket.encryption", Status.OK, f"encrypted by default ({', '.join(facts.encryption)})")
+            Check("bucket.encryption", Verdict.OK, f"encrypted by default ({', '.join(facts.encryption)})")
         )
     return checks
 
@@ -285,19 +287,19 @@ def check_base(facts: BaseFacts) -> list[Check]:
         return [
             Check(
                 "base",
-                Status.FAIL,
+                Verdict.FAIL,
                 f"cannot read the base {where}: {facts.error}",
                 "check the credentials' read permissions (terraform/bootstrap's role has them)",
             )
         ]
     if not facts.found:
         return [
-            Check("base", Status.FAIL, f"no shared base {where}: nothing named {facts.name}", _APPLY_BASE)
+            Check("base", Verdict.FAIL, f"no shared base {where}: nothing named {facts.name}", _APPLY_BASE)
         ]
     checks: list[Check] = []
 
     def part(check_id: str, ok: bool, good: str, bad: str, fix: str = _APPLY_BASE) -> None:
-        checks.append(Check(check_id, Status.OK, good) if ok else Check(check_id, Status.FAIL, bad, fix))
+        checks.append(Check(check_id, Verdict.OK, good) if ok else Check(check_id, Verdict.FAIL, bad, fix))
 
     part(
         "base.cluster",
@@ -378,27 +380,27 @@ class ImageFacts:
 
 def check_image(facts: ImageFacts) -> Check:
     if not facts.reference:
-        return Check("image", Status.OK, "no image given: the root's default image is deployed")
+        return Check("image", Verdict.OK, "no image given: the root's default image is deployed")
     ecr = ecr_image(facts.reference)
     if ecr is None:
         return Check(
             "image",
-            Status.OK,
+            Verdict.OK,
             f"{facts.reference} is not in a private ECR registry: ECS pulls it from its public registry "
             "(not checked)",
         )
     if facts.error:
         return Check(
             "image",
-            Status.FAIL,
+            Verdict.FAIL,
             f"cannot look up {facts.reference} in ECR: {facts.error}",
             "check the credentials' ecr:DescribeImages on the repository",
         )
     if facts.found:
-        return Check("image", Status.OK, f"{facts.reference} is in ECR")
+        return Check("image", Verdict.OK, f"{facts.reference} is in ECR")
     return Check(
         "image",
-        Status.FAIL,
+        Verdict.FAIL,
         f"{facts.reference} is not in ECR (repository {ecr.repository} in {ecr.region})",
         "build and push it first (the preview workflow's image step does, with PRENV_ECR_REPOSITORY set), "
         "or deploy another image",
@@ -435,20 +437,20 @@ def check_github(facts: GitHubFacts, *, needed: bool, in_actions: bool) -> list[
             return [
                 Check(
                     "github",
-                    Status.FAIL,
+                    Verdict.FAIL,
                     "no GITHUB_TOKEN: prenv cannot write the PR comment or Deployments",
                     "pass `github-token: ${{ github.token }}` to the action, or set comment.enabled and "
                     "deployments.enabled to false",
                 )
             ]
         return [
-            Check("github", Status.SKIP, "no GITHUB_TOKEN: GitHub not checked (set it to check the token)")
+            Check("github", Verdict.SKIP, "no GITHUB_TOKEN: GitHub not checked (set it to check the token)")
         ]
     if facts.error:
         return [
             Check(
                 "github",
-                Status.FAIL,
+                Verdict.FAIL,
                 f"cannot read {facts.repository} on GitHub: {facts.error}",
                 "check GITHUB_REPOSITORY (or `repository:` in the config) and that the token can read it",
             )
@@ -460,13 +462,13 @@ def check_github(facts: GitHubFacts, *, needed: bool, in_actions: bool) -> list[
         if ok:
             return [
                 Check(
-                    "github.token", Status.OK, f"classic token with {listed}: enough for {facts.repository}"
+                    "github.token", Verdict.OK, f"classic token with {listed}: enough for {facts.repository}"
                 )
             ]
         return [
             Check(
                 "github.token",
-                Status.FAIL,
+                Verdict.FAIL,
                 f"the classic token has {listed}: prenv needs `{wanted}` to comment and record Deployments",
                 f"give the token the `{wanted}` scope, or use the workflow's GITHUB_TOKEN",
             )
@@ -476,10 +478,10 @@ def check_github(facts: GitHubFacts, *, needed: bool, in_actions: bool) -> list[
         check_id = "github." + permission.replace(": ", "-")
         granted = facts.granted.get(permission)
         if granted:
-            checks.append(Check(check_id, Status.OK, f"the token can {what} ({permission})"))
+            checks.append(Check(check_id, Verdict.OK, f"the token can {what} ({permission})"))
         elif granted is None:
             checks.append(
-                Check(check_id, Status.WARN, f"could not tell whether the token can {what} ({permission})")
+                Check(check_id, Verdict.WARN, f"could not tell whether the token can {what} ({permission})")
             )
         else:
             accepted = facts.accepted.get(permission, "")
@@ -487,7 +489,7 @@ def check_github(facts: GitHubFacts, *, needed: bool, in_actions: bool) -> list[
             checks.append(
                 Check(
                     check_id,
-                    Status.FAIL,
+                    Verdict.FAIL,
                     f"the token cannot {what}: it lacks `{permission}`{said}",
                     f"grant it in the workflow job: `permissions: {{{permission}}}`"
                     if in_actions
@@ -518,13 +520,13 @@ def check_variables(
 ) -> list[Check]:
     if not used:
         return [
-            Check("variables", Status.SKIP, "no workflow in .github/workflows uses a repository variable")
+            Check("variables", Verdict.SKIP, "no workflow in .github/workflows uses a repository variable")
         ]
     if values is None:
         return [
             Check(
                 "variables",
-                Status.SKIP,
+                Verdict.SKIP,
                 f"cannot list the repository variables ({error}): the workflows use {', '.join(used)}",
                 "check them with `gh variable list` (a token needs `variables: read` for the doctor to)",
             )
@@ -539,19 +541,19 @@ def check_variables(
                 checks.append(
                     Check(
                         check_id,
-                        Status.FAIL,
+                        Verdict.FAIL,
                         f"{name} is not set: the workflows need it",
                         setting + "<value>",
                     )
                 )
             else:
-                checks.append(Check(check_id, Status.OK, f"{name} is not set (optional)"))
+                checks.append(Check(check_id, Verdict.OK, f"{name} is not set (optional)"))
             continue
         problem, fix = _variable_problem(name, value, expected)
         if problem:
-            checks.append(Check(check_id, Status.FAIL, f"{name} = {value}: {problem}", setting + fix))
+            checks.append(Check(check_id, Verdict.FAIL, f"{name} = {value}: {problem}", setting + fix))
         else:
-            checks.append(Check(check_id, Status.OK, f"{name} = {value}"))
+            checks.append(Check(check_id, Verdict.OK, f"{name} = {value}"))
     return checks
 
 
@@ -595,7 +597,7 @@ def check_exposure(facts: BaseFacts) -> Check:
     if not facts.ingress:
         return Check(
             "exposure",
-            Status.WARN,
+            Verdict.WARN,
             f"previews at {where}, but the load balancer's security group lets nobody in",
             "set terraform/base's ingress_cidrs to who should open previews",
         )
@@ -606,11 +608,11 @@ def check_exposure(facts: BaseFacts) -> Check:
     if public and not https:
         return Check(
             "exposure",
-            Status.WARN,
+            Verdict.WARN,
             message + ", over plain HTTP",
             "restrict terraform/base's ingress_cidrs, or give it a domain and a certificate for HTTPS",
         )
-    return Check("exposure", Status.OK, message)
+    return Check("exposure", Verdict.OK, message)
 
 
 def check_readiness(config: Config) -> Check:
@@ -622,17 +624,19 @@ def check_readiness(config: Config) -> Check:
         if balancer_path and balancer_path != health.path:
             return Check(
                 "readiness",
-                Status.WARN,
+                Verdict.WARN,
                 f"prenv waits for {health.path} but the load balancer checks {balancer_path}",
                 "use one path for health_check.path and terraform.variables.health_check_path",
             )
         seconds = int(health.timeout.total_seconds())
-        return Check("readiness", Status.OK, f"ready once {health.path} answers 2xx (waits up to {seconds}s)")
+        return Check(
+            "readiness", Verdict.OK, f"ready once {health.path} answers 2xx (waits up to {seconds}s)"
+        )
     if steady:
-        return Check("readiness", Status.OK, "ready once the ECS service is steady (wait_for_steady_state)")
+        return Check("readiness", Verdict.OK, "ready once the ECS service is steady (wait_for_steady_state)")
     return Check(
         "readiness",
-        Status.WARN,
+        Verdict.WARN,
         "ready is reported as soon as Terraform has applied: the app may still be starting",
         "set health_check.enabled: true (and its path) in the config",
     )

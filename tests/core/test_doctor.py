@@ -8,7 +8,7 @@ import pytest
 
 from prenv.core import doctor
 from prenv.core.config import parse
-from prenv.core.doctor import BaseFacts, BucketFacts, Check, GitHubFacts, Identity, ImageFacts, Status
+from prenv.core.doctor import BaseFacts, BucketFacts, Check, GitHubFacts, Identity, ImageFacts, Verdict
 from prenv.core.naming import workflow_role_name
 
 REPOSITORY = "octo-org/app"
@@ -16,7 +16,7 @@ ROLE = workflow_role_name(REPOSITORY)
 ACCOUNT = "123456789012"
 
 
-def statuses(checks: list[Check]) -> dict[str, Status]:
+def statuses(checks: list[Check]) -> dict[str, Verdict]:
     return {check.id: check.status for check in checks}
 
 
@@ -33,15 +33,15 @@ def test_the_workflow_role_is_terraform_bootstraps() -> None:
 @pytest.mark.parametrize(
     ("arn", "status"),
     [
-        (f"arn:aws:sts::{ACCOUNT}:assumed-role/{ROLE}/prenv-preview", Status.OK),
-        (f"arn:aws:sts::{ACCOUNT}:assumed-role/other/prenv-preview", Status.FAIL),
-        (f"arn:aws:iam::{ACCOUNT}:user/alice", Status.FAIL),
+        (f"arn:aws:sts::{ACCOUNT}:assumed-role/{ROLE}/prenv-preview", Verdict.OK),
+        (f"arn:aws:sts::{ACCOUNT}:assumed-role/other/prenv-preview", Verdict.FAIL),
+        (f"arn:aws:iam::{ACCOUNT}:user/alice", Verdict.FAIL),
     ],
 )
-def test_identity_in_a_workflow(arn: str, status: Status) -> None:
+def test_identity_in_a_workflow(arn: str, status: Verdict) -> None:
     check = doctor.check_identity(Identity(arn, ACCOUNT), "", expected=ROLE, in_actions=True)
     assert check.status is status
-    if status is Status.FAIL:
+    if status is Verdict.FAIL:
         assert check.message == f"the AWS credentials are {arn} (account {ACCOUNT}), not the role {ROLE}"
         assert check.fix.startswith("set the repository variable PRENV_AWS_ROLE_ARN")
 
@@ -51,11 +51,13 @@ def test_identity_on_a_laptop_is_whoever_it_is() -> None:
         Identity(f"arn:aws:iam::{ACCOUNT}:user/alice", ACCOUNT), "", expected="", in_actions=False
     )
     assert check == Check(
-        "aws.identity", Status.OK, f"AWS credentials of arn:aws:iam::{ACCOUNT}:user/alice (account {ACCOUNT})"
+        "aws.identity",
+        Verdict.OK,
+        f"AWS credentials of arn:aws:iam::{ACCOUNT}:user/alice (account {ACCOUNT})",
     )
     missing = doctor.check_identity(None, "Unable to locate credentials", expected="", in_actions=False)
     assert (missing.status, missing.message) == (
-        Status.FAIL,
+        Verdict.FAIL,
         "no usable AWS credentials: Unable to locate credentials",
     )
 
@@ -63,20 +65,20 @@ def test_identity_on_a_laptop_is_whoever_it_is() -> None:
 @pytest.mark.parametrize(
     ("binary", "version", "status"),
     [
-        ("/usr/bin/terraform", "1.11.4", Status.OK),
-        ("/usr/bin/terraform", "1.12.0", Status.OK),
-        ("/usr/bin/terraform", "1.10.5", Status.FAIL),
-        ("/usr/bin/tofu", "1.10.0", Status.OK),
-        ("/usr/bin/tofu", "1.9.1", Status.FAIL),
+        ("/usr/bin/terraform", "1.11.4", Verdict.OK),
+        ("/usr/bin/terraform", "1.12.0", Verdict.OK),
+        ("/usr/bin/terraform", "1.10.5", Verdict.FAIL),
+        ("/usr/bin/tofu", "1.10.0", Verdict.OK),
+        ("/usr/bin/tofu", "1.9.1", Verdict.FAIL),
     ],
 )
-def test_terraform_versions(binary: str, version: str, status: Status) -> None:
+def test_terraform_versions(binary: str, version: str, status: Verdict) -> None:
     assert doctor.check_terraform(binary, version, "").status is status
 
 
 def test_terraform_missing_and_too_old_say_what_to_install() -> None:
     missing = doctor.check_terraform("", None, "terraform not found on PATH")
-    assert (missing.status, missing.message) == (Status.FAIL, "terraform not found on PATH")
+    assert (missing.status, missing.message) == (Verdict.FAIL, "terraform not found on PATH")
     assert "install Terraform >= 1.11" in missing.fix
     old = doctor.check_terraform("/bin/terraform", "1.9.8", "")
     assert (
@@ -85,10 +87,10 @@ def test_terraform_missing_and_too_old_say_what_to_install() -> None:
 
 
 def test_a_region_other_than_the_buckets_fails() -> None:
-    assert doctor.check_region("", "us-east-1").status is Status.OK
-    assert doctor.check_region("us-east-1", "us-east-1").status is Status.OK
+    assert doctor.check_region("", "us-east-1").status is Verdict.OK
+    assert doctor.check_region("us-east-1", "us-east-1").status is Verdict.OK
     check = doctor.check_region("eu-west-1", "us-east-1")
-    assert check.status is Status.FAIL
+    assert check.status is Verdict.FAIL
     assert check.fix == "set AWS_REGION (the repository variable PRENV_AWS_REGION) to us-east-1"
 
 
@@ -148,7 +150,7 @@ GOOD_BASE = BaseFacts(
 
 
 def test_a_complete_base_passes_every_part() -> None:
-    assert set(statuses(doctor.check_base(GOOD_BASE)).values()) == {Status.OK}
+    assert set(statuses(doctor.check_base(GOOD_BASE)).values()) == {Verdict.OK}
 
 
 @pytest.mark.parametrize(
@@ -186,7 +188,7 @@ def test_no_base_at_all_is_one_line() -> None:
     assert checks == [
         Check(
             "base",
-            Status.FAIL,
+            Verdict.FAIL,
             "no shared base prenv-abc123 in eu-west-1: nothing named prenv-abc123",
             "apply terraform/base with repository = the GitHub repository (owner/name), in the same region",
         )
@@ -216,22 +218,22 @@ def test_ecr_image_references() -> None:
 
 def test_images() -> None:
     ecr = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1"
-    assert doctor.check_image(ImageFacts("")).status is Status.OK
-    assert doctor.check_image(ImageFacts("nginx:1")).status is Status.OK
-    assert doctor.check_image(ImageFacts(ecr, found=True)).status is Status.OK
+    assert doctor.check_image(ImageFacts("")).status is Verdict.OK
+    assert doctor.check_image(ImageFacts("nginx:1")).status is Verdict.OK
+    assert doctor.check_image(ImageFacts(ecr, found=True)).status is Verdict.OK
     missing = doctor.check_image(ImageFacts(ecr, found=False))
     assert (missing.status, missing.message) == (
-        Status.FAIL,
+        Verdict.FAIL,
         f"{ecr} is not in ECR (repository app in us-east-1)",
     )
-    assert doctor.check_image(ImageFacts(ecr, error="AccessDenied")).status is Status.FAIL
+    assert doctor.check_image(ImageFacts(ecr, error="AccessDenied")).status is Verdict.FAIL
 
 
 def test_github_without_a_token() -> None:
     facts = GitHubFacts(REPOSITORY, token=False)
-    assert statuses(doctor.check_github(facts, needed=True, in_actions=False)) == {"github": Status.SKIP}
-    assert statuses(doctor.check_github(facts, needed=True, in_actions=True)) == {"github": Status.FAIL}
-    assert statuses(doctor.check_github(facts, needed=False, in_actions=True)) == {"github": Status.SKIP}
+    assert statuses(doctor.check_github(facts, needed=True, in_actions=False)) == {"github": Verdict.SKIP}
+    assert statuses(doctor.check_github(facts, needed=True, in_actions=True)) == {"github": Verdict.FAIL}
+    assert statuses(doctor.check_github(facts, needed=False, in_actions=True)) == {"github": Verdict.SKIP}
 
 
 def test_github_permissions_probed() -> None:
@@ -243,9 +245,9 @@ def test_github_permissions_probed() -> None:
     )
     checks = doctor.check_github(facts, needed=True, in_actions=True)
     assert statuses(checks) == {
-        "github.pull-requests-read": Status.OK,
-        "github.pull-requests-write": Status.WARN,
-        "github.deployments-write": Status.FAIL,
+        "github.pull-requests-read": Verdict.OK,
+        "github.pull-requests-write": Verdict.WARN,
+        "github.deployments-write": Verdict.FAIL,
     }
     assert checks[2].fix == "grant it in the workflow job: `permissions: {deployments: write}`"
 
@@ -253,13 +255,13 @@ def test_github_permissions_probed() -> None:
 @pytest.mark.parametrize(
     ("scopes", "private", "status"),
     [
-        (("repo",), True, Status.OK),
-        (("public_repo",), False, Status.OK),
-        (("public_repo",), True, Status.FAIL),
-        ((), False, Status.FAIL),
+        (("repo",), True, Verdict.OK),
+        (("public_repo",), False, Verdict.OK),
+        (("public_repo",), True, Verdict.FAIL),
+        ((), False, Verdict.FAIL),
     ],
 )
-def test_classic_token_scopes(scopes: tuple[str, ...], private: bool, status: Status) -> None:
+def test_classic_token_scopes(scopes: tuple[str, ...], private: bool, status: Verdict) -> None:
     facts = GitHubFacts(REPOSITORY, token=True, scopes=scopes, private=private)
     (check,) = doctor.check_github(facts, needed=True, in_actions=False)
     assert check.status is status
@@ -290,20 +292,20 @@ def test_variables_against_what_they_should_hold() -> None:
         "PRENV_LABEL": "preview",
     }
     checks = {check.id: check for check in doctor.check_variables(used, values, "", expected)}
-    assert checks["variables.PRENV_AWS_REGION"].status is Status.OK
+    assert checks["variables.PRENV_AWS_REGION"].status is Verdict.OK
     assert checks["variables.PRENV_AWS_ROLE_ARN"].message.endswith(
         "a role of account 999999999999, not 123456789012"
     )
     assert checks["variables.PRENV_ECR_REPOSITORY"].fix == "gh variable set PRENV_ECR_REPOSITORY --body r/x"
-    assert checks["variables.PRENV_LABEL"].status is Status.OK
-    assert checks["variables.PRENV_OTHER"].status is Status.OK  # not set, not one prenv needs
+    assert checks["variables.PRENV_LABEL"].status is Verdict.OK
+    assert checks["variables.PRENV_OTHER"].status is Verdict.OK  # not set, not one prenv needs
     unreadable = doctor.check_variables(used, None, "HTTP 403", expected)
-    assert [(c.id, c.status) for c in unreadable] == [("variables", Status.SKIP)]
-    assert doctor.check_variables([], {}, "", expected)[0].status is Status.SKIP
+    assert [(c.id, c.status) for c in unreadable] == [("variables", Verdict.SKIP)]
+    assert doctor.check_variables([], {}, "", expected)[0].status is Verdict.SKIP
 
 
 def test_exposure() -> None:
-    assert doctor.check_exposure(GOOD_BASE).status is Status.WARN  # public, plain HTTP
+    assert doctor.check_exposure(GOOD_BASE).status is Verdict.WARN  # public, plain HTTP
     https = doctor.check_exposure(
         BaseFacts(
             **{
@@ -313,21 +315,21 @@ def test_exposure() -> None:
         )
     )
     assert (https.status, https.message) == (
-        Status.OK,
+        Verdict.OK,
         "previews at https://pr-<N>.p.example.com/, open to anyone with the URL",
     )
     office = doctor.check_exposure(BaseFacts(**{**GOOD_BASE.__dict__, "ingress": ("203.0.113.0/24",)}))
-    assert office.status is Status.OK
+    assert office.status is Verdict.OK
     assert office.message.endswith("open to 203.0.113.0/24")
     closed = doctor.check_exposure(BaseFacts(**{**GOOD_BASE.__dict__, "ingress": ()}))
-    assert closed.status is Status.WARN
+    assert closed.status is Verdict.WARN
 
 
 def test_readiness() -> None:
     base = "backend: {bucket: b, region: us-east-1}\n"
-    assert doctor.check_readiness(parse(base)).status is Status.WARN
+    assert doctor.check_readiness(parse(base)).status is Verdict.WARN
     steady = parse(base + "terraform: {variables: {wait_for_steady_state: true}}\n")
-    assert doctor.check_readiness(steady).status is Status.OK
+    assert doctor.check_readiness(steady).status is Verdict.OK
     health = parse(base + "health_check: {enabled: true, path: /up, timeout: 2m}\n")
     assert doctor.check_readiness(health).message == "ready once /up answers 2xx (waits up to 120s)"
     assert health.health_check.timeout == timedelta(minutes=2)
@@ -335,4 +337,4 @@ def test_readiness() -> None:
         base
         + "health_check: {enabled: true, path: /up}\nterraform: {variables: {health_check_path: /healthz}}\n"
     )
-    assert doctor.check_readiness(apart).status is Status.WARN
+    assert doctor.check_readiness(apart).status is Verdict.WARN
