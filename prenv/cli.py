@@ -14,6 +14,7 @@ from prenv import __version__
 from prenv.commands import cleanup as cleanup_command
 from prenv.commands import deploy as deploy_command
 from prenv.commands import destroy as destroy_command
+from prenv.commands import doctor as doctor_command
 from prenv.commands import exec_ as exec_command
 from prenv.commands import logs as logs_command
 from prenv.commands import plan as plan_command
@@ -164,19 +165,46 @@ def cleanup(
     "--root", metavar="DIR", help="Terraform root to run [default: terraform/preview, or the example]."
 )
 @click.option(
-    "--comment-file",
-    default="prenv-sandbox-comment.md",
+    "--comments",
+    default="prenv-sandbox-comments",
     show_default=True,
-    metavar="PATH",
-    help="Where to write the PR comment prenv would post.",
+    metavar="DIR",
+    help="Where to write the PR comments prenv would post, one file per stage.",
 )
 @_common
 @click.pass_context
 def sandbox(
-    ctx: click.Context, /, pr: str, keep: bool, root: str | None, comment_file: str, **common: Any
+    ctx: click.Context, /, pr: str, keep: bool, root: str | None, comments: str, **common: Any
 ) -> int:
     """Run the whole PR lifecycle against an embedded AWS emulator (no cloud account needed)."""
-    return sandbox_command.run(_services(ctx, **common), pr, keep=keep, root=root, comment_file=comment_file)
+    return sandbox_command.run(_services(ctx, **common), pr, keep=keep, root=root, comments=comments)
+
+
+@cli.command()
+@click.option(
+    "--quick",
+    is_flag=True,
+    help="Only what a deploy needs; nothing beyond the bucket once the PR has a state.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option(
+    "--role",
+    default="",
+    metavar="ARN",
+    help="The role the AWS credentials must be [in a workflow: terraform/bootstrap's role].",
+)
+@_IMAGE
+@click.option(
+    "--pr", metavar="N", help="--quick: the PR about to be deployed [default: from GITHUB_EVENT_PATH]."
+)
+@_common
+@click.pass_context
+def doctor(
+    ctx: click.Context, /, config_path: str | None, verbose: bool | None, debug: bool | None, **options: Any
+) -> int:
+    """Check everything a first deploy needs, one line each with its fix (exit 1 when one fails)."""
+    services = _services(ctx, config_path=config_path, verbose=verbose, debug=debug)
+    return doctor_command.run(services, doctor_command.DoctorOptions(**options))
 
 
 # --- troubleshooting: read-only views of a running preview ------------------------------------

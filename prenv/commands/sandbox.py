@@ -4,6 +4,11 @@ It starts moto in this process, creates the state bucket, then runs the real eng
 real S3 backend, real lock files) for a pretend PR: deploy, redeploy (no changes), destroy, and shows
 that the workspace's state is gone. With the repository's `terraform/preview` (and `terraform/base`,
 applied once first) it runs those; elsewhere it runs a small example root shipped with prenv.
+
+It talks as it goes (`prenv.report.progress`): a line per step with the time elapsed, Terraform's
+progress at least every 10 seconds while it works, a compact summary of each plan and deploy (counts,
+risky changes, the URL, labelled as the emulator's); the comments prenv would post go to files, one per
+stage. `--verbose` prints everything: Terraform's output, the plans, the outputs, the comments.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from prenv.core.errors import ExitStatus, FailureReason, PrenvError
 from prenv.engine.terraform import Terraform
 from prenv.report.port import Reporter, Reporters
 from prenv.report.pr import LocalCommentReporter
-from prenv.report.terminal import TerminalReporter
+from prenv.report.progress import SandboxTerminal, StepLog, TerraformProgress
 from prenv.sandbox import emulator
 
 BUCKET = "prenv-sandbox-state"
@@ -87,14 +92,18 @@ def write_config(path: Path, preview_root: Path, region: str) -> Path:
     return path
 
 
-def _apply_base(services: Services, base: Path, work: Path, say: Callable[[str], None]) -> None:
+def _apply_base(
+    services: Services, base: Path, work: Path, log: StepLog, progress: TerraformProgress
+) -> None:
     """Apply the repository's shared base once (its state beside the previews', in the emulator)."""
     environment = services.environment
     show = functools.partial(wiring.print_output, services.runtime(services.err), services.err)
     binary = wiring.terraform_binary(environment)
-    tf = Terraform(root=base, binary=binary, env=services.env, verbose=services.verbose, show=show)
-    say(f"Applying the shared base ({base.name}) once: VPC, load balancer, ECS cluster ...")
-    start = time.monotonic()
+    tf = Terraform(
+        root=base, binary=binary, env=services.env, verbose=services.verbose, show=show, progress=progress
+    )
+    log.step(f"base ({base.name}), applied once: VPC, load balancer, ECS cluster ... (about 90s)")
+    start = log.elapsed()
     backend = Backend(bucket=BUCKET, region=environment.aws.region, key="base.tfstate")
     tf.init(backend_settings(backend, custom_endpoint=environment.aws.custom_s3_endpoint))
     var_file = work / "base.tfvars.json"
@@ -102,51 +111,55 @@ def _apply_base(services: Services, base: Path, work: Path, say: Callable[[str],
     plan_file = work / "base.tfplan"
     if tf.plan(plan_file, var_file):
         tf.apply(plan_file)
-    say(f"Base ready in {time.monotonic() - start:.0f}s.")
+    log.step(f"base ready in {log.elapsed() - start:.0f}s: {progress.done} resources created")
 
 
-def run(services: Services, pr: str, *, keep: bool, root: str | None, comment_file: str) -> ExitStatus:
-    out = services.out
-
-    def say(text: str) -> None:
-        out.write(text + "\n")
-        out.flush()
-
+def run(services: Services, pr: str, *, keep: bool, root: str | None, comments: str) -> ExitStatus:
+    log = StepLog(services.out)
     work = Path(tempfile.mkdtemp(prefix="prenv-sandbox-"))
     emu = emulator.start_emulator()
     try:
-        say("=" * 78)
-        say(f"prenv sandbox: AWS is EMULATED by moto on {emu.endpoint}. No cloud account is used,")
-        say("nothing real is created, and nothing is sent to GitHub.")
-        say("=" * 78)
+        log.raw(f"prenv sandbox: AWS is EMULATED by moto on {emu.endpoint}: no cloud account is used,")
+        log.raw("nothing real is created, nothing is sent to GitHub. Every URL below is the emulator's.")
         mirror = emulator.find_provider_mirror(
             services.environment.provider_mirror, services.environment.data_home
         )
         env = emu.isolated_environment(services.env, work / "cli", mirror)
         env["PRENV_SANDBOX"] = "1"
         env["GITHUB_REPOSITORY"] = REPOSITORY
-        say(
+        log.step(
             "Terraform providers: " + (f"local mirror {mirror}" if mirror else "downloaded from the registry")
         )
         emulator.create_bucket(emu, BUCKET)
-        say(f"State bucket s3://{BUCKET} created in the emulator.")
         layout = choose_roots(services.cwd, root, work)
-        say(f"Terraform root: {layout.source}")
+        log.step(f"state bucket s3://{BUCKET} created in the emulator; Terraform root: {layout.source}")
         config_path = write_config(work / "prenv.yml", layout.preview, emu.region)
-        comment_path = (services.cwd / comment_file) if comment_file else None
+        local = LocalCommentReporter(
+            config=wiring.load_config(replace(services, config_path=str(config_path))),
+            template_dir=services.cwd,
+            directory=services.cwd / comments,
+            say=log.raw if services.verbose else log.detail,
+            full=services.verbose,
+        )
+        local.clear()
+        progress = TerraformProgress(log)
         sub = replace(
-            services, env=env, config_path=str(config_path), reporter_factory=_reporters(comment_path)
+            services,
+            env=env,
+            config_path=str(config_path),
+            reporter_factory=_reporters(log, local, verbose=services.verbose),
+            terraform_progress=progress,
         )
         if layout.base is not None:
-            _apply_base(sub, layout.base, work, say)
-        say(f"\n[1/3] prenv deploy --pr {pr}")
+            _apply_base(sub, layout.base, work, log, progress)
+        log.step(f"[1/3] prenv deploy --pr {pr} (workspace pr-{pr})")
         deploy.run(sub, pr, sha="0" * 40)
-        say(f"\n[2/3] prenv deploy --pr {pr} (again: nothing changed, so nothing is applied)")
+        log.step(f"[2/3] prenv deploy --pr {pr} (again: nothing changed, so nothing is applied)")
         deploy.run(sub, pr, sha="0" * 40)
         if keep:
-            _wait_kept(say, emu, pr)
+            _wait_kept(log, emu, pr)
             return ExitStatus.SUCCESS
-        say(f"\n[3/3] prenv destroy --pr {pr}")
+        log.step(f"[3/3] prenv destroy --pr {pr}")
         destroy.run(sub, pr)
         config = wiring.load_config(sub)
         leftover = wiring.build_ports(sub, config).bucket.workspace_keys(f"pr-{pr}")
@@ -155,45 +168,39 @@ def run(services: Services, pr: str, *, keep: bool, root: str | None, comment_fi
                 f"state objects are left after the destroy: {', '.join(leftover)}",
                 reason=FailureReason.DESTROY_FAILED,
             )
-        say(
-            f"State of workspace pr-{pr} is gone: no object under s3://{BUCKET}/prenv/pr-{pr}/, so "
-            f"`terraform workspace list` no longer shows it."
+        log.step(
+            f"state of workspace pr-{pr} is gone: no object under s3://{BUCKET}/prenv/pr-{pr}/ "
+            "(`terraform workspace list` no longer shows it)"
         )
-        if comment_path is not None:
-            say(f"The PR comment prenv would have posted is in {comment_path}")
-        say("\nSandbox lifecycle complete: deploy, redeploy (no changes), destroy.")
+        if local.written:
+            log.step(f"the {len(local.written)} PR comments prenv would have posted: {local.directory}/")
+        log.step("sandbox lifecycle complete: deploy, redeploy (no changes), destroy")
         return ExitStatus.SUCCESS
     finally:
         emu.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _wait_kept(say: Callable[[str], None], emu: emulator.Emulator, pr: str) -> None:
-    say(f"\n--keep: the preview of PR {pr} stays up in the emulator at {emu.endpoint}.")
-    say(
+def _wait_kept(log: StepLog, emu: emulator.Emulator, pr: str) -> None:
+    log.raw(f"--keep: the preview of PR {pr} stays up in the emulator at {emu.endpoint}.")
+    log.raw(
         f"Try: AWS_ENDPOINT_URL={emu.endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
         f"aws --region {emu.region} s3 ls s3://{BUCKET} --recursive"
     )
-    say("The emulator lives in this process: press Ctrl-C to stop it (everything in it is then gone).")
+    log.raw("The emulator lives in this process: press Ctrl-C to stop it (everything in it is then gone).")
     try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
-        say("Stopping the emulator.")
+        log.raw("Stopping the emulator.")
 
 
-def _reporters(comment_path: Path | None) -> Callable[[Ports, Config, Target], Reporter]:
-    """The sandbox's reporters: the terminal, and the PR comment prenv would post, in a file."""
+def _reporters(
+    log: StepLog, local: LocalCommentReporter, *, verbose: bool
+) -> Callable[[Ports, Config, Target], Reporter]:
+    """The sandbox's reporters: the compact terminal lines, and the PR comments prenv would post, in files."""
 
     def build(ports: Ports, config: Config, tgt: Target) -> Reporter:
-        out = ports.services.out
-        members: list[Reporter] = [TerminalReporter(out)]
-        if comment_path is not None:
-            members.append(
-                LocalCommentReporter(
-                    config=config, template_dir=ports.services.cwd, path=comment_path, out=out
-                )
-            )
-        return Reporters(members)
+        return Reporters([SandboxTerminal(log, verbose=verbose), local])
 
     return build

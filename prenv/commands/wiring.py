@@ -31,7 +31,7 @@ from prenv.core.event import PullRequestEvent, pull_request_event
 from prenv.core.troubleshoot import locate
 from prenv.engine.lifecycle import Engine
 from prenv.engine.process import CANCELLATION, local_user
-from prenv.engine.terraform import Terraform, find_binary
+from prenv.engine.terraform import Progress, Terraform, find_binary
 from prenv.github.client import DEFAULT_API_URL, GitHub
 from prenv.report.actions import ActionsReporter
 from prenv.report.port import Reporter, Reporters
@@ -146,6 +146,8 @@ class Services:
     config_path: str | None = None
     # Builds the reporters of one command instead of terminal + Actions + GitHub (the sandbox's).
     reporter_factory: Callable[[Ports, Config, Target], Reporter] | None = None
+    # Follows long Terraform commands as they run (the sandbox's progress lines); None: output captured.
+    terraform_progress: Progress | None = None
     # "Now" for cleanup's decisions (tests fix it, so no decision depends on how long a test takes).
     clock: Callable[[], datetime] = _now
     # Values masked so far (`Runtime.mask`): hidden in everything written to `out` and `err`.
@@ -476,6 +478,7 @@ def engine(ports: Ports, config: Config, tgt: Target, *, err: TextIO | None = No
             data_dir=data_dir,
             verbose=services.verbose,
             show=show,
+            progress=services.terraform_progress,
         )
 
     def reveal(values: Sequence[str]) -> None:  # masked on stdout, where the runtime's commands go

@@ -45,6 +45,7 @@ class FailureReason(StrEnum):
     CANCELLED = "cancelled"
     SLEEP_FAILED = "sleep-failed"
     WAKE_FAILED = "wake-failed"
+    SETUP_INVALID = "setup-invalid"  # `prenv doctor` found a set-up mistake
     UNEXPECTED = "unexpected-error"
 
 

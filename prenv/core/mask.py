@@ -3,7 +3,8 @@
 `redact` replaces secret values (exact strings) and configured patterns by `***`. `escape_untrusted`
 turns any text a pull request controls (title, branch, resource addresses, output values, error text)
 into Markdown that renders as the same characters but cannot open an HTML tag, a link, an autolink,
-an image, a task list or an `@mention`. `inline_code` is the other safe form: a code span whose
+an image, a task list or an `@mention`; `link_text` does the same for the text of a link without
+adding invisible characters. `inline_code` is the other safe form: a code span whose
 delimiters no backtick run inside it can close. `fit_markdown` and `cut_block` bound the size at a
 line boundary and keep the Markdown valid: every code fence and `<details>` that was open is closed.
 """
@@ -44,6 +45,19 @@ def escape_untrusted(text: str) -> str:
     escaped = str(text).translate(_ESCAPES)
     # After `@` (mentions, e-mail autolinks), between `:` and `//` (URL autolinks), and inside `www.`.
     return _LINKY.sub(lambda m: m.group(0) + ZWJ, escaped)
+
+
+# Link text is inside a link already: GitHub's autolinkers and its @mention filter leave link text
+# alone, but a `:` typed as such could still start a URL autolink at parse time. So `:` is a
+# backslash escape and `@` a character reference, both rendered as the plain characters: the visible
+# text copies as the exact URL (no invisible character in it, unlike `escape_untrusted`).
+_LINK_TEXT = _ESCAPES | {ord(":"): "\\:", ord("@"): "&#64;"}
+
+
+def link_text(text: str) -> str:
+    """Markdown for the text of a link (`[here](url)`) that shows `text` literally, with nothing
+    invisible added: copying the rendered text gives `text` back."""
+    return str(text).translate(_LINK_TEXT)
 
 
 def inline_code(text: str, *, table: bool = False) -> str:

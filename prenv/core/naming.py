@@ -60,6 +60,16 @@ def repository_hash(repository: str) -> str:
     return hashlib.sha256(repository.strip().lower().encode("utf-8")).hexdigest()[:REPOSITORY_HASH_LENGTH]
 
 
+def base_name(repository: str) -> str:
+    """The name of the shared base of `repository`'s previews (terraform/base): `prenv-<hash6>`."""
+    return f"{STEM}-{repository_hash(repository)}"
+
+
+def workflow_role_name(repository: str) -> str:
+    """The role terraform/bootstrap makes for `repository`'s workflows: `prenv-<hash6>-github-preview`."""
+    return f"{base_name(repository)}-github-preview"
+
+
 def check_pr_number(pr_number: int) -> int:
     if isinstance(pr_number, bool) or not isinstance(pr_number, int):
         raise NamingError(f"the PR number must be an integer, not {pr_number!r}")
@@ -100,11 +110,6 @@ def pr_number_from_workspace(pattern: str, workspace: str) -> int | None:
         return None
     number = int(match.group(1))
     return number if number <= MAX_PR_NUMBER else None
-
-
-def base_name(repository: str) -> str:
-    """The shared base's name (its load balancer, cluster, VPC), as terraform/base names it."""
-    return f"{STEM}-{repository_hash(repository)}"
 
 
 def names_for(pr_number: int, repository: str, workspace_pattern: str = "pr-{number}") -> Names:

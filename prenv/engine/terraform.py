@@ -19,11 +19,13 @@ import json
 import re
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -118,6 +120,52 @@ def _no_print(title: str, text: str) -> None:
     return None
 
 
+class Progress(Protocol):
+    """Follows each Terraform command while it runs, its output line by line as Terraform prints it:
+    `prenv sandbox`'s progress lines. Optional; without one, output is only captured."""
+
+    def started(self, command: str) -> None: ...
+
+    def line(self, command: str, text: str) -> None: ...
+
+    def finished(self, command: str, returncode: int) -> None: ...
+
+
+def run_streaming(
+    argv: Sequence[str], *, on_line: Callable[[str], None], cwd: Path, env: Mapping[str, str], **_: Any
+) -> subprocess.CompletedProcess[str]:
+    """`subprocess.run(argv, capture_output=True, text=True)` that also hands each line of stdout to
+    `on_line` as the process prints it. An error in `on_line` never stops the process (its state and
+    lock stay Terraform's to release): it is raised once the process has exited."""
+    failure: list[BaseException] = []
+    errors: list[str] = []
+    with subprocess.Popen(  # noqa: S603 - an argument list (never a shell): the Terraform binary's
+        list(argv), cwd=cwd, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        stdout, stderr = process.stdout, process.stderr
+        if stdout is None or stderr is None:  # pragma: no cover - both are pipes
+            raise RuntimeError("no pipes to read Terraform's output from")
+        reader = threading.Thread(target=lambda: errors.append(stderr.read()), daemon=True)
+        reader.start()
+        lines: list[str] = []
+        try:
+            for line in stdout:
+                lines.append(line)
+                try:
+                    on_line(line.rstrip("\n"))
+                except Exception as exc:  # the hook only shows progress: keep reading, raise at the end
+                    failure = failure or [exc]
+            process.wait()
+        except BaseException:  # as subprocess.run does
+            process.kill()
+            process.wait()
+            raise
+        reader.join()
+    if failure:
+        raise failure[0]
+    return subprocess.CompletedProcess(list(argv), process.returncode, "".join(lines), "".join(errors))
+
+
 @dataclass
 class Terraform:
     """Runs one Terraform root directory with `binary` (`find_binary()`) and the environment prenv was
@@ -131,6 +179,7 @@ class Terraform:
     verbose: bool = False
     show: Printer = _no_print
     runner: Callable[..., subprocess.CompletedProcess[str]] = CANCELLATION.run
+    progress: Progress | None = None
     calls: list[Result] = field(default_factory=list)
     _held: list[tuple[str, str]] | None = None  # output shown when `holding()` ends
     cancellation: Cancellation = field(default_factory=lambda: CANCELLATION)
@@ -190,8 +239,13 @@ class Terraform:
         start = time.monotonic()
         started = time.time()
         options = {"after_cancel": True} if after_cancel else {}
+        runner, progress = self.runner, self.progress
+        if progress is not None:  # the sandbox follows Terraform line by line (its cancel: Ctrl-C kills it)
+            runner = partial(run_streaming, on_line=partial(progress.line, args[0]))
+            progress.started(args[0])
+        returncode = -1
         try:
-            done = self.runner(
+            done = runner(
                 list(argv),
                 cwd=self.root,
                 env={**self.environment(), **(env or {})},
@@ -200,6 +254,7 @@ class Terraform:
                 check=False,
                 **options,
             )
+            returncode = done.returncode
         except OSError as exc:
             raise PrenvError(
                 f"cannot run {self.binary}: {exc}",
@@ -208,6 +263,9 @@ class Terraform:
             ) from exc
         except KeyboardInterrupt:  # the run was cancelled just before Terraform could start
             raise cancelled_before(self.cancellation, what) from None
+        finally:
+            if progress is not None:
+                progress.finished(args[0], returncode)
         result = Result(tuple(argv), done.returncode, done.stdout, done.stderr, time.monotonic() - start)
         self.calls.append(result)
         if self.cancellation.requested and not after_cancel:

@@ -45,11 +45,21 @@ def _default_clock() -> float:
 
 
 class GitHubError(PrenvError):
-    """A GitHub request that failed for good; `status` is the HTTP status (0: no answer)."""
+    """A GitHub request that failed for good; `status` is the HTTP status (0: no answer), `headers` the
+    answer's headers (lower-case names), such as the permissions GitHub accepted for it."""
 
-    def __init__(self, message: str, *, status: int, reason: FailureReason, hint: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        reason: FailureReason,
+        hint: str = "",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message, reason=reason, hint=hint)
         self.status = status
+        self.headers = {str(key).lower(): str(value) for key, value in (headers or {}).items()}
 
 
 class Transport:
@@ -182,7 +192,7 @@ class Transport:
                 status, headers, message, attempt=attempt, now=self.clock(), policy=self.policy
             )
             if delay is None:
-                raise self._failure(status, message, what, permission)
+                raise self._failure(status, message, what, permission, headers)
             if delay > self.policy.max_wait:
                 raise GitHubError(
                     f"GitHub's rate limit blocks {what} for {delay:.0f}s, longer than prenv waits "
@@ -203,7 +213,9 @@ class Transport:
             hint="GitHub may be having trouble (https://www.githubstatus.com); re-run the job",
         )
 
-    def _failure(self, status: int, message: str, what: str, permission: str) -> GitHubError:
+    def _failure(
+        self, status: int, message: str, what: str, permission: str, headers: Mapping[str, Any] | None
+    ) -> GitHubError:
         said = f"HTTP {status}" + (f": {message}" if message else "")
         if status == 401:
             return GitHubError(
@@ -211,6 +223,7 @@ class Transport:
                 status=status,
                 reason=FailureReason.GITHUB_PERMISSION_DENIED,
                 hint="check GITHUB_TOKEN (the action's github-token input): it is invalid or expired",
+                headers=headers,
             )
         if status == 403:
             return GitHubError(
@@ -218,12 +231,14 @@ class Transport:
                 status=status,
                 reason=FailureReason.GITHUB_PERMISSION_DENIED,
                 hint=f"grant it in the workflow job: `permissions: {{{permission}}}`",
+                headers=headers,
             )
         return GitHubError(
             f"GitHub could not {what} ({said})",
             status=status,
             reason=FailureReason.GITHUB_REQUEST_FAILED,
             hint="check the repository name (GITHUB_REPOSITORY) and that the token can access it",
+            headers=headers,
         )
 
     def pages(self, path: str, *, what: str, permission: str, parameters: dict[str, Any]) -> Iterator[Any]:

@@ -2,8 +2,8 @@
 
 `config.comment.templates` maps a template name to a file of the repository; a ChoiceLoader tries those
 first and falls back to `prenv/render/templates/`. Every filter a template may use is set here: values a
-pull request can influence go through `untrusted`, `code`, `cell` or `url`. Jinja2 loads only when
-something is rendered (a run with no comment and no job summary never needs it).
+pull request can influence go through `untrusted`, `link_text`, `code`, `cell` or `url`. Jinja2 loads only
+when something is rendered (a run with no comment and no job summary never needs it).
 
 The repository's templates run in Jinja2's sandbox, bounded (`render`): no value or output larger than
 TEMPLATE_OUTPUT_LIMIT (string and list arithmetic, format widths and filter arguments are checked before
@@ -265,6 +265,7 @@ def _environment(overrides: tuple[tuple[str, Path], ...]) -> jinja2.Environment:
     )
     env.filters.update(
         untrusted=escape_untrusted,
+        link_text=mask.link_text,
         code=mask.inline_code,
         cell=lambda value: mask.inline_code(value, table=True),
         url=safe_url,

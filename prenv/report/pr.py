@@ -7,8 +7,8 @@ body is unchanged). It also records the preview as a GitHub Deployment of `ctx.e
 (in_progress -> success / failure; on destroy, inactive on each one whose newest status is not
 inactive yet, all read in one GraphQL request).
 
-`LocalCommentReporter` is the same comment for `prenv sandbox`: written to a file and printed, never
-sent anywhere.
+`LocalCommentReporter` is the same comment for `prenv sandbox`: each state written to a file of its
+own and announced (printed whole with `--verbose`), never sent anywhere.
 
 GitHub down does not block a deploy: when GitHub is unavailable at the start (and the event payload
 gave what the deploy needs), the deploy goes on with a warning and the conversation is tried again at the
@@ -28,11 +28,12 @@ when not remembered).
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from prenv.core.config import Config
 from prenv.core.domain import (
@@ -71,13 +72,13 @@ class _Comments:
     config: Config
     template_dir: Path | None = None  # the repository, where comment.templates overrides are found
 
-    def _publish(self, ctx: Context, body: str, *, create: bool) -> None:
+    def _publish(self, ctx: Context, body: str, *, create: bool, state: CommentState) -> None:
         raise NotImplementedError
 
     def _comment(self, state: CommentState, ctx: Context, *, create: bool = True, **parts: Any) -> None:
         if self.config.comment.enabled:
             body = comment_body(state, ctx, self.config, template_dir=self.template_dir, **parts)
-            self._publish(ctx, body, create=create)
+            self._publish(ctx, body, create=create, state=state)
 
     def started(self, ctx: Context) -> None:
         if ctx.command is Command.DEPLOY:
@@ -113,25 +114,46 @@ class _Comments:
         )
 
 
+# The files LocalCommentReporter writes: `<n>-<state>.md` (a later run removes an earlier run's).
+COMMENT_FILE = re.compile(r"^[0-9]+-[a-z-]+\.md$")
+
+
 @dataclass
 class LocalCommentReporter(_Comments):
-    """The sandbox's PR: each comment prenv would post is printed and written to `path`."""
+    """The sandbox's PR: each comment prenv would post goes to a file of its own in `directory`,
+    numbered in order and named after its state (`1-deploying.md`, `2-ready.md`, ...), so no stage
+    overwrites another. `say` announces each file in one line (but "deploying", which says only that a
+    deploy started), or prints each comment whole (`full`)."""
 
-    path: Path = field(default_factory=lambda: Path("prenv-sandbox-comment.md"))
-    out: TextIO | None = None
+    directory: Path = field(default_factory=lambda: Path("prenv-sandbox-comments"))
+    say: Callable[[str], None] | None = None
+    full: bool = False
+    written: list[Path] = field(default_factory=list)
     _last: str = ""
 
-    def _publish(self, ctx: Context, body: str, *, create: bool) -> None:
+    def clear(self) -> None:
+        """Remove the comment files an earlier run left in `directory` (only files named like ours)."""
+        if self.directory.is_dir():
+            for path in self.directory.iterdir():
+                if COMMENT_FILE.match(path.name) and path.is_file():
+                    path.unlink()
+
+    def _publish(self, ctx: Context, body: str, *, create: bool, state: CommentState) -> None:
         if body == self._last or (not create and not self._last):
             return
         self._last = body
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(body, encoding="utf-8")
-        if self.out is not None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / f"{len(self.written) + 1}-{state.value.replace('_', '-')}.md"
+        path.write_text(body, encoding="utf-8")
+        self.written.append(path)
+        if self.say is None:
+            return
+        if self.full:
             rule = "-" * 78
-            self.out.write(f"{rule}\nThe PR comment prenv would post (also in {self.path}):\n{rule}\n")
-            self.out.write(body.rstrip("\n") + f"\n{rule}\n")
-            self.out.flush()
+            self.say(f"{rule}\nThe PR comment prenv would post ({state.value}, also in {path}):\n{rule}")
+            self.say(body.rstrip("\n") + f"\n{rule}")
+        elif state is not CommentState.DEPLOYING:  # "deploying" says only that a deploy started
+            self.say(f"comment ({state.value.replace('_', ' ')}): {path} ({len(body):,} characters)")
 
 
 @dataclass
@@ -153,7 +175,7 @@ class GitHubReporter(_Comments):
             self._sticky = StickyComment(self.github, warn=self.warn, memory=self.memory)
         return self._sticky
 
-    def _publish(self, ctx: Context, body: str, *, create: bool) -> None:
+    def _publish(self, ctx: Context, body: str, *, create: bool, state: CommentState) -> None:
         self.sticky.publish(ctx, body, create=create)
 
     # -- deployments ------------------------------------------------------------------------------------

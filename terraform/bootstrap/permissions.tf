@@ -35,9 +35,10 @@ locals {
 # --- State and images ------------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "state_and_images" {
+  # prenv doctor also reads the bucket's default encryption (versioning and existence with the others).
   statement {
     sid       = "ListStateBucket"
-    actions   = ["s3:ListBucket", "s3:GetBucketVersioning"]
+    actions   = ["s3:GetBucketVersioning", "s3:GetEncryptionConfiguration", "s3:ListBucket"]
     resources = [local.arn.bucket]
   }
   statement {
@@ -66,6 +67,7 @@ data "aws_iam_policy_document" "state_and_images" {
       "ecr:BatchGetImage",
       "ecr:CompleteLayerUpload",
       "ecr:DescribeImages",
+      "ecr:DescribeRepositories", # prenv doctor: the base's repository exists
       "ecr:GetDownloadUrlForLayer",
       "ecr:InitiateLayerUpload",
       "ecr:PutImage",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from datetime import timedelta
 from pathlib import Path
@@ -11,7 +12,14 @@ import pytest
 
 from prenv.commands.wiring import read_environment, terraform_binary
 from prenv.core.errors import FailureReason, PrenvError
-from prenv.engine.terraform import LockInfo, Terraform, TerraformError, find_binary, parse_lock_info
+from prenv.engine.terraform import (
+    LockInfo,
+    Terraform,
+    TerraformError,
+    find_binary,
+    parse_lock_info,
+    run_streaming,
+)
 
 # What Terraform 1.11 prints when the S3 lock file is held (captured from a real run against moto).
 LOCKED = """
@@ -242,3 +250,73 @@ def test_prenv_terraform_names_another_binary(tmp_path: Path) -> None:
     assert terraform_binary(environment, "terraform") == str(tofu)
     assert terraform_binary(read_environment({"PATH": str(tmp_path)}), "tofu") == str(tofu)
     assert find_binary("tofu", str(tmp_path)) == str(tofu)
+
+
+# --- following a command as it runs (the Progress hook) ----------------------------------------------
+
+
+def test_run_streaming_hands_over_each_line_while_the_process_runs(tmp_path: Path) -> None:
+    # The process prints "two" only once the hook has seen "one": a runner that read the output only
+    # at the end would never get there (`timeout` turns that into exit 124 instead of a hang).
+    script = f"echo one; while [ ! -f {tmp_path}/seen ]; do sleep 0.05; done; echo two; echo oops >&2; exit 3"
+    seen: list[str] = []
+
+    def on_line(line: str) -> None:
+        seen.append(line)
+        (tmp_path / "seen").touch()
+
+    done = run_streaming(["timeout", "20", "sh", "-c", script], on_line=on_line, cwd=tmp_path, env=os.environ)
+    assert (done.returncode, done.stdout, done.stderr) == (3, "one\ntwo\n", "oops\n")
+    assert seen == ["one", "two"]
+
+
+def test_an_error_in_the_hook_does_not_stop_the_process(tmp_path: Path) -> None:
+    def on_line(line: str) -> None:
+        raise ValueError(line)
+
+    with pytest.raises(ValueError, match="first"):
+        run_streaming(
+            ["sh", "-c", f"echo first; echo second; touch {tmp_path}/finished"],
+            on_line=on_line,
+            cwd=tmp_path,
+            env=os.environ,
+        )
+    assert (tmp_path / "finished").exists()  # the process ran to its end
+
+
+class Followed:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, ...]] = []
+
+    def started(self, command: str) -> None:
+        self.events.append(("started", command))
+
+    def line(self, command: str, text: str) -> None:
+        self.events.append(("line", command, text))
+
+    def finished(self, command: str, returncode: int) -> None:
+        self.events.append(("finished", command, str(returncode)))
+
+
+def test_each_command_is_followed_from_start_to_end(tmp_path: Path) -> None:
+    fake = tmp_path / "terraform"
+    fake.write_text('#!/bin/sh\necho "aws_vpc.this: Creation complete after 1s"\necho "Apply complete!"\n')
+    fake.chmod(0o755)
+    followed = Followed()
+    tf = Terraform(root=tmp_path, binary=str(fake), env={"PATH": os.environ["PATH"]}, progress=followed)
+    tf.apply(tmp_path / "plan")
+    assert followed.events == [
+        ("started", "apply"),
+        ("line", "apply", "aws_vpc.this: Creation complete after 1s"),
+        ("line", "apply", "Apply complete!"),
+        ("finished", "apply", "0"),
+    ]
+    assert tf.calls[0].stdout == "aws_vpc.this: Creation complete after 1s\nApply complete!\n"
+
+
+def test_a_command_that_cannot_start_is_still_finished(tmp_path: Path) -> None:
+    followed = Followed()
+    tf = Terraform(root=tmp_path, binary=str(tmp_path / "missing"), env={}, progress=followed)
+    with pytest.raises(PrenvError, match="cannot run"):
+        tf.plan(tmp_path / "plan", None)
+    assert followed.events == [("started", "plan"), ("finished", "plan", "-1")]

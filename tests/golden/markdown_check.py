@@ -3,6 +3,8 @@
 `problems(text)` lists what would make a comment broken or unsafe on GitHub: a code fence that runs to
 the end of the document (never closed), `<details>` opened and closed unevenly, HTML tags other than
 the few prenv writes, links to anything but http(s), and `@mentions` or autolinks in plain text.
+The text of a link is not plain text: GitHub neither autolinks nor mentions inside a link (cmark-gfm
+skips link brackets, its @mention filter skips `<a>`), so a link may show its own URL.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ def problems(text: str, *, allowed_link_hosts: tuple[str, ...] = ()) -> list[str
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # as markdown-it normalizes
     lines = text.split("\n")
     depth = 0
+    in_link = 0
     for token in walk(parser().parse(text)):
         if token.type == "fence" and token.map is not None:
             found += _fence(token, lines)
@@ -87,9 +90,12 @@ def problems(text: str, *, allowed_link_hosts: tuple[str, ...] = ()) -> list[str
                 depth = 0
         elif token.type == "link_open":
             found += _link(token, allowed_link_hosts)
+            in_link += 1
+        elif token.type == "link_close":
+            in_link -= 1
         elif token.type == "image":
             found.append(f"image {token.attrGet('src')!r}")
-        elif token.type == "text":
+        elif token.type == "text" and not in_link:
             found += _text(token)
     if depth:
         found.append(f"{depth} <details> left open")

@@ -199,6 +199,11 @@ def _list_bucket(call: Call, reg: Registry) -> list[Request]:
     return [Request("s3:ListBucket", f"arn:{PARTITION}:s3:::{call.params['Bucket']}", context)]
 
 
+def _bucket(action: str) -> Row:
+    """A call on the bucket itself (prenv doctor's reads of the state bucket)."""
+    return lambda call, reg: [Request(action, f"arn:{PARTITION}:s3:::{call.params['Bucket']}")]
+
+
 # --- EC2: security groups in the base's VPC ----------------------------------------------------------
 
 
@@ -625,6 +630,11 @@ def _repository(action: str) -> Row:
     ]
 
 
+def _describe_repositories(call: Call, reg: Registry) -> list[Request]:
+    names = call.params.get("repositoryNames") or ["*"]
+    return [Request("ecr:DescribeRepositories", _arn("ecr", call, f"repository/{name}")) for name in names]
+
+
 # --- The table ---------------------------------------------------------------------------------------
 
 TABLE: dict[tuple[str, str], Row] = {
@@ -637,6 +647,10 @@ TABLE: dict[tuple[str, str], Row] = {
     ("s3", "DeleteObjects"): _delete_objects,
     ("s3", "ListObjectsV2"): _list_bucket,
     ("s3", "ListObjects"): _list_bucket,
+    # prenv doctor: the bucket exists (HeadBucket is authorized as s3:ListBucket), versioned, encrypted
+    ("s3", "HeadBucket"): _bucket("s3:ListBucket"),
+    ("s3", "GetBucketVersioning"): _bucket("s3:GetBucketVersioning"),
+    ("s3", "GetBucketEncryption"): _bucket("s3:GetEncryptionConfiguration"),
     ("resourcegroupstaggingapi", "GetResources"): unscoped("tag:GetResources"),
     # EC2
     ("ec2", "DescribeNatGateways"): unscoped("ec2:DescribeNatGateways"),
@@ -732,6 +746,7 @@ TABLE: dict[tuple[str, str], Row] = {
     # ECR: the workflow's image step (.github/workflows/preview.yml), see tests/iam/cases.py
     ("ecr", "GetAuthorizationToken"): unscoped("ecr:GetAuthorizationToken"),
     ("ecr", "DescribeImages"): _repository("ecr:DescribeImages"),
+    ("ecr", "DescribeRepositories"): _describe_repositories,  # prenv doctor: the base's repository
     ("ecr", "BatchCheckLayerAvailability"): _repository("ecr:BatchCheckLayerAvailability"),
     ("ecr", "InitiateLayerUpload"): _repository("ecr:InitiateLayerUpload"),
     ("ecr", "UploadLayerPart"): _repository("ecr:UploadLayerPart"),

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import html as htmllib
+import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from prenv.core.domain import Output, PlanOutcome
 from prenv.core.errors import FailureReason, PrenvError
-from prenv.core.mask import ZWJ, inline_code, redact, secret_values
+from prenv.core.mask import ZWJ, inline_code, link_text, redact, secret_values
 from prenv.core.plan import summarize
 from prenv.render import markdown as render
 from tests.golden import fixtures as fx
@@ -274,3 +276,38 @@ def test_secret_values_cover_structures_and_lines() -> None:
     assert "True" not in values
     assert "true" not in values
     assert secret_values(None) == []
+
+
+# --- the preview URL as link text, rendered by GitHub's own parser (cmark-gfm) -------------------------
+
+
+def _github_html(markdown: str) -> str:
+    import cmarkgfm
+
+    return str(cmarkgfm.github_flavored_markdown_to_html(markdown))
+
+
+def _link_texts(html: str) -> list[tuple[str, str]]:
+    """(href, visible text) of each link of rendered HTML."""
+    return [
+        (htmllib.unescape(href), htmllib.unescape(re.sub(r"<[^>]+>", "", text)))
+        for href, text in re.findall(r'<a href="([^"]*)"[^>]*>(.*?)</a>', html, re.DOTALL)
+    ]
+
+
+def test_the_url_link_text_copies_as_the_exact_url() -> None:
+    """The issue: the visible URL carried U+200D, so copying it gave a broken URL."""
+    url = "https://pr-42.preview.example.com:10042/a_b?x=1&y=@z"
+    comment = render.comment("ready", fx.context(), config=fx.config(), deploy=fx.deploy())
+    assert ZWJ not in comment.split("**Preview:")[1].split("\n")[0]
+    line = f"**Preview: [{link_text(url)}]({url})**"
+    assert _link_texts(_github_html(line)) == [(url, url)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=60))
+def test_link_text_is_one_link_showing_the_same_characters(value: str) -> None:
+    html = _github_html(f"See [{link_text(value)}](https://example.com/) now")
+    # One link (no autolink, no nested link, no image), whose text is exactly the value.
+    assert _link_texts(html) == [("https://example.com/", value)]
+    assert "<img" not in html

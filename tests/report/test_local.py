@@ -1,4 +1,4 @@
-"""The sandbox's comment: what prenv would post, printed and written to a file, never sent."""
+"""The sandbox's comment: what prenv would post, each state in a file of its own, never sent."""
 
 from __future__ import annotations
 
@@ -11,39 +11,61 @@ from prenv.report.pr import LocalCommentReporter, comment_body
 from tests.github.conftest import deployed, make_config, make_ctx
 
 
-def test_each_state_is_written_and_printed(tmp_path: Path) -> None:
-    out, path = io.StringIO(), tmp_path / "comments" / "pr.md"
+def test_each_state_gets_its_own_file_and_one_line(tmp_path: Path) -> None:
+    said: list[str] = []
+    directory = tmp_path / "comments"
     config = make_config()
-    local = LocalCommentReporter(config=config, path=path, out=out)
+    local = LocalCommentReporter(config=config, directory=directory, say=said.append)
     ctx = make_ctx(sandbox=True)
 
     local.started(ctx)
-    assert path.read_text() == comment_body("deploying", ctx, config)
     local.ready(ctx, deployed())
+    local.ready(ctx, deployed())  # the same body again: no new file, nothing said
+    local.destroyed(make_ctx("destroy", sandbox=True), DestroyOutcome(existed=True, destroyed=3))
+
     ready = comment_body("ready", ctx, config, deploy=deployed())
-    assert path.read_text() == ready
+    deploying = comment_body("deploying", ctx, config)
+    assert sorted(p.name for p in directory.iterdir()) == ["1-deploying.md", "2-ready.md", "3-destroyed.md"]
+    assert (directory / "1-deploying.md").read_text() == deploying
+    assert (directory / "2-ready.md").read_text() == ready
+    assert "destroyed" in (directory / "3-destroyed.md").read_text()
     assert parse_marker(ready) == Marker()
     assert "hunter2-Sup3r-S3cret" not in ready
-    local.ready(ctx, deployed())  # the same body again: not printed twice
+    # "deploying" only says a deploy started: written, not announced.
+    assert said == [f"comment (ready): {directory / '2-ready.md'} ({len(ready):,} characters)", said[1]]
+    assert said[1].startswith(f"comment (destroyed): {directory / '3-destroyed.md'} (")
 
-    printed = out.getvalue()
-    assert printed.count(f"The PR comment prenv would post (also in {path}):") == 2
-    assert ready.rstrip("\n") in printed
+
+def test_full_prints_each_comment_whole(tmp_path: Path) -> None:
+    said: list[str] = []
+    config = make_config()
+    local = LocalCommentReporter(config=config, directory=tmp_path, say=said.append, full=True)
+    ctx = make_ctx(sandbox=True)
+    local.ready(ctx, deployed())
+    printed = "\n".join(said)
+    assert f"The PR comment prenv would post (ready, also in {tmp_path / '1-ready.md'}):" in printed
+    assert comment_body("ready", ctx, config, deploy=deployed()).rstrip("\n") in printed
+
+
+def test_clear_removes_only_an_earlier_runs_comment_files(tmp_path: Path) -> None:
+    for name in ("1-deploying.md", "5-no-changes.md", "notes.md", "1-deploying.txt"):
+        (tmp_path / name).write_text("x")
+    LocalCommentReporter(config=make_config(), directory=tmp_path).clear()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["1-deploying.txt", "notes.md"]
 
 
 def test_nothing_for_a_pr_that_never_had_a_preview(tmp_path: Path) -> None:
-    out, path = io.StringIO(), tmp_path / "pr.md"
-    local = LocalCommentReporter(config=make_config(), path=path, out=out)
+    said: list[str] = []
+    local = LocalCommentReporter(config=make_config(), directory=tmp_path / "c", say=said.append)
     local.destroyed(make_ctx("destroy"), DestroyOutcome(existed=False))
-    assert not path.exists()
-    assert out.getvalue() == ""
+    assert not (tmp_path / "c").exists()
+    assert said == []
 
 
 def test_comment_disabled(tmp_path: Path) -> None:
-    path = tmp_path / "pr.md"
-    local = LocalCommentReporter(config=make_config("comment: {enabled: false}\n"), path=path)
+    local = LocalCommentReporter(config=make_config("comment: {enabled: false}\n"), directory=tmp_path / "c")
     local.started(make_ctx())
-    assert not path.exists()
+    assert not (tmp_path / "c").exists()
 
 
 def test_sensitive_values_cover_every_form() -> None:
