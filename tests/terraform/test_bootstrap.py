@@ -24,6 +24,7 @@ UNSCOPED = {
     "ecs:DeregisterTaskDefinition",
     "ecs:DescribeTaskDefinition",
     "logs:DescribeLogGroups",
+    "ec2:DescribeNatGateways",  # cleanup prices the base (issue 17): no resource-level permissions
     "ec2:DescribeNetworkInterfaces",
     "ec2:DescribeRouteTables",
     "ec2:DescribeSecurityGroupRules",
