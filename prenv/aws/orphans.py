@@ -16,13 +16,17 @@ from prenv.aws.client import Aws
 from prenv.core.cleanup import REPOSITORY_TAG, WORKSPACE_TAG
 
 
-def tagged_resources(aws: Aws, repository: str) -> list[dict[str, Any]]:
-    """Every resource tagged with this repository, in this region (paginated)."""
+def tagged_resources(aws: Aws, repository: str, workspace: str = "") -> list[dict[str, Any]]:
+    """Every resource tagged with this repository (and `workspace`, when given), in this region
+    (paginated)."""
+    filters = [{"Key": REPOSITORY_TAG, "Values": [repository]}]
+    if workspace:
+        filters.append({"Key": WORKSPACE_TAG, "Values": [workspace]})
     pages = aws.pages(
         "Resource Groups Tagging GetResources",
         "resourcegroupstaggingapi",
         "get_resources",
-        TagFilters=[{"Key": REPOSITORY_TAG, "Values": [repository]}],
+        TagFilters=filters,
     )
     return [item for page in pages for item in page.get("ResourceTagMappingList", [])]
 
@@ -30,16 +34,7 @@ def tagged_resources(aws: Aws, repository: str) -> list[dict[str, Any]]:
 def workspace_resources(aws: Aws, repository: str, workspace: str) -> list[str]:
     """The ARNs of the resources still tagged for `workspace` of this repository, in this region (what a
     destroy must leave none of, whatever its state says: a killed run can leave resources outside it)."""
-    pages = aws.pages(
-        "Resource Groups Tagging GetResources",
-        "resourcegroupstaggingapi",
-        "get_resources",
-        TagFilters=[
-            {"Key": REPOSITORY_TAG, "Values": [repository]},
-            {"Key": WORKSPACE_TAG, "Values": [workspace]},
-        ],
-    )
-    arns = [str(item["ResourceARN"]) for page in pages for item in page.get("ResourceTagMappingList", [])]
+    arns = [str(item["ResourceARN"]) for item in tagged_resources(aws, repository, workspace)]
     return sorted(arn for arn in arns if not gone(aws, arn))
 
 
