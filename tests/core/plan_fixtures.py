@@ -108,20 +108,25 @@ def dump(document: Mapping[str, Any]) -> str:
 
 
 def make_plans(
-    workdir: Path, env: Mapping[str, str], client: Client, bucket: Callable[[], str]
+    workdir: Path,
+    env: Mapping[str, str],
+    client: Client,
+    bucket: Callable[[], str],
+    repository: str = REPOSITORY,
 ) -> dict[str, Any]:
-    """Real plans of terraform/base and terraform/preview (dedicated database), at the roots' defaults."""
+    """Real plans of terraform/base and terraform/preview (dedicated database) for `repository`, at the
+    roots' defaults (the committed fixtures are REPOSITORY's)."""
     base = copy_root("base", workdir / "base")
     init_s3(base, env, bucket(), key="base.tfstate")
     variables = workdir / "base.tfvars.json"
-    variables.write_text(json.dumps({"repository": REPOSITORY}), encoding="utf-8")
+    variables.write_text(json.dumps({"repository": repository}), encoding="utf-8")
     plans = {"base": plan_json(base, env, variables, workdir / "base.tfplan")}
     # The preview plan reads the base by name: a stand-in base is enough (and takes seconds).
-    create_fake_base(client, REPOSITORY)
+    create_fake_base(client, repository)
     root = copy_root("preview", workdir / "preview")
     image = "public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine"
     with preview_engine(
-        root, env, repository=REPOSITORY, pr=PR, bucket=bucket(), head_sha=SHA, image=image
+        root, env, repository=repository, pr=PR, bucket=bucket(), head_sha=SHA, image=image
     ) as engine:
         _, plan_file, _ = engine.plan()
         plans["preview"] = engine.tf.show_json(plan_file)

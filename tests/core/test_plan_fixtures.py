@@ -15,7 +15,8 @@ pytestmark = pytest.mark.terraform
 
 @pytest.fixture
 def repository() -> str:
-    """The repository the plans are made for (tests/iam evaluates the provider's calls for it)."""
+    """The repository the committed plans are made for (tests/iam evaluates the provider's calls for the
+    test's `repository`)."""
     return REPOSITORY
 
 
@@ -26,8 +27,7 @@ def test_the_fixtures_are_the_trimmed_plans_terraform_makes_of_the_roots(
     new_bucket: Callable[[], str],
     repository: str,
 ) -> None:
-    assert repository == REPOSITORY
-    plans = make_plans(tmp_path, tf_env, session_boto, new_bucket)
+    plans = make_plans(tmp_path, tf_env, session_boto, new_bucket, repository)
     for name in NAMES:
         committed = (FIXTURES / f"{name}.plan.json").read_text(encoding="utf-8")
         assert dump(trim(plans[name])) == committed, (
