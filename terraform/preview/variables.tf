@@ -54,13 +54,13 @@ variable "head_sha" {
 }
 
 variable "image" {
-  description = "Container image of the application (tag images with the commit SHA: the base's ECR repository is immutable)."
+  description = "Container image of the application (tag images with the commit SHA: the base's ECR repository is immutable). Null: a placeholder that keeps the app contract (busybox's httpd answering the health path) until the PR has an image of its own."
   type        = string
-  default     = "public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine"
+  default     = null
 
   validation {
-    condition     = length(trimspace(var.image)) > 0 && !can(regex("\\s", var.image))
-    error_message = "image must be a non-empty image reference without spaces."
+    condition     = var.image == null || (length(trimspace(coalesce(var.image, "x"))) > 0 && !can(regex("\\s", coalesce(var.image, "x"))))
+    error_message = "image must be a non-empty image reference without spaces (or null for the placeholder)."
   }
 }
 
