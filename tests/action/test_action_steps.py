@@ -17,10 +17,9 @@ from pathlib import Path
 
 import click
 import pytest
-
-import prenv
 import yaml
 
+import prenv
 from prenv import cli
 from prenv.core.config import parse
 from prenv.core.errors import ConfigError

@@ -6,6 +6,7 @@ Real git in a throwaway clone; the wiring reads the remote, `prenv.core.remote` 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,11 +18,14 @@ from prenv.core import config as config_mod
 from tests.helpers import run_cli, write_config
 
 
+GIT = shutil.which("git") or "git"
+
+
 def _clone(folder: Path, *remotes: tuple[str, str]) -> Path:
     folder.mkdir(parents=True)
-    subprocess.run(["git", "init", "-q", str(folder)], check=True)
+    subprocess.run([GIT, "init", "-q", str(folder)], check=True)
     for name, url in remotes:
-        subprocess.run(["git", "-C", str(folder), "remote", "add", name, url], check=True)
+        subprocess.run([GIT, "-C", str(folder), "remote", "add", name, url], check=True)
     return folder
 
 

@@ -315,9 +315,7 @@ def test_the_placeholder_image_keeps_the_contract(tmp_path: Path, health_path: s
     port = _free_port()
     env = {"PATH": f"{stub}:/usr/bin:/bin", contract.PORT_VARIABLE: str(port), "TMPDIR": str(scratch)}
     shell = shutil.which("dash") or shutil.which("sh") or "/bin/sh"  # busybox's sh is POSIX sh too
-    process = subprocess.Popen(
-        [shell, *command[1:], health_path], env=env, cwd=tmp_path
-    )
+    process = subprocess.Popen([shell, *command[1:], health_path], env=env, cwd=tmp_path)
     try:
         assert _get(f"http://127.0.0.1:{port}{health_path}")[0] == contract.HEALTHY_STATUS
         status, page = _get(f"http://127.0.0.1:{port}/")

@@ -69,7 +69,7 @@ def test_the_working_copy_is_made_once_per_content(tmp_path: Path) -> None:
     (first / ".terraform").mkdir()  # what Terraform leaves there is kept for the next run
     assert bundled.working_copy(cache, root) == first
     assert (first / ".terraform").is_dir()
-    (root / "versions.tf").write_text("terraform { required_version = \">= 1.11\" }\n", encoding="utf-8")
+    (root / "versions.tf").write_text('terraform { required_version = ">= 1.11" }\n', encoding="utf-8")
     second = bundled.working_copy(cache, root)
     assert second != first
     assert (second / "versions.tf").read_text(encoding="utf-8") == (root / "versions.tf").read_text(

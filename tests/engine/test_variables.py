@@ -21,9 +21,7 @@ terraform:
 def test_the_app_settings_reach_the_shipped_root() -> None:
     config = config_mod.parse(CONFIG)
     names = names_for(12, "octo-org/shop")
-    values = variables(
-        config, names, head_sha="a" * 40, image="img:1", declared=declared_variables(source())
-    )
+    values = variables(config, names, head_sha="a" * 40, image="img:1", declared=declared_variables(source()))
     assert values == {
         "pr_number": 12,
         "workspace": "pr-12",

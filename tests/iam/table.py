@@ -625,6 +625,15 @@ def _repository(action: str) -> Row:
     ]
 
 
+# --- Secrets Manager: a secret the maintainer grants (terraform/preview's oidc client secret) ----------
+
+
+def _secret_value(call: Call, reg: Registry) -> list[Request]:
+    """GetSecretValue of a secret named by its ARN. The bootstrap role reads no secret of its own: the
+    OIDC client secret is granted through terraform/bootstrap's extra_policy_documents."""
+    return [Request("secretsmanager:GetSecretValue", call.params["SecretId"])]
+
+
 # --- The table ---------------------------------------------------------------------------------------
 
 TABLE: dict[tuple[str, str], Row] = {
@@ -727,6 +736,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("rds", "DescribeDBInstances"): _describe_db_instances,
     ("rds", "DescribeDBSubnetGroups"): _describe_subnet_groups,
     # ECR: the workflow's image step (.github/workflows/preview.yml), see tests/iam/cases.py
+    ("secretsmanager", "GetSecretValue"): _secret_value,
     ("ecr", "GetAuthorizationToken"): unscoped("ecr:GetAuthorizationToken"),
     ("ecr", "DescribeImages"): _repository("ecr:DescribeImages"),
     ("ecr", "BatchCheckLayerAvailability"): _repository("ecr:BatchCheckLayerAvailability"),
