@@ -17,7 +17,6 @@ from prenv.commands.wiring import Services
 from prenv.core import config as config_mod
 from tests.helpers import run_cli, write_config
 
-
 GIT = shutil.which("git") or "git"
 
 
