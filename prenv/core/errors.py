@@ -39,6 +39,8 @@ class FailureReason(StrEnum):
     FORK_REFUSED = "fork-refused"
     CAP_REACHED = "cap-reached"
     CLEANUP_FAILED = "cleanup-failed"
+    IMAGE_MISSING = "image-missing"
+    IMAGE_FAILED = "image-failed"
     UNEXPECTED = "unexpected-error"
 
 

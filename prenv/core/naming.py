@@ -59,6 +59,12 @@ def repository_hash(repository: str) -> str:
     return hashlib.sha256(repository.strip().lower().encode("utf-8")).hexdigest()[:REPOSITORY_HASH_LENGTH]
 
 
+def base_name(repository: str) -> str:
+    """The name of the repository's shared base (`prenv-<hash6>`): its VPC, load balancer, cluster and
+    ECR repository, as terraform/base names them."""
+    return f"{STEM}-{repository_hash(repository)}"
+
+
 def check_pr_number(pr_number: int) -> int:
     if isinstance(pr_number, bool) or not isinstance(pr_number, int):
         raise NamingError(f"the PR number must be an integer, not {pr_number!r}")

@@ -226,7 +226,7 @@ def test_cleanups_outputs_become_the_action_outputs(make_runner: MakeRunner, job
 @pytest.mark.parametrize(
     ("inputs", "message"),
     [
-        ({"command": "explode"}, "input 'command' must be deploy, plan, destroy or cleanup"),
+        ({"command": "explode"}, "input 'command' must be deploy, plan, destroy, cleanup or image"),
         ({"command": "cleanup", "dry-run": "maybe"}, "input 'dry-run' must be true or false"),
         ({"verbose": "yes"}, "input 'verbose' must be true or false"),
         ({"command": "cleanup", "delete-orphans": "yes"}, "input 'delete-orphans' must be true or false"),

@@ -17,6 +17,7 @@ FILES = [*WORKFLOW_FILES, ACTION]
 DEPLOYER = {"contents": "read", "pull-requests": "write", "deployments": "write", "id-token": "write"}
 JOB_PERMISSIONS = {
     ("fork-notice.yml", "comment"): {"pull-requests": "write"},
+    ("preview.yml", "image"): {"contents": "read", "pull-requests": "write", "id-token": "write"},
     ("preview.yml", "deploy"): DEPLOYER,
     ("preview.yml", "destroy"): DEPLOYER,
     ("cleanup.yml", "cleanup"): DEPLOYER,
@@ -122,7 +123,7 @@ def test_every_checkout_drops_its_credentials() -> None:
         for step in _steps(path)
         if str(step.get("uses", "")).startswith("actions/checkout@")
     ]
-    assert len(checkouts) == 4
+    assert len(checkouts) == 5
     assert all(step["with"]["persist-credentials"] is False for step in checkouts)
 
 
@@ -133,7 +134,7 @@ def test_aws_credentials_come_from_oidc_with_the_role_variable() -> None:
         for step in _steps(path)
         if str(step.get("uses", "")).startswith("aws-actions/configure-aws-credentials@")
     ]
-    assert len(steps) == 3
+    assert len(steps) == 4
     for step in steps:
         assert step["with"]["role-to-assume"] == "${{ vars.PRENV_AWS_ROLE_ARN }}"
         assert step["with"]["aws-region"] == "${{ vars.PRENV_AWS_REGION }}"
@@ -176,12 +177,14 @@ def test_the_repository_config_is_valid_and_prices_the_documented_sizes() -> Non
     from prenv.core import config
 
     example = config.load(REPO_ROOT / ".github" / "prenv.yml")
-    assert example.terraform.root == "terraform/preview"
+    assert example.terraform.root == ""  # the preview root shipped with prenv, as in any repository
     variables = example.terraform.variables
     assert (variables["cpu"], variables["memory"]) == (256, 512)
     assert (variables["db_instance_class"], variables["db_allocated_storage"]) == ("db.t4g.micro", 20)
-    # The workflow deploys examples/app, whose health endpoint is /healthz (load balancer and prenv).
-    assert variables["health_check_path"] == "/healthz"
+    # This repository's previews build examples/app the way any repository builds its app: build.*.
+    assert (example.build.context, example.build.dockerfile) == ("examples/app", "")
+    # examples/app's health endpoint is /healthz (load balancer and prenv).
+    assert example.app.health_path == "/healthz"
     assert (example.health_check.enabled, example.health_check.path) == (True, "/healthz")
     setup = (REPO_ROOT / "docs" / "setup.md").read_text(encoding="utf-8")
     assert "0.25 vCPU" in setup
