@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-SCRIPT = r'''#!PYTHON
+SCRIPT = r"""#!PYTHON
 import json, os, pathlib, sys
 log = pathlib.Path(os.environ["STUB_DOCKER_LOG"])
 log.mkdir(parents=True, exist_ok=True)
@@ -53,7 +53,7 @@ elif command == "push":
 else:
     print("stub docker: unexpected call " + " ".join(args), file=sys.stderr)
     sys.exit(2)
-'''
+"""
 
 MANIFEST = {
     "schemaVersion": 2,

@@ -138,7 +138,11 @@ def _example_policies() -> Policies:
 
 def evaluate(policies: Policies, request: Request) -> str:
     return _simulator().evaluate(
-        policies.role_arn, request, policies.identity, unvalidated=request.action in DATA_GAPS
+        policies.role_arn,
+        request,
+        policies.identity,
+        boundary={"github-boundary": policies.role_boundary},
+        unvalidated=request.action in DATA_GAPS,
     )
 
 
