@@ -1,7 +1,9 @@
-"""A stand-in for terraform/base made with boto3 in moto, for fast plans of terraform/preview.
+"""A stand-in for terraform/base made with boto3 in moto, for fast plans (and an apply) of
+terraform/preview.
 
-It creates just what the preview root looks up (same names and tags as terraform/base), instantly:
-applying the real base takes over a minute of provider waits. The slow tests apply the real base.
+It creates just what the preview root looks up and needs (same names and tags as terraform/base),
+instantly: applying the real base takes over a minute of provider waits. tests/terraform/test_stack.py
+applies the real base.
 """
 
 from __future__ import annotations
@@ -84,6 +86,14 @@ def create_fake_base(
         ],
     )["Listeners"][0]
     client("ecs").create_cluster(clusterName=name)
+    # What an apply of a preview and `prenv image` need besides: the preview roles' permissions boundary
+    # (terraform/base's, with a stand-in document: moto does not enforce it) and the ECR repository.
+    client("iam").create_policy(
+        PolicyName=f"{name}-preview-boundary",
+        PolicyDocument='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", '
+        '"Resource": "*"}]}',
+    )
+    client("ecr").create_repository(repositoryName=name, imageTagMutability="IMMUTABLE")
     client("rds").create_db_subnet_group(
         DBSubnetGroupName=name, DBSubnetGroupDescription="fake base", SubnetIds=list(subnets)
     )
