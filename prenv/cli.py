@@ -16,6 +16,7 @@ from prenv.commands import deploy as deploy_command
 from prenv.commands import destroy as destroy_command
 from prenv.commands import doctor as doctor_command
 from prenv.commands import exec_ as exec_command
+from prenv.commands import image as image_command
 from prenv.commands import logs as logs_command
 from prenv.commands import plan as plan_command
 from prenv.commands import sandbox as sandbox_command
@@ -91,6 +92,20 @@ def deploy(ctx: click.Context, /, pr: str | None, sha: str, image: str, **common
 def plan(ctx: click.Context, /, pr: str | None, sha: str, image: str, **common: Any) -> int:
     """Plan the PR's preview and report the plan; nothing is applied."""
     return plan_command.run(_services(ctx, **common), pr, sha=sha, image=image)
+
+
+@cli.command()
+@_SHA
+@click.option(
+    "--build/--no-build",
+    default=True,
+    help="Build and push the image when ECR lacks it [default: build]; --no-build only looks it up.",
+)
+@_common
+@click.pass_context
+def image(ctx: click.Context, /, sha: str, build: bool, **common: Any) -> int:
+    """The PR's image in the base's ECR repository: built from build.context and pushed, unless there."""
+    return image_command.run(_services(ctx, **common), sha=sha, build=build)
 
 
 @cli.command()

@@ -58,6 +58,7 @@ def main() -> int:
         server.stop()
     documents = {f"bootstrap/{name}": doc for name, doc in sorted(policies.identity.items())}
     documents["base/preview-boundary"] = policies.boundary
+    documents["bootstrap/github-boundary"] = policies.role_boundary
     failed = 0
     filtered: dict[str, int] = {}
     for name, document in documents.items():

@@ -102,7 +102,8 @@ def test_repository_unknown(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.last_error_line.endswith(
         "cannot tell which repository this is [config-invalid]; "
-        "set GITHUB_REPOSITORY=owner/name, or `repository: owner/name` in the config"
+        "set GITHUB_REPOSITORY=owner/name or `repository: owner/name` in the config, or run prenv in a "
+        "clone whose remote `origin` is the GitHub repository"
     )
 
 
@@ -123,7 +124,8 @@ def test_terraform_root_missing(tmp_path: Path) -> None:
         f"prenv: the Terraform root {tmp_path}/infra/nope does not exist [init-failed]; "
         "set terraform.root in "
         + str(tmp_path / ".github/prenv.yml")
-        + " to the directory of the preview's Terraform"
+        + " to the directory of the preview's Terraform, or remove it to run the preview root shipped "
+        "with prenv"
     )
 
 

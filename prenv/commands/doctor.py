@@ -25,6 +25,7 @@ from prenv.core import doctor, naming
 from prenv.core.config import Config
 from prenv.core.doctor import Check, Verdict
 from prenv.core.errors import ConfigError, ExitStatus, FailureReason, PrenvError
+from prenv.engine import bundled
 from prenv.engine.terraform import Terraform
 from prenv.github.client import GitHub
 from prenv.github.doctor import repository_variables, token_facts
@@ -77,12 +78,15 @@ def _examine(found: Doctor) -> str:
         return ""
     found.add(doctor.check_config(config, "", ""))
     try:
-        repository = wiring.resolve_repository(config, environment)
+        repository = wiring.resolve_repository(
+            config, environment, lambda: wiring.git_remotes(services.cwd, environment.path)
+        )
     except ConfigError as exc:
         found.add(Check("repository", Verdict.FAIL, exc.message, exc.hint))
         return ""
-    root = config.root_path(services.cwd)
-    found.add(doctor.check_root(config.terraform.root, root.is_dir()))
+    configured = config.root_path(services.cwd)
+    root = bundled.source() if configured is None else configured  # no root named: the one shipped
+    found.add(doctor.check_root(config.terraform.root or "(shipped with prenv)", root.is_dir()))
     found.add(_terraform(services, config))
     ports = wiring.build_ports(services, config)
     if _aws(found, ports, config, repository):

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -28,7 +31,9 @@ from prenv.core.config import Config, backend_settings, load
 from prenv.core.domain import Command, Context
 from prenv.core.errors import Cancelled, ConfigError, FailureReason, PrenvError, UsageError
 from prenv.core.event import PullRequestEvent, pull_request_event
+from prenv.core.remote import repository_from_remotes
 from prenv.core.troubleshoot import locate
+from prenv.engine import bundled
 from prenv.engine.lifecycle import Engine
 from prenv.engine.process import CANCELLATION, local_user
 from prenv.engine.terraform import Progress, Terraform, find_binary
@@ -69,6 +74,7 @@ class Environment:
     github_login: str  # PRENV_GITHUB_LOGIN: who the token is, when the caller knows
     provider_mirror: str  # PRENV_PROVIDER_MIRROR
     data_home: str  # XDG_DATA_HOME
+    cache_home: str  # XDG_CACHE_HOME, else $HOME/.cache: where the shipped preview root's copy lives
     actions: ActionsSettings
     aws: AwsSettings
 
@@ -101,6 +107,13 @@ def aws_settings(env: Mapping[str, str]) -> AwsSettings:
     )
 
 
+def _cache_home(xdg_cache_home: str, home: str) -> str:
+    """The XDG base directory for caches (its default: ~/.cache), else the system's temporary folder."""
+    if xdg_cache_home:
+        return xdg_cache_home
+    return str(Path(home) / ".cache") if home else str(Path(tempfile.gettempdir()) / "prenv-cache")
+
+
 def read_environment(env: Mapping[str, str]) -> Environment:
     """Read every variable prenv uses from `env` (the process environment, or a test's)."""
     repository = env.get("GITHUB_REPOSITORY", "")
@@ -117,6 +130,7 @@ def read_environment(env: Mapping[str, str]) -> Environment:
         github_login=env.get("PRENV_GITHUB_LOGIN", "").strip(),
         provider_mirror=env.get("PRENV_PROVIDER_MIRROR", ""),
         data_home=env.get("XDG_DATA_HOME", ""),
+        cache_home=_cache_home(env.get("XDG_CACHE_HOME", ""), env.get("HOME", "")),
         actions=ActionsSettings(
             in_actions=env.get("GITHUB_ACTIONS") == "true",
             output_path=env.get("GITHUB_OUTPUT", ""),
@@ -210,14 +224,36 @@ def resolve_pr(services: Services, pr_option: str | None) -> tuple[int, PullRequ
     )
 
 
-def resolve_repository(config: Config, environment: Environment) -> str:
-    repository = config.repository or environment.repository
+def git_remotes(cwd: Path, path: str | None) -> str:
+    """The clone's remote URLs (`git config --get-regexp` output), or '' without git or a clone."""
+    git = shutil.which("git", path=path)
+    if git is None:
+        return ""
+    try:
+        done = subprocess.run(  # noqa: S603 - git found on PATH, fixed arguments, no shell
+            [git, "-C", str(cwd), "config", "--get-regexp", r"^remote\..*\.url$"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout if done.returncode == 0 else ""
+
+
+def resolve_repository(config: Config, environment: Environment, remotes: Callable[[], str]) -> str:
+    """The config's `repository`, else GITHUB_REPOSITORY, else the clone's git remote (`origin`)."""
+    repository = (config.repository or environment.repository).strip()
+    if not repository:
+        repository = repository_from_remotes(remotes()) or ""
     if "/" not in repository.strip("/"):
         raise ConfigError(
             f"{config.path}: cannot tell which repository this is",
-            hint="set GITHUB_REPOSITORY=owner/name, or `repository: owner/name` in the config",
+            hint="set GITHUB_REPOSITORY=owner/name or `repository: owner/name` in the config, or run "
+            "prenv in a clone whose remote `origin` is the GitHub repository",
         )
-    return repository.strip()
+    return repository
 
 
 # --- the ports of one run ----------------------------------------------------------------------------
@@ -293,7 +329,9 @@ def build_ports(services: Services, config: Config) -> Ports:
     bucket_aws = Aws(client_factory(environment.aws, config.backend.region, **s3_options))
     return Ports(
         services=services,
-        repository=resolve_repository(config, environment),
+        repository=resolve_repository(
+            config, environment, lambda: git_remotes(services.cwd, environment.path)
+        ),
         bucket=StateBucket(config, bucket_aws),
         backend=backend_settings(config.backend, custom_endpoint=custom_endpoint),
         _s3_options=s3_options,
@@ -486,6 +524,9 @@ def engine(ports: Ports, config: Config, tgt: Target, *, err: TextIO | None = No
         for value in values:
             runtime.mask(value)
 
+    bundled_root = None
+    if config.root_path() is None:  # the preview root shipped with prenv, in a copy Terraform may write to
+        bundled_root = bundled.working_copy(Path(ports.environment.cache_home) / "prenv" / "roots")
     return Engine(
         config=config,
         names=tgt.names,
@@ -495,6 +536,7 @@ def engine(ports: Ports, config: Config, tgt: Target, *, err: TextIO | None = No
         head_sha=tgt.ctx.head_sha,
         image=tgt.ctx.image,
         reveal=reveal,
+        bundled_root=bundled_root,
     )
 
 

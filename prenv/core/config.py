@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from prenv.core import mask, naming
+from prenv.core import contract, mask, naming
 from prenv.core.errors import ConfigError
 from prenv.core.limits import (
     CONFIG_LIMIT_BYTES,
@@ -90,7 +90,9 @@ def backend_settings(backend: Backend, *, custom_endpoint: bool) -> dict[str, st
 
 @dataclass(frozen=True)
 class TerraformSettings:
-    root: str = "terraform/preview"
+    # The root applied per PR, relative to the repository; empty: the preview root shipped with prenv
+    # (terraform/preview of prenv's sources, inside the installed package), wherever prenv runs.
+    root: str = ""
     binary: str = ""  # default: $PRENV_TERRAFORM, else `terraform` on PATH
     lock_timeout: timedelta = timedelta(minutes=2)
     variables: dict[str, JsonValue] = field(default_factory=dict)
@@ -116,9 +118,30 @@ class Deployments:
 
 
 @dataclass(frozen=True)
+class App:
+    """The app contract's settings a repository may change (defaults: prenv/core/contract.py). prenv
+    passes them to the root as the variables `contract.ROOT_VARIABLES` names."""
+
+    port: int = contract.PORT
+    health_path: str = contract.HEALTH_PATH
+    # Plain environment variables of the app's container; never secrets, never the platform's own.
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Build:
+    """The user's image, built by `prenv image` (the action's `command: image`) and pushed to the base's
+    ECR repository tagged with the PR's head commit. Empty `context`: prenv builds nothing, and the
+    workflow passes its own image (the action's `image` input)."""
+
+    context: str = ""  # the build context, relative to the repository
+    dockerfile: str = ""  # relative to the repository; empty: <context>/Dockerfile
+
+
+@dataclass(frozen=True)
 class HealthCheck:
     enabled: bool = False
-    path: str = "/healthz"
+    path: str = ""  # empty: app.health_path
     timeout: timedelta = timedelta(minutes=5)
 
 
@@ -140,7 +163,9 @@ class Config:
     terraform: TerraformSettings = field(default_factory=TerraformSettings)
     workspace_pattern: str = "pr-{number}"
     image: str = ""
-    repository: str = ""  # default: $GITHUB_REPOSITORY
+    app: App = field(default_factory=App)
+    build: Build = field(default_factory=Build)
+    repository: str = ""  # default: $GITHUB_REPOSITORY, else the git remote `origin`
     max_previews: int = 0  # 0: no cap
     label: str = ""  # when set, only PRs with this label get a preview
     # Values whose names hold one of these words are secret wherever prenv shows them (prenv.core.secrets).
@@ -153,8 +178,11 @@ class Config:
     # Where the file was read from; not a YAML key.
     path: str = field(default=str(DEFAULT_PATH), metadata={"internal": True})
 
-    def root_path(self, base: Path | None = None) -> Path:
-        """The Terraform root, relative to the repository (the directory prenv runs in)."""
+    def root_path(self, base: Path | None = None) -> Path | None:
+        """The configured Terraform root, relative to the repository (the directory prenv runs in);
+        None: the preview root shipped with prenv."""
+        if not self.terraform.root:
+            return None
         root = Path(self.terraform.root)
         return root if root.is_absolute() or base is None else base / root
 
@@ -348,7 +376,11 @@ def _validate(config: Config) -> None:
         ("backend.bucket", bool(config.backend.bucket.strip()), "must not be empty"),
         ("backend.region", bool(config.backend.region.strip()), "must not be empty"),
         ("backend.key", bool(config.backend.key.strip()), "must not be empty"),
-        ("terraform.root", bool(config.terraform.root.strip()), "must not be empty"),
+        (
+            "terraform.root",
+            config.terraform.root == config.terraform.root.strip(),
+            "must not start or end with spaces (leave it out for the root shipped with prenv)",
+        ),
         ("terraform.url_output", bool(config.terraform.url_output.strip()), "must not be empty"),
         ("max_previews", config.max_previews >= 0, "must be 0 (no cap) or a positive number"),
         (
@@ -377,11 +409,53 @@ def _validate(config: Config) -> None:
         naming.check_workspace_pattern(config.workspace_pattern)
     except naming.NamingError as exc:
         raise ValueError("workspace_pattern", str(exc)) from None
+    _validate_app(config)
     for pattern in config.comment.mask_patterns:
         try:
             mask.check_pattern(pattern)
         except mask.PatternError as exc:
             raise ValueError("comment.mask_patterns", f"comment.mask_patterns: {exc}") from None
+
+
+_HEALTH_PATH = re.compile(r"^/[-A-Za-z0-9/._~%!$&'()*+,;=:@]*$")  # terraform/preview's own check
+_VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SECRET_LIKE = re.compile(r"password|secret|token", re.IGNORECASE)
+
+
+def _validate_app(config: Config) -> None:
+    """app.*, and terraform.variables not repeating what app.* sets (one place for each setting)."""
+    app = config.app
+    if not contract.MIN_PORT <= app.port <= contract.MAX_PORT:
+        raise ValueError(
+            "app.port",
+            f"app.port must be from {contract.MIN_PORT} to {contract.MAX_PORT}: the container runs as a "
+            "non-root user, which cannot bind lower ports",
+        )
+    if not _HEALTH_PATH.match(app.health_path) or len(app.health_path) > 1024:
+        raise ValueError(
+            "app.health_path", "app.health_path must be a URL path starting with /, such as /healthz"
+        )
+    for name in app.environment:
+        if not _VARIABLE_NAME.match(name):
+            raise ValueError("app.environment", f"app.environment: {name!r} is not a variable name")
+        if name in contract.PLATFORM_VARIABLES or name.startswith(contract.PLATFORM_PREFIX):
+            raise ValueError(
+                "app.environment",
+                f"app.environment: {name} is set by the platform (the app contract, docs/local.md); "
+                "remove it",
+            )
+        if _SECRET_LIKE.search(name):
+            raise ValueError(
+                "app.environment",
+                f"app.environment: {name} looks like a secret; plain values end up in the task "
+                "definition and Terraform's state, so secrets never go here",
+            )
+    for setting, variable in contract.ROOT_VARIABLES.items():
+        if variable in config.terraform.variables:
+            raise ValueError(
+                f"terraform.variables.{variable}",
+                f"terraform.variables.{variable}: set app.{setting} instead (prenv passes it to the root)",
+            )
 
 
 def _line_of(document: Any, dotted: str) -> int:
@@ -434,6 +508,10 @@ def parse(text: str, path: str = str(DEFAULT_PATH)) -> Config:
     except ValueError as exc:
         key, message = exc.args
         raise ConfigError(f"{path}:{_line_of(document, key)}: {message}") from None
+    if not config.health_check.path:
+        config = dataclasses.replace(
+            config, health_check=dataclasses.replace(config.health_check, path=config.app.health_path)
+        )
     return dataclasses.replace(config, path=path)
 
 

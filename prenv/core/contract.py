@@ -12,12 +12,17 @@ PGPASSWORD when the URL has none.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
-# The port the app listens on, also given to it as $PORT.
+# The port the app listens on, also given to it as $PORT. A repository may choose another (`app.port`),
+# within these bounds: the container is not root, so it cannot bind a port below 1024.
 PORT = 8080
 PORT_VARIABLE = "PORT"
+MIN_PORT = 1024
+MAX_PORT = 65535
 
 # The numeric user and group the container runs as (never root; numeric, so a check needs no /etc/passwd).
 UID = 10001
@@ -68,6 +73,28 @@ HOST_VARIABLE = "PGHOST"
 PORT_OF_HOST_VARIABLE = "PGPORT"
 # libpq settings an app may read when they are set; the platform does not set them.
 OPTIONAL_DATABASE_VARIABLES = ("PGSSLMODE",)
+
+
+# Set by the platform (here and in the preview root's task): a repository's own environment
+# (`app.environment`) may not set these.
+PRENV_VARIABLES = ("PRENV_PR", "PRENV_HEAD_SHA")  # the PR number and the commit deployed
+PLATFORM_PREFIX = "PRENV_"
+PLATFORM_VARIABLES = (*DATABASE_VARIABLE_NAMES, PORT_VARIABLE, *PRENV_VARIABLES)
+
+# The settings a repository may change (`.github/prenv.yml`, section `app`) and the variables of the
+# preview root that receive them: terraform/preview declares each one.
+ROOT_VARIABLES = {"port": "container_port", "health_path": "health_check_path", "environment": "environment"}
+
+# The image a preview runs when it is given none: a stand-in that keeps the contract (it listens on
+# $PORT, answers HEALTH_PATH with 200, writes only below /tmp, runs as any user) and says on its page
+# that the preview has no image of its own yet. terraform/preview runs it with PLACEHOLDER_COMMAND.
+PLACEHOLDER_IMAGE = "public.ecr.aws/docker/library/busybox:1.37"
+
+
+def root_variables(port: int, health_path: str, environment: Mapping[str, str]) -> dict[str, Any]:
+    """The root's variables for a repository's `app` settings (ROOT_VARIABLES)."""
+    values = {"port": port, "health_path": health_path, "environment": dict(environment)}
+    return {ROOT_VARIABLES[setting]: value for setting, value in values.items()}
 
 
 def database_url(*, user: str, host: str, port: int | str, database: str) -> str:

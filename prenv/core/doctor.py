@@ -402,8 +402,8 @@ def check_image(facts: ImageFacts) -> Check:
         "image",
         Verdict.FAIL,
         f"{facts.reference} is not in ECR (repository {ecr.repository} in {ecr.region})",
-        "build and push it first (the preview workflow's image step does, with PRENV_ECR_REPOSITORY set), "
-        "or deploy another image",
+        "build and push it first (`prenv image` with build.context set, as the preview workflow's image "
+        "job runs it), or deploy another image",
     )
 
 

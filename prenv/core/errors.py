@@ -46,6 +46,8 @@ class FailureReason(StrEnum):
     SLEEP_FAILED = "sleep-failed"
     WAKE_FAILED = "wake-failed"
     SETUP_INVALID = "setup-invalid"  # `prenv doctor` found a set-up mistake
+    IMAGE_MISSING = "image-missing"
+    IMAGE_FAILED = "image-failed"
     UNEXPECTED = "unexpected-error"
 
 

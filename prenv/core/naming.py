@@ -61,7 +61,8 @@ def repository_hash(repository: str) -> str:
 
 
 def base_name(repository: str) -> str:
-    """The name of the shared base of `repository`'s previews (terraform/base): `prenv-<hash6>`."""
+    """The name of the repository's shared base (`prenv-<hash6>`): its VPC, load balancer, cluster and
+    ECR repository, as terraform/base names them."""
     return f"{STEM}-{repository_hash(repository)}"
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prenv.core import naming
+from prenv.core import contract, naming
 from prenv.core import plan as planmod
 from prenv.core.config import Config
 from prenv.core.cost import plan_cost
@@ -53,7 +53,8 @@ def declared_variables(root: Path) -> set[str] | None:
 def variables(
     config: Config, names: Names, *, head_sha: str, image: str, declared: set[str] | None
 ) -> dict[str, Any]:
-    """The values prenv passes to the root: its own (only those the root declares) and the config's."""
+    """The values prenv passes to the root: its own and the app contract's settings (only those the root
+    declares), then the config's `terraform.variables`."""
     own: dict[str, Any] = {
         "pr_number": names.pr_number,
         "workspace": names.workspace,
@@ -64,6 +65,7 @@ def variables(
         own["head_sha"] = head_sha
     if image:
         own["image"] = image
+    own.update(contract.root_variables(config.app.port, config.app.health_path, config.app.environment))
     if declared is not None:
         own = {key: value for key, value in own.items() if key in declared}
     return {**own, **config.terraform.variables}
@@ -83,20 +85,32 @@ class Engine:
     # Told every secret value as soon as it is known, before Terraform's output that may show it is
     # printed (the wiring masks them in the log).
     reveal: Callable[[Sequence[str]], None] = lambda values: None
+    # The root to run when the config names none: the working copy of the root shipped with prenv.
+    bundled_root: Path | None = None
 
     def __post_init__(self) -> None:
-        self.root = self.config.root_path(self.base_dir).resolve()
-        if not self.root.is_dir():
-            raise TerraformError(
-                f"the Terraform root {self.root} does not exist",
-                reason=FailureReason.INIT_FAILED,
-                hint=f"set terraform.root in {self.config.path} to the directory of the preview's Terraform",
-            )
+        self.root = self._root()
         data_dir = self.root / ".terraform" / "prenv" / self.names.workspace
         self.tf = self.terraform_factory(self.root, data_dir)
         self._dir_lock = DirectoryLock(data_dir, self.names.workspace)
         self._work = tempfile.TemporaryDirectory(prefix="prenv-")
         self.work_dir = Path(self._work.name)
+
+    def _root(self) -> Path:
+        configured = self.config.root_path(self.base_dir)
+        if configured is None:
+            if self.bundled_root is None:  # the wiring always passes one
+                raise ValueError("the config names no Terraform root and no bundled root was given")
+            return self.bundled_root.resolve()
+        root = configured.resolve()
+        if not root.is_dir():
+            raise TerraformError(
+                f"the Terraform root {root} does not exist",
+                reason=FailureReason.INIT_FAILED,
+                hint=f"set terraform.root in {self.config.path} to the directory of the preview's "
+                "Terraform, or remove it to run the preview root shipped with prenv",
+            )
+        return root
 
     def close(self) -> None:
         self._dir_lock.release()

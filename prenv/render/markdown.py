@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from prenv.core import mask
+from prenv.core.access import access_of
 from prenv.core.config import Config, format_duration
 from prenv.core.domain import (
     CommentState,
@@ -171,6 +172,7 @@ def _view(inputs: _Inputs, caps: Caps) -> tuple[dict[str, Any], Block | None, Ca
         "rows_more": max(0, len(changes) - caps.rows),
         "url": scrub(inputs.deploy.url) if inputs.deploy else "",
         "url_output": inputs.config.terraform.url_output,
+        "access": access_of(outputs) if inputs.deploy else None,
         "applied": inputs.deploy.applied if inputs.deploy else None,
         "outputs": [
             OutputRow(scrub(o.name), "" if o.sensitive else _format_value(o.value, scrub), o.sensitive)

@@ -63,7 +63,11 @@ resource "aws_lb" "this" {
 
   # Read by terraform/preview (data "aws_lb"): how previews are routed.
   tags = merge(
-    { "prenv:https" = tostring(local.https) },
+    {
+      "prenv:https" = tostring(local.https)
+      # Open to the whole internet, or only to some address ranges (the preview's `access` output).
+      "prenv:public" = tostring(contains(var.ingress_cidrs, "0.0.0.0/0"))
+    },
     var.domain != "" ? { "prenv:domain" = var.domain } : {},
   )
 }

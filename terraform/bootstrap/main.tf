@@ -154,5 +154,7 @@ resource "aws_iam_role" "preview" {
   description          = "Assumed by the prenv workflows of ${local.repository} (pull_request events and ${var.main_branch})"
   assume_role_policy   = data.aws_iam_policy_document.trust.json
   max_session_duration = var.max_session_hours * 3600
+  # Whatever the role is given (extensions.tf), it never gets past these guard rails.
+  permissions_boundary = aws_iam_policy.github_boundary.arn
   depends_on           = [aws_iam_openid_connect_provider.github]
 }

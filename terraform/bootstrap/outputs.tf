@@ -32,3 +32,8 @@ output "oidc_subjects" {
   description = "The exact OIDC subjects the role accepts."
   value       = ["repo:${local.repository}:pull_request", "repo:${local.repository}:ref:refs/heads/${var.main_branch}"]
 }
+
+output "role_boundary_arn" {
+  description = "The permissions boundary of the workflows' role: its guard rails hold whatever extra_policy_documents or extra_managed_policy_arns grant."
+  value       = aws_iam_policy.github_boundary.arn
+}

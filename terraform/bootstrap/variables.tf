@@ -79,3 +79,30 @@ variable "max_session_hours" {
     error_message = "max_session_hours must be a whole number from 1 to 12."
   }
 }
+
+# --- Extending the role ----------------------------------------------------------------------------
+
+variable "extra_policy_documents" {
+  description = "More IAM policy documents (JSON) for the workflows' role, by a short name: what a Terraform root of your own needs beyond terraform/preview (or terraform/preview's oidc, to read its client secret). Each becomes a managed policy prenv-<hash6>-extra-<name>. The role's permissions boundary (prenv-<hash6>-github-boundary) still applies."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition = alltrue([
+      for name, document in var.extra_policy_documents :
+      can(regex("^[A-Za-z0-9-]{1,32}$", name)) && can(jsondecode(document).Statement)
+    ])
+    error_message = "extra_policy_documents: each name must be 1 to 32 letters, digits or '-', and each value an IAM policy document in JSON (with a Statement), such as data.aws_iam_policy_document.x.json."
+  }
+}
+
+variable "extra_managed_policy_arns" {
+  description = "Managed IAM policies (ARNs) to attach to the workflows' role as well, for a root of your own. The role's permissions boundary still applies."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.extra_managed_policy_arns : can(regex("^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/.+$", arn))])
+    error_message = "extra_managed_policy_arns must hold IAM policy ARNs (arn:aws:iam::<account or aws>:policy/<name>)."
+  }
+}

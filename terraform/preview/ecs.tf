@@ -1,5 +1,25 @@
 # The application: a Fargate task definition and an ECS service behind the preview's target group.
 
+# --- The placeholder: what a preview runs until it is given an image -------------------------------
+# prenv/core/contract.py's PLACEHOLDER_IMAGE, run so that it keeps the app contract: busybox's httpd
+# listens on $PORT as whatever user the task sets, serves only files it writes below /tmp (the writable
+# volume of the read-only root), answers the health path with 200, and its page says what is missing.
+# The health path is an argument of the script ($1), never part of its text.
+locals {
+  placeholder = var.image == null
+  image       = coalesce(var.image, "public.ecr.aws/docker/library/busybox:1.37")
+  placeholder_command = ["sh", "-c", join("\n", [
+    "set -eu",
+    "www=\"$${TMPDIR:-/tmp}/www\"",
+    "mkdir -p \"$www\"",
+    "printf '%s\\n' '<!doctype html><title>prenv preview</title><p>This preview runs a placeholder: it has no image of its own yet. Build one (build.context in .github/prenv.yml) or pass it to the action (its image input).' >\"$www/index.html\"",
+    "case \"$1\" in */) health=\"$1index.html\" ;; *) health=\"$1\" ;; esac",
+    "mkdir -p \"$(dirname \"$www$health\")\"",
+    "echo ok >\"$www$health\"",
+    "exec httpd -f -v -p \"$PORT\" -h \"$www\"",
+  ]), "placeholder", var.health_check_path]
+}
+
 locals {
   # Writable scratch space under a read-only root: /tmp for the application, and the three paths the
   # ECS Exec agent writes to (ECS Exec does not otherwise support a read-only root filesystem).
@@ -12,7 +32,8 @@ locals {
 
   container = {
     name                   = local.container_name
-    image                  = var.image
+    image                  = local.image
+    command                = local.placeholder ? local.placeholder_command : null
     essential              = true
     user                   = var.container_user
     readonlyRootFilesystem = var.read_only_root_filesystem

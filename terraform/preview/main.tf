@@ -133,8 +133,29 @@ resource "aws_lb_listener_rule" "host" {
   listener_arn = data.aws_lb_listener.shared[0].arn
   priority     = var.pr_number
 
+  # Sign-in first, when configured (access.tf).
+  dynamic "action" {
+    for_each = local.sign_in ? [var.oidc] : []
+    content {
+      type  = "authenticate-oidc"
+      order = 1
+      authenticate_oidc {
+        issuer                     = action.value.issuer
+        authorization_endpoint     = action.value.authorization_endpoint
+        token_endpoint             = action.value.token_endpoint
+        user_info_endpoint         = action.value.user_info_endpoint
+        client_id                  = action.value.client_id
+        client_secret              = data.aws_secretsmanager_secret_version.oidc[0].secret_string
+        scope                      = action.value.scope
+        session_timeout            = action.value.session_timeout
+        on_unauthenticated_request = "authenticate"
+      }
+    }
+  }
+
   action {
     type             = "forward"
+    order            = local.sign_in ? 2 : null
     target_group_arn = aws_lb_target_group.this.arn
   }
 

@@ -47,3 +47,12 @@ output "target_group_arn" {
   description = "ARN of the preview's target group (target health)."
   value       = aws_lb_target_group.this.arn
 }
+
+output "access" {
+  description = "Who may open the preview: public (no IP restriction, no sign-in), ip_restricted (the base's ingress_cidrs), sign_in (the identity provider's issuer, or empty)."
+  value = {
+    public        = !local.ip_restricted && !local.sign_in
+    ip_restricted = local.ip_restricted
+    sign_in       = local.sign_in ? var.oidc.issuer : ""
+  }
+}

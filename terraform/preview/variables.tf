@@ -54,13 +54,13 @@ variable "head_sha" {
 }
 
 variable "image" {
-  description = "Container image of the application (tag images with the commit SHA: the base's ECR repository is immutable)."
+  description = "Container image of the application (tag images with the commit SHA: the base's ECR repository is immutable). Null: a placeholder that keeps the app contract (busybox's httpd answering the health path) until the PR has an image of its own."
   type        = string
-  default     = "public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine"
+  default     = null
 
   validation {
-    condition     = length(trimspace(var.image)) > 0 && !can(regex("\\s", var.image))
-    error_message = "image must be a non-empty image reference without spaces."
+    condition     = var.image == null || (length(trimspace(coalesce(var.image, "x"))) > 0 && !can(regex("\\s", coalesce(var.image, "x"))))
+    error_message = "image must be a non-empty image reference without spaces (or null for the placeholder)."
   }
 }
 
@@ -220,5 +220,40 @@ variable "db_allocated_storage" {
   validation {
     condition     = var.db_allocated_storage >= 20 && var.db_allocated_storage <= 200 && floor(var.db_allocated_storage) == var.db_allocated_storage
     error_message = "db_allocated_storage must be a whole number of GiB from 20 (the gp3 minimum) to 200."
+  }
+}
+
+# --- Access ----------------------------------------------------------------------------------------
+
+variable "oidc" {
+  description = "Sign-in before the preview: the ALB's authenticate-oidc action on the preview's host rule, with the organisation's OpenID Connect identity provider. Needs the base's domain with HTTPS (ALBs authenticate on HTTPS listeners only). client_secret_arn names a Secrets Manager secret whose value is the client secret (the workflows' role must be allowed to read it: terraform/bootstrap's extra_policy_documents). Null: no sign-in."
+  type = object({
+    issuer                 = string
+    authorization_endpoint = string
+    token_endpoint         = string
+    user_info_endpoint     = string
+    client_id              = string
+    client_secret_arn      = string
+    scope                  = optional(string, "openid")
+    session_timeout        = optional(number, 3600)
+  })
+  default = null
+
+  validation {
+    condition = var.oidc == null || alltrue([
+      for url in(var.oidc == null ? [] : [var.oidc.issuer, var.oidc.authorization_endpoint, var.oidc.token_endpoint, var.oidc.user_info_endpoint]) :
+      can(regex("^https://[^\\s/]+", url))
+    ])
+    error_message = "oidc: issuer, authorization_endpoint, token_endpoint and user_info_endpoint must be https:// URLs (from the identity provider's /.well-known/openid-configuration)."
+  }
+
+  validation {
+    condition     = var.oidc == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", try(var.oidc.client_secret_arn, "")))
+    error_message = "oidc.client_secret_arn must be the ARN of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>)."
+  }
+
+  validation {
+    condition     = var.oidc == null || (try(var.oidc.session_timeout, 3600) >= 1 && try(var.oidc.session_timeout, 3600) <= 604800)
+    error_message = "oidc.session_timeout must be from 1 second to 604800 (7 days), the ALB's limits."
   }
 }

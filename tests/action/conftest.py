@@ -29,6 +29,12 @@ def copy_action(target: Path) -> Path:
     for name in ("action.yml", "pyproject.toml", "README.md"):
         shutil.copy2(REPO_ROOT / name, target / name)
     shutil.copytree(REPO_ROOT / "prenv", target / "prenv", ignore=shutil.ignore_patterns("__pycache__"))
+    # The preview root the package ships (pyproject.toml's package-dir), without Terraform's leftovers.
+    shutil.copytree(
+        REPO_ROOT / "terraform" / "preview",
+        target / "terraform" / "preview",
+        ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"),
+    )
     return target / "action.yml"
 
 

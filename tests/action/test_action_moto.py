@@ -97,6 +97,7 @@ def test_deploy_plan_destroy_through_the_action(
         "to-replace": "0",
         "destroyed": "",
         "failure-reason": "",
+        "image": "",  # `image`'s output
         # cleanup's outputs
         "previews": "",
         "warned": "",

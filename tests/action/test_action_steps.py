@@ -19,6 +19,7 @@ import click
 import pytest
 import yaml
 
+import prenv
 from prenv import cli
 from prenv.core.config import parse
 from prenv.core.errors import ConfigError
@@ -30,7 +31,7 @@ from tests.helpers import REPO_ROOT
 PYTHON_STEP: UsesStandIn = lambda _with: {"python-path": sys.executable}  # noqa: E731 - setup-python's output
 
 FAKE_PRENV = """#!/usr/bin/env bash
-if [ "${1:-}" = "--version" ]; then echo "prenv 0.1.0 (stand-in)"; exit 0; fi
+if [ "${1:-}" = "--version" ]; then echo "prenv, version PRENV_VERSION"; exit 0; fi
 printf '%s\\0' "$@" >"$FAKE_LOG/args"
 pwd >"$FAKE_LOG/cwd"
 printf '%s' "${GITHUB_TOKEN-<unset>}" >"$FAKE_LOG/token"
@@ -39,7 +40,7 @@ printf '%s' "${TF_PLUGIN_CACHE_DIR-<unset>}" >"$FAKE_LOG/plugin-cache"
 env | grep -c '^INPUT_' >"$FAKE_LOG/input-count" || true
 if [ -n "${FAKE_OUTPUTS:-}" ]; then printf '%b' "$FAKE_OUTPUTS" >>"$GITHUB_OUTPUT"; fi
 exit "${FAKE_EXIT:-0}"
-"""
+""".replace("PRENV_VERSION", prenv.__version__)
 
 
 def _executable(path: Path, text: str) -> None:
@@ -225,7 +226,7 @@ def test_cleanups_outputs_become_the_action_outputs(make_runner: MakeRunner, job
 @pytest.mark.parametrize(
     ("inputs", "message"),
     [
-        ({"command": "explode"}, "input 'command' must be deploy, plan, destroy, wake or cleanup"),
+        ({"command": "explode"}, "input 'command' must be deploy, plan, destroy, wake, cleanup or image"),
         ({"command": "cleanup", "dry-run": "maybe"}, "input 'dry-run' must be true or false"),
         ({"verbose": "yes"}, "input 'verbose' must be true or false"),
         ({"command": "cleanup", "delete-orphans": "yes"}, "input 'delete-orphans' must be true or false"),
@@ -279,7 +280,7 @@ if [ "${1:-}" = "-m" ] && [ "${2:-}" = "pip" ]; then
   source_dir="${@: -1}"
   printf 'pip %s\\n' "$*" >>"$FAKE_LOG/install"
   (cd "$source_dir" && find . -maxdepth 1 -mindepth 1 | sort) >>"$FAKE_LOG/install"
-  printf '#!/usr/bin/env bash\\necho "prenv 0.1.0 (stub)"\\n' >"$(dirname "$0")/prenv"
+  printf '#!/usr/bin/env bash\\necho "prenv, version PRENV_VERSION"\\n' >"$(dirname "$0")/prenv"
   chmod +x "$(dirname "$0")/prenv"
   exit 0
 fi
@@ -296,7 +297,10 @@ def test_install_builds_the_environment_once_and_reuses_it(
     make_runner: MakeRunner, job_env: dict[str, str], log: Path, tmp_path: Path
 ) -> None:
     stub = tmp_path / "stub-bin"
-    _executable(stub / "python3", STUB_PYTHON.replace("REAL_PYTHON", sys.executable))
+    _executable(
+        stub / "python3",
+        STUB_PYTHON.replace("REAL_PYTHON", sys.executable).replace("PRENV_VERSION", prenv.__version__),
+    )
     env = {**job_env, "PATH": f"{stub}{os.pathsep}{job_env['PATH']}"}
     action = copy_action(tmp_path / "action")
     # No setup-python and no cache hit: the install step has to build the environment.
@@ -311,7 +315,7 @@ def test_install_builds_the_environment_once_and_reuses_it(
     assert lines[1].startswith("pip -m pip install --disable-pip-version-check --no-input --quiet /")
     source = lines[1].rsplit(" ", 1)[1]
     assert not source.startswith(str(action.parent))  # built from a copy, not in the action's folder
-    assert {"./prenv", "./pyproject.toml"} <= set(lines[2:])
+    assert {"./prenv", "./pyproject.toml", "./terraform"} <= set(lines[2:])
     assert (venv / ".prenv-key").read_text().strip() == first.step("prepare").outputs["venv-key"]
     assert first.step("install").outputs["prenv"] == str(venv / "bin" / "prenv")
     assert not Path(source).exists()
@@ -320,6 +324,17 @@ def test_install_builds_the_environment_once_and_reuses_it(
     assert again.failed is None, again.failed
     assert "prenv: using the environment at" in again.step("install").stdout
     assert (log / "install").read_text().splitlines() == lines  # nothing installed again
+
+    # An environment under this very key that runs another prenv (a tampered cache) is refused.
+    real = (venv / "bin" / "prenv").read_text()
+    (venv / "bin" / "prenv").write_text('#!/usr/bin/env bash\necho "prenv, version 0.0.1"\n')
+    tampered = runner.run({"python-version": ""}, stop_after="install")
+    assert tampered.step("install").outcome == "failure"
+    assert (
+        f"::error title=prenv::the environment at {venv} runs 'prenv, version 0.0.1', this action is "
+        f"prenv {prenv.__version__}"
+    ) in tampered.step("install").stdout
+    (venv / "bin" / "prenv").write_text(real)
 
     (venv / ".prenv-key").write_text("prenv-venv-of-another-version\n")
     stale = runner.run({"python-version": ""}, stop_after="install")

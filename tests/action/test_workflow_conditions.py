@@ -17,7 +17,7 @@ from tests.action.conftest import WORKFLOWS, load_yaml, payload, triggers
 
 PREVIEW = load_yaml(WORKFLOWS / "preview.yml")
 FORK_NOTICE = load_yaml(WORKFLOWS / "fork-notice.yml")
-JOBS = ("deploy", "destroy", "wake")
+JOBS = ("image", "destroy", "wake")  # the deploy job runs when the image job ran (`needs: image`)
 
 
 def _comment(
@@ -37,8 +37,16 @@ def _contexts(event_name: str, event: dict[str, Any], variables: dict[str, str])
 
 
 def _decide(event_name: str, event: dict[str, Any], variables: dict[str, str]) -> set[str]:
+    """The jobs that run: `deploy` stands for the image job and the deploy job that needs it."""
     contexts = _contexts(event_name, event, variables)
-    return {job for job in JOBS if gha_expr.condition(PREVIEW["jobs"][job].get("if"), contexts)}
+    run = {job for job in JOBS if gha_expr.condition(PREVIEW["jobs"][job].get("if"), contexts)}
+    return {"deploy" if job == "image" else job for job in run}
+
+
+def test_the_deploy_job_runs_after_the_image_job_and_only_then() -> None:
+    deploy = PREVIEW["jobs"]["deploy"]
+    assert deploy["needs"] == "image"
+    assert "if" not in deploy  # skipped whenever the image job is skipped or fails
 
 
 def _fork(action: str) -> dict[str, Any]:
@@ -150,7 +158,7 @@ def test_deploy_and_destroy_of_one_pr_share_one_queue_whatever_the_event() -> No
     assert gha_expr.render(wake["group"], _contexts("issue_comment", _comment("/prenv wake"), {})) == comment
 
 
-@pytest.mark.parametrize("job", ["deploy", "destroy", "wake"])
+@pytest.mark.parametrize("job", ["image", "destroy", "wake"])
 def test_commands_are_acknowledged_only_on_comments(job: str) -> None:
     step = next(s for s in PREVIEW["jobs"][job]["steps"] if s["name"] == "Acknowledge the command")
     assert "reactions" in step["run"]
@@ -159,12 +167,13 @@ def test_commands_are_acknowledged_only_on_comments(job: str) -> None:
 
 
 def test_the_comment_run_looks_up_the_head_commit_and_passes_it() -> None:
-    steps = PREVIEW["jobs"]["deploy"]["steps"]
+    steps = PREVIEW["jobs"]["image"]["steps"]
     head = next(s for s in steps if s.get("id") == "head")
     assert gha_expr.condition(head["if"], _contexts("issue_comment", _comment("/prenv deploy"), {}))
     assert not gha_expr.condition(head["if"], _contexts("pull_request", payload("pull_request.opened"), {}))
-    action = next(s for s in steps if s.get("uses") == "./")
-    assert action["with"]["sha"] == "${{ steps.head.outputs.sha }}"
+    assert PREVIEW["jobs"]["image"]["outputs"]["sha"] == "${{ steps.head.outputs.sha }}"
+    action = next(s for s in PREVIEW["jobs"]["deploy"]["steps"] if s.get("uses") == "./")
+    assert action["with"]["sha"] == "${{ needs.image.outputs.sha }}"
 
 
 def test_destroy_checks_out_the_base_commit_or_the_default_branch() -> None:
@@ -227,65 +236,70 @@ def test_the_fork_notice_gets_the_pr_number_through_env() -> None:
     }
 
 
-# --- preview.yml: the image of the deploy job -------------------------------------------------------
+# --- preview.yml: the image job ---------------------------------------------------------------------
 
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com/prenv-0a1b2c"
-WITH_ECR = {"PRENV_ECR_REPOSITORY": ECR}
 COMMENT_SHA = "c" * 40
 
 
-def _deploy_step(step_id: str) -> dict[str, Any]:
-    return next(s for s in PREVIEW["jobs"]["deploy"]["steps"] if s.get("id") == step_id)
-
-
-def _after_head_step(
-    event_name: str, event: dict[str, Any], variables: dict[str, str], fork: str = "false"
-) -> dict[str, Any]:
-    contexts = _contexts(event_name, event, variables)
+def _after_head_step(event_name: str, event: dict[str, Any], fork: str = "false") -> dict[str, Any]:
+    contexts = _contexts(event_name, event, {})
     head = {"sha": COMMENT_SHA, "fork": fork} if event_name == "issue_comment" else {}
     contexts["steps"] = {"head": {"outputs": head}}
     return contexts
 
 
 @pytest.mark.parametrize(
-    ("event_name", "event", "variables", "fork", "sha"),
+    ("event_name", "event", "fork", "inputs"),
     [
-        ("pull_request", _pr("opened"), WITH_ECR, "", _pr("opened")["pull_request"]["head"]["sha"]),
-        ("pull_request", _pr("synchronize"), WITH_ECR, "", _pr("synchronize")["pull_request"]["head"]["sha"]),
-        ("issue_comment", _comment("/prenv deploy"), WITH_ECR, "false", COMMENT_SHA),
-        ("issue_comment", _comment("/prenv plan"), WITH_ECR, "false", COMMENT_SHA),
-        ("pull_request", _pr("opened"), NO_LABEL, "", None),
-        ("issue_comment", _comment("/prenv deploy"), NO_LABEL, "false", None),
-        ("issue_comment", _comment("/prenv deploy"), WITH_ECR, "true", None),
+        (
+            "pull_request",
+            _pr("opened"),
+            "",
+            {"command": "image", "sha": _pr("opened")["pull_request"]["head"]["sha"], "build": "true"},
+        ),
+        (
+            "pull_request",
+            _pr("synchronize"),
+            "",
+            {"command": "image", "sha": _pr("synchronize")["pull_request"]["head"]["sha"], "build": "true"},
+        ),
+        (
+            "issue_comment",
+            _comment("/prenv deploy"),
+            "false",
+            {"command": "image", "sha": COMMENT_SHA, "build": "false"},
+        ),
+        (
+            "issue_comment",
+            _comment("/prenv plan"),
+            "false",
+            {"command": "image", "sha": COMMENT_SHA, "build": "false"},
+        ),
+        ("issue_comment", _comment("/prenv deploy"), "true", None),
     ],
-    ids=[
-        "pull_request, variable set",
-        "synchronize, variable set",
-        "/prenv deploy, variable set",
-        "/prenv plan, variable set",
-        "pull_request, no variable",
-        "/prenv deploy, no variable",
-        "/prenv deploy on a fork's PR",
-    ],
+    ids=["pull_request", "synchronize", "/prenv deploy", "/prenv plan", "/prenv deploy on a fork's PR"],
 )
-def test_the_image_step_runs_with_the_ecr_variable_and_tags_the_head_commit(
-    event_name: str, event: dict[str, Any], variables: dict[str, str], fork: str, sha: str | None
+def test_the_image_step_builds_on_pull_requests_and_only_looks_up_on_comments(
+    event_name: str, event: dict[str, Any], fork: str, inputs: dict[str, str] | None
 ) -> None:
-    step = _deploy_step("image")
-    contexts = _after_head_step(event_name, event, variables, fork)
-    assert gha_expr.condition(step["if"], contexts) is (sha is not None)
-    if sha is not None:
-        env = {name: gha_expr.render(value, contexts) for name, value in step["env"].items()}
-        assert env == {"EVENT_NAME": event_name, "ECR_REPOSITORY": ECR, "HEAD_SHA": sha}
+    """A comment's run checks out the default branch: it must never build (`build: false`)."""
+    step = next(s for s in PREVIEW["jobs"]["image"]["steps"] if s.get("id") == "image")
+    assert step["uses"] == "./"
+    contexts = _after_head_step(event_name, event, fork)
+    assert gha_expr.condition(step["if"], contexts) is (inputs is not None)
+    if inputs is not None:
+        assert {name: gha_expr.render(str(value), contexts) for name, value in step["with"].items()} == inputs
 
 
 @pytest.mark.parametrize(
     ("image_outputs", "expected"),
-    [({"image": f"{ECR}:{'a' * 40}"}, f"{ECR}:{'a' * 40}"), ({}, "")],
-    ids=["the step's image", "no image: the configuration's"],
+    [({"image": f"{ECR}:{'a' * 40}"}, f"{ECR}:{'a' * 40}"), ({"image": ""}, "")],
+    ids=["the image job's image", "no image: the configuration's"],
 )
 def test_the_deploy_job_passes_the_image_to_the_action(image_outputs: dict[str, str], expected: str) -> None:
+    assert PREVIEW["jobs"]["image"]["outputs"]["image"] == "${{ steps.image.outputs.image }}"
     step = next(s for s in PREVIEW["jobs"]["deploy"]["steps"] if s.get("uses") == "./")
-    contexts = _contexts("pull_request", _pr("opened"), WITH_ECR)
-    contexts["steps"] = {"head": {"outputs": {}}, "image": {"outputs": image_outputs}}
+    contexts = _contexts("pull_request", _pr("opened"), {})
+    contexts["needs"] = {"image": {"outputs": {**image_outputs, "sha": ""}}}
     assert gha_expr.render(step["with"]["image"], contexts) == expected

@@ -17,6 +17,7 @@ FILES = [*WORKFLOW_FILES, ACTION]
 DEPLOYER = {"contents": "read", "pull-requests": "write", "deployments": "write", "id-token": "write"}
 JOB_PERMISSIONS = {
     ("fork-notice.yml", "comment"): {"pull-requests": "write"},
+    ("preview.yml", "image"): {"contents": "read", "pull-requests": "write", "id-token": "write"},
     ("preview.yml", "deploy"): DEPLOYER,
     ("preview.yml", "destroy"): DEPLOYER,
     # No Deployments: a wake changes no deployment, it scales the preview back (issue 17).
@@ -178,12 +179,14 @@ def test_the_repository_config_is_valid_and_prices_the_documented_sizes() -> Non
     from prenv.core import config
 
     example = config.load(REPO_ROOT / ".github" / "prenv.yml")
-    assert example.terraform.root == "terraform/preview"
+    assert example.terraform.root == ""  # the preview root shipped with prenv, as in any repository
     variables = example.terraform.variables
     assert (variables["cpu"], variables["memory"]) == (256, 512)
     assert (variables["db_instance_class"], variables["db_allocated_storage"]) == ("db.t4g.micro", 20)
-    # The workflow deploys examples/app, whose health endpoint is /healthz (load balancer and prenv).
-    assert variables["health_check_path"] == "/healthz"
+    # This repository's previews build examples/app the way any repository builds its app: build.*.
+    assert (example.build.context, example.build.dockerfile) == ("examples/app", "")
+    # examples/app's health endpoint is /healthz (load balancer and prenv).
+    assert example.app.health_path == "/healthz"
     assert (example.health_check.enabled, example.health_check.path) == (True, "/healthz")
     setup = (REPO_ROOT / "docs" / "setup.md").read_text(encoding="utf-8")
     assert "0.25 vCPU" in setup

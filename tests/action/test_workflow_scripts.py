@@ -1,9 +1,9 @@
 """The workflows' own `run:` scripts, run in bash with their `env:` rendered from a webhook payload.
 
 Each script runs as the runner runs a step without `shell:` (`bash -e FILE`), with a fresh GITHUB_OUTPUT
-and stand-ins for `gh`, `aws` and `docker` first on PATH that record every call (and answer as the real
-tools do for the cases at hand). Covered: fork-notice.yml's comment, and the deploy job's head-commit
-lookup and image step in preview.yml.
+and a stand-in for `gh` first on PATH that records its call (and answers as the real one does for the
+cases at hand). Covered: fork-notice.yml's comment, and the image job's head-commit lookup in
+preview.yml (the image itself is prenv's `image` command: tests/commands/test_image.py).
 """
 
 from __future__ import annotations
@@ -30,38 +30,6 @@ printf '%s\\0' "$@" >"$STUB_LOG/gh-args"
 if [ -n "${STUB_GH_OUT+set}" ]; then printf '%s\\n' "$STUB_GH_OUT"; fi
 """
 
-AWS = """#!/usr/bin/env bash
-echo "aws $*" >>"$STUB_LOG/calls"
-case "$1 $2" in
-  "ecr describe-images")
-    if [ -e "$STUB_LOG/pushed" ] || [ "${STUB_TAG:-missing}" = present ]; then echo "sha256:0123"; exit 0; fi
-    if [ "${STUB_TAG:-missing}" = denied ]; then
-      echo "An error occurred (AccessDeniedException) when calling the DescribeImages operation: no" >&2
-      exit 254
-    fi
-    echo "An error occurred (ImageNotFoundException) when calling the DescribeImages operation: The image" \\
-      "with imageId {imageTag:'x'} does not exist within the repository" >&2
-    exit 254 ;;
-  "ecr get-login-password") echo "ecr-password" ;;
-  *) echo "unexpected: aws $*" >&2; exit 1 ;;
-esac
-"""
-
-DOCKER = """#!/usr/bin/env bash
-echo "docker $*" >>"$STUB_LOG/calls"
-case "$1" in
-  login) cat >"$STUB_LOG/login-stdin" ;;
-  build | logout) ;;
-  push)
-    case "${STUB_PUSH:-ok}" in
-      ok) touch "$STUB_LOG/pushed" ;;
-      race) touch "$STUB_LOG/pushed"; echo "tag invalid: the image tag already exists" >&2; exit 1 ;;
-      *) echo "denied: not authorized" >&2; exit 1 ;;
-    esac ;;
-  *) echo "unexpected: docker $*" >&2; exit 1 ;;
-esac
-"""
-
 
 @dataclass
 class StepRun:
@@ -69,17 +37,15 @@ class StepRun:
     stdout: str
     stderr: str
     outputs: dict[str, str]
-    calls: list[str]  # aws and docker, in order
 
 
 @pytest.fixture
 def stubs(tmp_path: Path) -> Path:
     folder = tmp_path / "stub-bin"
     folder.mkdir()
-    for name, text in (("gh", GH), ("aws", AWS), ("docker", DOCKER)):
-        path = folder / name
-        path.write_text(text, encoding="utf-8")
-        path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    path = folder / "gh"
+    path.write_text(GH, encoding="utf-8")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
     (tmp_path / "stub-log").mkdir()
     return folder
 
@@ -109,20 +75,14 @@ def _run(tmp_path: Path, step: dict[str, Any], contexts: dict[str, Any], **stub_
         timeout=60,
         check=False,
     )
-    calls = log / "calls"
     return StepRun(
-        proc.returncode,
-        proc.stdout,
-        proc.stderr,
-        parse_file_command(output.read_text(encoding="utf-8")),
-        calls.read_text(encoding="utf-8").splitlines() if calls.exists() else [],
+        proc.returncode, proc.stdout, proc.stderr, parse_file_command(output.read_text(encoding="utf-8"))
     )
 
 
 def _contexts(event_name: str, event: dict[str, Any], **steps: dict[str, str]) -> dict[str, Any]:
     return {
         "github": gha_expr.github_context(event_name, event),
-        "vars": {"PRENV_ECR_REPOSITORY": ECR},
         "steps": {name: {"outputs": outputs} for name, outputs in steps.items()},
     }
 
@@ -185,7 +145,7 @@ def test_the_fork_notice_refuses_anything_but_a_pr_number(stubs: Path, tmp_path:
 
 # --- preview.yml: the head commit of a comment's PR ---------------------------------------------------
 
-HEAD_STEP = next(s for s in PREVIEW["jobs"]["deploy"]["steps"] if s.get("id") == "head")
+HEAD_STEP = next(s for s in PREVIEW["jobs"]["image"]["steps"] if s.get("id") == "head")
 SHA = "d" * 40
 
 
@@ -218,131 +178,3 @@ def test_the_comment_run_fails_without_a_head_commit(stubs: Path, tmp_path: Path
     assert run.exit_code == 1
     assert "::error title=prenv::could not read the head commit of PR #1" in run.stdout
     assert run.outputs == {}
-
-
-# --- preview.yml: the preview's image -------------------------------------------------------------------
-
-IMAGE_STEP = next(s for s in PREVIEW["jobs"]["deploy"]["steps"] if s.get("id") == "image")
-ECR = "123456789012.dkr.ecr.eu-west-3.amazonaws.com/prenv-0a1b2c"
-REGISTRY = "123456789012.dkr.ecr.eu-west-3.amazonaws.com"
-PR_SHA = payload("pull_request.opened")["pull_request"]["head"]["sha"]
-PR_IMAGE = f"{ECR}:{PR_SHA}"
-DESCRIBE = (
-    f"aws ecr describe-images --region eu-west-3 --repository-name prenv-0a1b2c --image-ids imageTag={PR_SHA}"
-    " --query imageDetails[0].imageDigest --output text"
-)
-
-
-def _pull_request(tmp_path: Path, **stub_env: str) -> StepRun:
-    return _run(tmp_path, IMAGE_STEP, _contexts("pull_request", payload("pull_request.opened")), **stub_env)
-
-
-def _comment(tmp_path: Path, **stub_env: str) -> StepRun:
-    event = payload("issue_comment.created.on_pull_request.derived")
-    contexts = _contexts("issue_comment", event, head={"sha": PR_SHA, "fork": "false"})
-    return _run(tmp_path, IMAGE_STEP, contexts, **stub_env)
-
-
-def test_a_pull_request_run_builds_and_pushes_the_app_tagged_with_the_head_commit(
-    stubs: Path, tmp_path: Path
-) -> None:
-    run = _pull_request(tmp_path)
-    assert run.exit_code == 0, run.stderr
-    assert run.calls[0] == DESCRIBE
-    # `aws ecr get-login-password | docker login ...`: the two ends of the pipe start together.
-    assert sorted(run.calls[1:3]) == [
-        "aws ecr get-login-password --region eu-west-3",
-        f"docker login --username AWS --password-stdin {REGISTRY}",
-    ]
-    assert run.calls[3:] == [
-        f"docker build --pull --label org.opencontainers.image.revision={PR_SHA} --tag {PR_IMAGE}"
-        " examples/app",
-        f"docker push {PR_IMAGE}",
-        f"docker logout {REGISTRY}",
-    ]
-    assert (tmp_path / "stub-log" / "login-stdin").read_text() == "ecr-password\n"  # never an argument
-    assert run.outputs == {"image": PR_IMAGE}
-
-
-def test_a_rerun_of_the_same_commit_does_not_push_again(stubs: Path, tmp_path: Path) -> None:
-    run = _pull_request(tmp_path, STUB_TAG="present")
-    assert run.exit_code == 0, run.stderr
-    assert run.calls == [DESCRIBE]
-    assert f"prenv: {PR_IMAGE} is already in ECR (its tags are immutable): not built again" in run.stdout
-    assert run.outputs == {"image": PR_IMAGE}
-
-
-def test_a_push_that_loses_a_race_for_the_same_tag_is_not_a_failure(stubs: Path, tmp_path: Path) -> None:
-    run = _pull_request(tmp_path, STUB_PUSH="race")
-    assert run.exit_code == 0, run.stderr
-    assert run.calls[-3:] == [f"docker push {PR_IMAGE}", DESCRIBE, f"docker logout {REGISTRY}"]
-    assert f"prenv: {PR_IMAGE} was pushed by another run meanwhile" in run.stdout
-    assert run.outputs == {"image": PR_IMAGE}
-
-
-def test_a_failed_push_fails_the_step(stubs: Path, tmp_path: Path) -> None:
-    run = _pull_request(tmp_path, STUB_PUSH="denied")
-    assert run.exit_code == 1
-    assert f"::error title=prenv::could not push {PR_IMAGE} to ECR" in run.stdout
-    assert run.outputs == {}
-
-
-def test_a_comment_run_deploys_the_pushed_image_and_builds_nothing(stubs: Path, tmp_path: Path) -> None:
-    run = _comment(tmp_path, STUB_TAG="present")
-    assert run.exit_code == 0, run.stderr
-    assert run.calls == [DESCRIBE]
-    assert run.outputs == {"image": PR_IMAGE}
-
-
-def test_a_comment_run_without_the_pushed_image_fails_and_builds_nothing(stubs: Path, tmp_path: Path) -> None:
-    run = _comment(tmp_path)
-    assert run.exit_code == 1
-    assert run.calls == [DESCRIBE]
-    assert (
-        f"::error title=prenv::no image {PR_IMAGE} in ECR: the pull_request run of the PR's head commit "
-        "builds and pushes it. Re-run that run (or push a commit), then comment again"
-    ) in run.stdout
-    assert run.outputs == {}
-
-
-@pytest.mark.parametrize("event", ["pull_request", "issue_comment"])
-def test_a_failed_lookup_is_not_taken_for_a_missing_tag(stubs: Path, tmp_path: Path, event: str) -> None:
-    run = (
-        _pull_request(tmp_path, STUB_TAG="denied")
-        if event == "pull_request"
-        else _comment(tmp_path, STUB_TAG="denied")
-    )
-    assert run.exit_code == 1
-    assert run.calls == [DESCRIBE]  # no login, build or push
-    assert "AccessDeniedException" in run.stderr
-    assert f"::error title=prenv::could not look up {PR_IMAGE} in ECR" in run.stdout
-
-
-@pytest.mark.parametrize(
-    "repository",
-    [
-        "prenv-0a1b2c",
-        "123456789012.dkr.ecr.eu-west-3.amazonaws.com",
-        "ghcr.io/owner/app",
-        "123456789012.dkr.ecr.eu-west-3.amazonaws.com/app:latest",
-        "123456789012.dkr.ecr.eu-west-3.amazonaws.com/app; touch pwned",
-    ],
-)
-def test_a_variable_that_is_not_an_ecr_repository_url_is_refused(
-    stubs: Path, tmp_path: Path, repository: str
-) -> None:
-    run = _pull_request(tmp_path, ECR_REPOSITORY=repository)
-    assert run.exit_code == 1
-    assert (
-        "::error title=prenv::the repository variable PRENV_ECR_REPOSITORY must be terraform/base's output "
-        "ecr_repository_url (ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME)"
-    ) in run.stdout
-    assert run.calls == []
-    assert not list(tmp_path.rglob("pwned"))
-
-
-def test_the_image_step_needs_a_head_commit(stubs: Path, tmp_path: Path) -> None:
-    run = _pull_request(tmp_path, HEAD_SHA="")
-    assert run.exit_code == 1
-    assert "::error title=prenv::no head commit to tag the image with" in run.stdout
-    assert run.calls == []

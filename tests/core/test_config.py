@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from prenv.core import config
+from prenv.core import config, contract
 from prenv.core.errors import ConfigError, ExitStatus, FailureReason
 
 PATH = ".github/prenv.yml"
@@ -36,12 +36,33 @@ def test_minimal_config_gets_defaults() -> None:
     assert cfg.backend == config.Backend(bucket="my-state", region="eu-west-1")
     assert cfg.backend.key == "preview.tfstate"
     assert cfg.backend.workspace_key_prefix == "prenv"
-    assert cfg.terraform.root == "terraform/preview"
+    assert cfg.terraform.root == ""  # the preview root shipped with prenv
+    assert cfg.root_path(Path("/repo")) is None
     assert cfg.terraform.url_output == "url"
     assert cfg.terraform.lock_timeout == timedelta(minutes=2)
     assert cfg.workspace_pattern == "pr-{number}"
     assert cfg.cleanup.sleep_after is None  # previews never sleep unless asked
     assert cfg.path == PATH
+    # The app contract's defaults; prenv's own health check asks the app's health path.
+    assert cfg.app == config.App(port=contract.PORT, health_path=contract.HEALTH_PATH, environment={})
+    assert cfg.health_check.path == contract.HEALTH_PATH
+    assert cfg.build == config.Build(context="", dockerfile="")
+
+
+def test_app_settings_reach_the_health_check_unless_it_has_its_own_path() -> None:
+    cfg = parse("""
+        backend: {bucket: b, region: r}
+        app:
+          port: 3000
+          health_path: /up
+          environment: {LOG_LEVEL: debug}
+        build: {context: ., dockerfile: docker/Dockerfile}
+    """)
+    assert cfg.app == config.App(port=3000, health_path="/up", environment={"LOG_LEVEL": "debug"})
+    assert cfg.health_check.path == "/up"
+    assert cfg.build == config.Build(context=".", dockerfile="docker/Dockerfile")
+    own = parse("backend: {bucket: b, region: r}\napp: {health_path: /up}\nhealth_check: {path: /ready}\n")
+    assert own.health_check.path == "/ready"
 
 
 def test_full_config() -> None:
@@ -143,6 +164,46 @@ def test_full_config() -> None:
         (
             "backend: {bucket: b, region: r}\ncleanup:\n  sleep_after: tonight\n",
             ".github/prenv.yml:3: cleanup.sleep_after: 'tonight' is not a duration",
+        ),
+        (
+            "backend: {bucket: b, region: r}\napp:\n  port: 80\n",
+            ".github/prenv.yml:3: app.port must be from 1024 to 65535: the container runs as a non-root "
+            "user, which cannot bind lower ports",
+        ),
+        (
+            "backend: {bucket: b, region: r}\napp:\n  health_path: healthz\n",
+            ".github/prenv.yml:3: app.health_path must be a URL path starting with /, such as /healthz",
+        ),
+        (
+            "backend: {bucket: b, region: r}\napp:\n  environment: {PGHOST: db}\n",
+            ".github/prenv.yml:3: app.environment: PGHOST is set by the platform (the app contract, "
+            "docs/local.md); remove it",
+        ),
+        (
+            "backend: {bucket: b, region: r}\napp:\n  environment: {PRENV_X: '1'}\n",
+            ".github/prenv.yml:3: app.environment: PRENV_X is set by the platform",
+        ),
+        (
+            "backend: {bucket: b, region: r}\napp:\n  environment: {STRIPE_SECRET_KEY: sk}\n",
+            ".github/prenv.yml:3: app.environment: STRIPE_SECRET_KEY looks like a secret; plain values end "
+            "up in the task definition and Terraform's state, so secrets never go here",
+        ),
+        (
+            "backend: {bucket: b, region: r}\napp:\n  environment: {1X: a}\n",
+            ".github/prenv.yml:3: app.environment: '1X' is not a variable name",
+        ),
+        (
+            "backend: {bucket: b, region: r}\napp:\n  environment: {LEVEL: 3}\n",
+            ".github/prenv.yml:3: app.environment.LEVEL: expected a string, got an integer 3",
+        ),
+        (
+            "backend: {bucket: b, region: r}\nterraform:\n  variables:\n    container_port: 3000\n",
+            ".github/prenv.yml:4: terraform.variables.container_port: set app.port instead "
+            "(prenv passes it to the root)",
+        ),
+        (
+            "backend: {bucket: b, region: r}\nterraform:\n  root: ' infra'\n",
+            ".github/prenv.yml:3: terraform.root must not start or end with spaces",
         ),
     ],
 )

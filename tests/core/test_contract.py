@@ -4,7 +4,15 @@ tests show that each one notices drift."""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -91,10 +99,47 @@ def terraform_drift(root: Path) -> list[str]:
     problems += [
         f"ecs.tf: no writable volume at {path}" for path in contract.WRITABLE_PATHS if path not in scratch
     ]
+    problems += [
+        f"variables.tf: no variable {variable} for app.{setting}"
+        for setting, variable in contract.ROOT_VARIABLES.items()
+        if variable not in defaults
+    ]
+    if defaults.get("image", "") is not None:
+        problems.append("variables.tf: image must default to null (the placeholder runs then)")
+    if f'coalesce(var.image, "{contract.PLACEHOLDER_IMAGE}")' not in ecs:
+        problems.append(f"ecs.tf: the placeholder image is not {contract.PLACEHOLDER_IMAGE}")
     main = (root / "main.tf").read_text(encoding="utf-8")
     if not re.search(r"^\s*path\s*=\s*var\.health_check_path\s*$", _block(main, "health_check {"), re.M):
         problems.append("main.tf: the target group's health check does not ask var.health_check_path")
     return problems
+
+
+# --- the placeholder image ------------------------------------------------------------------------------
+
+
+def placeholder_command(ecs: str) -> list[str]:
+    """The placeholder's command as ECS gets it, for health path `$1`: HCL's string literals decoded
+    (their escapes are JSON's, `$${` is a literal `${`) and joined as ecs.tf joins them."""
+    block = _block(ecs, "placeholder_command = [")
+    match = re.fullmatch(
+        r'\s*"sh", "-c", join\("\\n", \[(.*)\]\), "placeholder", var\.health_check_path\s*', block, re.S
+    )
+    assert match, block
+    lines = [
+        json.loads(literal).replace("$${", "${")
+        for literal in re.findall(r'^\s*("(?:[^"\\]|\\.)*"),?\s*$', match.group(1), re.M)
+    ]
+    return ["sh", "-c", "\n".join(lines), "placeholder"]
+
+
+HTTPD = """#!/usr/bin/env python3
+# busybox httpd -f -v -p PORT -h DIR, as far as the placeholder uses it: static files of DIR on PORT.
+import functools, http.server, sys
+args = sys.argv[1:]
+port, home = int(args[args.index("-p") + 1]), args[args.index("-h") + 1]
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=home)
+http.server.ThreadingHTTPServer(("127.0.0.1", port), handler).serve_forever()
+"""
 
 
 # --- docker-compose.yml ---------------------------------------------------------------------------------
@@ -214,6 +259,13 @@ def docs_drift(text: str) -> list[str]:
     ):
         if f"`{fact}`" not in section:
             problems.append(f"docs/local.md: the contract section does not say `{fact}`")
+    problems += [
+        f"docs/local.md: the contract section does not say that app.{setting} sets [{variable}]"
+        for setting, variable in contract.ROOT_VARIABLES.items()
+        if not re.search(rf"^\s*{setting}:.*\[{variable}\]", section, re.M)
+    ]
+    if contract.PLACEHOLDER_IMAGE not in section:
+        problems.append("docs/local.md: the contract section does not name the placeholder image")
     if "read-only" not in section:
         problems.append("docs/local.md: the contract section does not say the root filesystem is read-only")
     return problems
@@ -229,6 +281,52 @@ def app() -> ModuleType:
 
 def test_terraform_preview_follows_the_contract() -> None:
     assert terraform_drift(PREVIEW) == []
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _get(url: str) -> tuple[int, str]:
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - 127.0.0.1
+                return int(response.status), response.read().decode("utf-8")
+        except urllib.error.HTTPError as exc:
+            return exc.code, ""
+        except OSError:
+            time.sleep(0.05)  # not listening yet
+    raise AssertionError(f"nothing answers {url}")
+
+
+@pytest.mark.parametrize("health_path", [contract.HEALTH_PATH, "/status/ready", "/up/"])
+def test_the_placeholder_image_keeps_the_contract(tmp_path: Path, health_path: str) -> None:
+    """The command ECS runs in the placeholder, run by a POSIX shell with a stand-in for busybox's
+    httpd: it listens on $PORT, answers the health path with 200, and writes only below $TMPDIR."""
+    command = placeholder_command((PREVIEW / "ecs.tf").read_text(encoding="utf-8"))
+    stub = tmp_path / "bin"
+    stub.mkdir()
+    (stub / "httpd").write_text(HTTPD.replace("python3", sys.executable, 1), encoding="utf-8")
+    (stub / "httpd").chmod(0o755)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    port = _free_port()
+    env = {"PATH": f"{stub}:/usr/bin:/bin", contract.PORT_VARIABLE: str(port), "TMPDIR": str(scratch)}
+    shell = shutil.which("dash") or shutil.which("sh") or "/bin/sh"  # busybox's sh is POSIX sh too
+    process = subprocess.Popen([shell, *command[1:], health_path], env=env, cwd=tmp_path)
+    try:
+        assert _get(f"http://127.0.0.1:{port}{health_path}")[0] == contract.HEALTHY_STATUS
+        status, page = _get(f"http://127.0.0.1:{port}/")
+        assert status == 200
+        assert "it has no image of its own yet" in page
+        written = sorted(p.relative_to(scratch).as_posix() for p in scratch.rglob("*") if p.is_file())
+        expected = (health_path + "index.html" if health_path.endswith("/") else health_path).lstrip("/")
+        assert written == sorted({"www/index.html", f"www/{expected}"})
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def test_docker_compose_follows_the_contract(app: ModuleType) -> None:
@@ -306,6 +404,18 @@ def _planted_root(tmp_path: Path, file: str, old: str, new: str) -> Path:
             "ecs.tf: DATABASE_URL must be postgresql://USER@HOST:PORT/DATABASE, without a password",
         ),
         (
+            "variables.tf",
+            "  default     = null\n\n  validation {\n    condition     = var.image == null",
+            '  default     = "nginx"\n\n  validation {\n    condition     = var.image == null',
+            "variables.tf: image must default to null (the placeholder runs then)",
+        ),
+        (
+            "ecs.tf",
+            '"public.ecr.aws/docker/library/busybox:1.37")',
+            '"public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine")',
+            f"ecs.tf: the placeholder image is not {contract.PLACEHOLDER_IMAGE}",
+        ),
+        (
             "ecs.tf",
             'tmp              = "/tmp"',
             'tmp              = "/scratch"',
@@ -349,6 +459,11 @@ def test_compose_drift_is_caught(app: ModuleType, old: str, new: str, problem: s
     [
         ("| `PGUSER` |", "| `DB_USERNAME` |", "docs/local.md: the contract table lacks PGUSER"),
         ("`10001:10001`", "`1000`", "docs/local.md: the contract section does not say `10001:10001`"),
+        (
+            "  port: 8080              # 1024 to 65535 (the container is not root) [container_port]",
+            "  port: 8080",
+            "docs/local.md: the contract section does not say that app.port sets [container_port]",
+        ),
         (
             '`valueFrom = "<secret ARN>:password::"`',
             "the RDS secret",

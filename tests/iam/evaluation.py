@@ -33,8 +33,13 @@ def as_request(row: dict[str, Any]) -> Request:
 
 
 def bootstrap_allows(simulator: Simulator, policies: Policies, request: Request) -> str:
+    """The workflows' role: its identity policies, under its own permissions boundary."""
     return simulator.evaluate(
-        policies.role_arn, request, policies.identity, unvalidated=request.action in DATA_GAPS
+        policies.role_arn,
+        request,
+        policies.identity,
+        boundary={"github-boundary": policies.role_boundary},
+        unvalidated=request.action in DATA_GAPS,
     )
 
 

@@ -35,12 +35,14 @@ Policy = dict[str, Any]
 
 @dataclass(frozen=True)
 class Policies:
-    """The bootstrap role's identity policies (name -> document) and the preview roles' boundary."""
+    """The bootstrap role's identity policies (name -> document), its own permissions boundary, and
+    the preview roles' boundary."""
 
     repository: str
     bucket: str
     identity: dict[str, Policy]
     boundary: Policy
+    role_boundary: Policy  # terraform/bootstrap's guard rails (extensions.tf)
 
     @property
     def name(self) -> str:
@@ -64,7 +66,7 @@ class Policies:
             name: {**doc, "Statement": [s for s in doc["Statement"] if (name, s["Sid"]) != (policy, sid)]}
             for name, doc in self.identity.items()
         }
-        return Policies(self.repository, self.bucket, identity, self.boundary)
+        return Policies(self.repository, self.bucket, identity, self.boundary, self.role_boundary)
 
 
 def _digest() -> str:
@@ -115,29 +117,37 @@ def render(emulator: Any) -> Policies:
         cli = Path(tempfile.mkdtemp(prefix="prenv-iam-cli-"))
         env = emulator.isolated_environment(os.environ, cli, emu.find_provider_mirror())
         repository = f"-var=repository={EXAMPLE_REPOSITORY}"
-        bootstrap = _planned_policies("bootstrap", ["aws_iam_policy.preview"], [repository], env)
+        targets = ["aws_iam_policy.preview", "aws_iam_policy.github_boundary"]
+        bootstrap = _planned_policies("bootstrap", targets, [repository], env)
         base = _planned_policies("base", ["aws_iam_policy.preview_boundary"], [repository], env)
-        data = {"identity": {}, "boundary": None}
+        data = {"identity": {}, "boundary": None, "role_boundary": None}
         for plan, key in ((bootstrap, "identity"), (base, "boundary")):
             for change in plan["resource_changes"]:
                 if change["type"] != "aws_iam_policy":
                     continue
                 document = json.loads(change["change"]["after"]["policy"])
+                name = change["change"]["after"]["name"]
                 if key == "boundary":
                     data["boundary"] = document
+                elif name.endswith("-github-boundary"):
+                    data["role_boundary"] = document
                 else:
-                    data["identity"][change["change"]["after"]["name"].rsplit("-preview-", 1)[1]] = document
+                    data["identity"][name.rsplit("-preview-", 1)[1]] = document
         partial = cache.with_suffix(f".{os.getpid()}.tmp")
         partial.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
         partial.replace(cache)  # atomic: two workers may render at once
-    return Policies(EXAMPLE_REPOSITORY, EXAMPLE_BUCKET, data["identity"], data["boundary"])
+    return Policies(
+        EXAMPLE_REPOSITORY, EXAMPLE_BUCKET, data["identity"], data["boundary"], data["role_boundary"]
+    )
 
 
 def instantiate(example: Policies, repository: str, bucket: str) -> Policies:
     """`example` rendered for another repository and state bucket."""
-    text = json.dumps({"identity": example.identity, "boundary": example.boundary})
+    text = json.dumps(
+        {"identity": example.identity, "boundary": example.boundary, "role_boundary": example.role_boundary}
+    )
     text = text.replace(EXAMPLE_BUCKET, bucket)
     text = text.replace(json.dumps(EXAMPLE_REPOSITORY)[1:-1], json.dumps(repository)[1:-1])
     text = text.replace(EXAMPLE_HASH, repository_hash(repository))
     data = json.loads(text)
-    return Policies(repository, bucket, data["identity"], data["boundary"])
+    return Policies(repository, bucket, data["identity"], data["boundary"], data["role_boundary"])

@@ -635,6 +635,15 @@ def _describe_repositories(call: Call, reg: Registry) -> list[Request]:
     return [Request("ecr:DescribeRepositories", _arn("ecr", call, f"repository/{name}")) for name in names]
 
 
+# --- Secrets Manager: a secret the maintainer grants (terraform/preview's oidc client secret) ----------
+
+
+def _secret_value(call: Call, reg: Registry) -> list[Request]:
+    """GetSecretValue of a secret named by its ARN. The bootstrap role reads no secret of its own: the
+    OIDC client secret is granted through terraform/bootstrap's extra_policy_documents."""
+    return [Request("secretsmanager:GetSecretValue", call.params["SecretId"])]
+
+
 # --- The table ---------------------------------------------------------------------------------------
 
 TABLE: dict[tuple[str, str], Row] = {
@@ -744,6 +753,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("rds", "DescribeDBInstances"): _describe_db_instances,
     ("rds", "DescribeDBSubnetGroups"): _describe_subnet_groups,
     # ECR: the workflow's image step (.github/workflows/preview.yml), see tests/iam/cases.py
+    ("secretsmanager", "GetSecretValue"): _secret_value,
     ("ecr", "GetAuthorizationToken"): unscoped("ecr:GetAuthorizationToken"),
     ("ecr", "DescribeImages"): _repository("ecr:DescribeImages"),
     ("ecr", "DescribeRepositories"): _describe_repositories,  # prenv doctor: the base's repository

@@ -1,7 +1,9 @@
-"""A stand-in for terraform/base made with boto3 in moto, for fast plans of terraform/preview.
+"""A stand-in for terraform/base made with boto3 in moto, for fast plans (and an apply) of
+terraform/preview.
 
-It creates just what the preview root looks up (same names and tags as terraform/base), instantly:
-applying the real base takes over a minute of provider waits. The slow tests apply the real base.
+It creates just what the preview root looks up and needs (same names and tags as terraform/base),
+instantly: applying the real base takes over a minute of provider waits. tests/terraform/test_stack.py
+applies the real base.
 """
 
 from __future__ import annotations
@@ -23,8 +25,17 @@ class FakeBase:
     listener_arn: str
 
 
-def create_fake_base(client: Callable[[str], Any], repository: str, *, domain: str = "") -> FakeBase:
-    """The base of `repository` as terraform/base names it (`prenv-<hash6>`)."""
+def create_fake_base(
+    client: Callable[[str], Any],
+    repository: str,
+    *,
+    domain: str = "",
+    https: bool = False,
+    public: bool | None = None,
+) -> FakeBase:
+    """The base of `repository` as terraform/base names it (`prenv-<hash6>`). `https`: the shared
+    listener is HTTPS on 443 (a certificate in ACM); `public`: the ALB's prenv:public tag (None: none,
+    as a base from before the tag)."""
     name = f"prenv-{repository_hash(repository)}"
     ec2 = client("ec2")
     tags = [{"Key": "prenv:repository", "Value": repository}]
@@ -46,17 +57,27 @@ def create_fake_base(client: Callable[[str], Any], repository: str, *, domain: s
     alb_sg = ec2.create_security_group(GroupName=f"{name}-alb", Description="fake base ALB", VpcId=vpc)[
         "GroupId"
     ]
-    alb_tags = [{"Key": "prenv:https", "Value": "false"}]
+    alb_tags = [{"Key": "prenv:https", "Value": "true" if https else "false"}]
+    if public is not None:
+        alb_tags.append({"Key": "prenv:public", "Value": "true" if public else "false"})
     if domain:
         alb_tags.append({"Key": "prenv:domain", "Value": domain})
     elbv2 = client("elbv2")
     alb = elbv2.create_load_balancer(
         Name=name, Subnets=list(subnets), SecurityGroups=[alb_sg], Type="application", Tags=alb_tags
     )["LoadBalancers"][0]
+    secure: dict[str, Any] = {"Protocol": "HTTP", "Port": 80}
+    if https:
+        certificate = client("acm").request_certificate(DomainName=f"*.{domain}", ValidationMethod="DNS")
+        secure = {
+            "Protocol": "HTTPS",
+            "Port": 443,
+            "Certificates": [{"CertificateArn": certificate["CertificateArn"]}],
+            "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        }
     listener = elbv2.create_listener(
         LoadBalancerArn=alb["LoadBalancerArn"],
-        Protocol="HTTP",
-        Port=80,
+        **secure,
         DefaultActions=[
             {
                 "Type": "fixed-response",
@@ -65,6 +86,14 @@ def create_fake_base(client: Callable[[str], Any], repository: str, *, domain: s
         ],
     )["Listeners"][0]
     client("ecs").create_cluster(clusterName=name)
+    # What an apply of a preview and `prenv image` need besides: the preview roles' permissions boundary
+    # (terraform/base's, with a stand-in document: moto does not enforce it) and the ECR repository.
+    client("iam").create_policy(
+        PolicyName=f"{name}-preview-boundary",
+        PolicyDocument='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", '
+        '"Resource": "*"}]}',
+    )
+    client("ecr").create_repository(repositoryName=name, imageTagMutability="IMMUTABLE")
     client("rds").create_db_subnet_group(
         DBSubnetGroupName=name, DBSubnetGroupDescription="fake base", SubnetIds=list(subnets)
     )

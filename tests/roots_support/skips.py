@@ -40,6 +40,21 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("bootstrap/main.tf", "aws_s3_bucket.state", "CKV_AWS_18"): "optional access logs",
     ("bootstrap/main.tf", "aws_s3_bucket.state", "CKV2_AWS_62"): "no event consumer",
     ("bootstrap/main.tf", "data.aws_iam_policy_document.trust", "CKV_AWS_358"): "false positive",
+    **{
+        ("bootstrap/extensions.tf", "data.aws_iam_policy_document.github_boundary", check): (
+            "a permissions boundary allows nothing by itself"
+        )
+        for check in (
+            "CKV_AWS_1",
+            "CKV_AWS_49",
+            "CKV_AWS_107",
+            "CKV_AWS_108",
+            "CKV_AWS_109",
+            "CKV_AWS_110",
+            "CKV_AWS_111",
+            "CKV_AWS_356",
+        )
+    },
 }
 
 _BLOCK = re.compile(r'^(resource|data)\s+"([^"]+)"\s+"([^"]+)"\s*\{', re.MULTILINE)

@@ -45,7 +45,12 @@ def plain(base_root: Path, tf_env: dict[str, str], repository: str) -> dict[str,
 
 @pytest.fixture(scope="module")
 def with_domain(base_root: Path, tf_env: dict[str, str], repository: str) -> dict[str, Any]:
-    values = {"repository": repository, "domain": "preview.example.com", "route53_zone_id": ZONE}
+    values = {
+        "repository": repository,
+        "domain": "preview.example.com",
+        "route53_zone_id": ZONE,
+        "ingress_cidrs": ["203.0.113.0/24"],  # previews reachable from one office only: not public
+    }
     return _plan(base_root, tf_env, "domain", values)
 
 
@@ -83,7 +88,7 @@ def test_without_a_domain_http_answers_404_and_preview_ports_open(plain: dict[st
     alb = planned(plain, "aws_lb.this")
     assert alb["drop_invalid_header_fields"] is True
     assert alb["internal"] is False
-    assert alb["tags"] == {"prenv:https": "false"}
+    assert alb["tags"] == {"prenv:https": "false", "prenv:public": "true"}
     http = planned(plain, "aws_lb_listener.http[0]")
     assert (http["port"], http["protocol"]) == (80, "HTTP")
     action = http["default_action"][0]
@@ -95,7 +100,17 @@ def test_without_a_domain_http_answers_404_and_preview_ports_open(plain: dict[st
 
 def test_with_a_domain_https_tls12_redirect_certificate_and_wildcard(with_domain: dict[str, Any]) -> None:
     alb = planned(with_domain, "aws_lb.this")
-    assert alb["tags"] == {"prenv:https": "true", "prenv:domain": "preview.example.com"}
+    assert alb["tags"] == {
+        "prenv:https": "true",
+        "prenv:public": "false",
+        "prenv:domain": "preview.example.com",
+    }
+    (https_ingress,) = [
+        c["change"]["after"]
+        for c in resource_changes(with_domain)
+        if c["address"].startswith("aws_vpc_security_group_ingress_rule.alb_https")
+    ]
+    assert https_ingress["cidr_ipv4"] == "203.0.113.0/24"
     https = planned(with_domain, "aws_lb_listener.https[0]")
     assert (https["port"], https["protocol"]) == (443, "HTTPS")
     assert https["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.roots_support.tf import copy_root, planned, terraform
+from tests.roots_support.tf import copy_root, planned, resource_changes, terraform
 from tests.terraform.conftest import Client
 
 pytestmark = pytest.mark.terraform
@@ -47,21 +47,55 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+# What a maintainer grants for a root of their own (or for terraform/preview's oidc client secret).
+EXTRA_DOCUMENT = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "ReadTheOidcClientSecret",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": "arn:aws:secretsmanager:us-east-1:123456789012:secret:prenv/oidc-client-AbCdEf",
+        }
+    ],
+}
+EXTRA_ARN = "arn:aws:iam::aws:policy/AmazonSQSFullAccess"
+
+
 @pytest.fixture(scope="module")
 def bootstrap_plan(tmp_path_factory: pytest.TempPathFactory, tf_env: dict[str, str]) -> dict[str, Any]:
     root = copy_root("bootstrap", tmp_path_factory.mktemp("bootstrap"))
     terraform(["init", "-no-color", "-input=false"], root, tf_env)
+    (root / "extra.tfvars.json").write_text(
+        json.dumps(
+            {
+                "extra_policy_documents": {"oidc-secret": json.dumps(EXTRA_DOCUMENT)},
+                "extra_managed_policy_arns": [EXTRA_ARN],
+            }
+        ),
+        encoding="utf-8",
+    )
     terraform(
-        ["plan", "-no-color", "-input=false", f"-var=repository={REPOSITORY}", "-out=b.tfplan"], root, tf_env
+        [
+            "plan",
+            "-no-color",
+            "-input=false",
+            f"-var=repository={REPOSITORY}",
+            "-var-file=extra.tfvars.json",
+            "-out=b.tfplan",
+        ],
+        root,
+        tf_env,
     )
     document: dict[str, Any] = json.loads(terraform(["show", "-json", "b.tfplan"], root, tf_env).stdout)
     return document
 
 
 def _policies(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """prenv's own policies of the role (not the extra grants, not its boundary)."""
     found = {}
     for change in plan["resource_changes"]:
-        if change["type"] == "aws_iam_policy":
+        if change["address"].startswith("aws_iam_policy.preview["):
             found[change["address"]] = json.loads(change["change"]["after"]["policy"])
     return found
 
@@ -111,6 +145,54 @@ def test_permissions_have_no_wildcard_action_and_scope_what_aws_can(bootstrap_pl
             assert "NotResource" not in statement
             if "*" in _as_list(statement["Resource"]):
                 assert set(actions) <= UNSCOPED, (address, statement["Sid"], set(actions) - UNSCOPED)
+
+
+def test_the_role_is_extended_under_its_permissions_boundary(bootstrap_plan: dict[str, Any]) -> None:
+    name = planned(bootstrap_plan, "aws_iam_role.preview")["name"].removesuffix("-github-preview")
+    extra = planned(bootstrap_plan, 'aws_iam_policy.extra["oidc-secret"]')
+    assert extra["name"] == f"{name}-extra-oidc-secret"
+    assert json.loads(extra["policy"]) == EXTRA_DOCUMENT
+    attachments = {
+        change["address"]: change["change"]["after"]
+        for change in resource_changes(bootstrap_plan)
+        if change["type"] == "aws_iam_role_policy_attachment"
+    }
+    assert attachments[f'aws_iam_role_policy_attachment.managed["{EXTRA_ARN}"]']["policy_arn"] == EXTRA_ARN
+    assert 'aws_iam_role_policy_attachment.extra["oidc-secret"]' in attachments
+    assert all(after["role"] == f"{name}-github-preview" for after in attachments.values())
+    boundary = planned(bootstrap_plan, "aws_iam_policy.github_boundary")
+    assert boundary["name"] == f"{name}-github-boundary"
+    sids = [statement["Sid"] for statement in json.loads(boundary["policy"])["Statement"]]
+    assert sids[0] == "WhatTheRolesPoliciesAllow"
+    assert {
+        "NoLongLivedCredentials",
+        "BoundariesStay",
+        "RolesOnlyWithThePreviewBoundary",
+        "NotItself",
+    } <= set(sids)
+    # tests/iam/test_extensions.py evaluates what the boundary denies with everything else allowed.
+
+
+def test_bad_extensions_are_refused_at_plan(tmp_path: Path, tf_env: dict[str, str]) -> None:
+    root = copy_root("bootstrap", tmp_path)
+    terraform(["init", "-no-color", "-input=false"], root, tf_env)
+    bad = terraform(
+        [
+            "plan",
+            "-no-color",
+            "-input=false",
+            f"-var=repository={REPOSITORY}",
+            '-var=extra_policy_documents={"my grant" = "{}"}',
+            '-var=extra_managed_policy_arns=["AdministratorAccess"]',
+        ],
+        root,
+        tf_env,
+        check=False,
+    )
+    assert bad.returncode == 1
+    text = " ".join(bad.stderr.split())
+    assert "extra_policy_documents: each name must be 1 to 32 letters, digits or '-'" in text
+    assert "extra_managed_policy_arns must hold IAM policy ARNs" in text
 
 
 def test_every_unscoped_statement_cites_the_documentation_that_says_so() -> None:
@@ -209,6 +291,8 @@ def test_bootstrap_applies_and_replans_clean(
     assert trust["Statement"][0]["Condition"]["StringEquals"][f"{HOST}:aud"] == "sts.amazonaws.com"
     attached = iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
     assert len(attached) == 4
+    boundary = iam.get_role(RoleName=role_name)["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"]
+    assert boundary == outputs["role_boundary_arn"]["value"]
     assert [u["UserName"] for u in iam.list_users()["Users"] if u["UserName"].startswith("prenv")] == []
 
     again = terraform(

@@ -182,6 +182,13 @@ def test_without_a_domain_the_pr_gets_its_own_port(plan: Planned) -> None:
     assert url == f"http://{plan.base.alb_dns_name}:{10000 + PR}/"
 
 
+def test_a_preview_of_an_open_base_says_it_is_public(plan: Planned) -> None:
+    access = plan.document["planned_values"]["outputs"]["access"]["value"]
+    assert access == {"public": True, "ip_restricted": False, "sign_in": ""}
+    (forward,) = planned(plan.document, "aws_lb_listener.port[0]")["default_action"]
+    assert forward["type"] == "forward"
+
+
 def test_with_a_domain_the_pr_gets_a_host_rule(domain_plan: Planned) -> None:
     rule = planned(domain_plan.document, "aws_lb_listener_rule.host[0]")
     assert rule["priority"] == 4321
