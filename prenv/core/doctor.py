@@ -617,16 +617,15 @@ def check_exposure(facts: BaseFacts) -> Check:
 
 def check_readiness(config: Config) -> Check:
     health = config.health_check
-    variables = config.terraform.variables
-    balancer_path = str(variables.get("health_check_path", "") or "")
-    steady = variables.get("wait_for_steady_state") is True
+    balancer_path = config.app.health_path  # what the bundled root's target group checks
+    steady = config.terraform.variables.get("wait_for_steady_state") is True
     if health.enabled:
-        if balancer_path and balancer_path != health.path:
+        if balancer_path != health.path:
             return Check(
                 "readiness",
                 Verdict.WARN,
                 f"prenv waits for {health.path} but the load balancer checks {balancer_path}",
-                "use one path for health_check.path and terraform.variables.health_check_path",
+                "remove health_check.path (it defaults to app.health_path), or set both to one path",
             )
         seconds = int(health.timeout.total_seconds())
         return Check(

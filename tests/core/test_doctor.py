@@ -335,6 +335,7 @@ def test_readiness() -> None:
     assert health.health_check.timeout == timedelta(minutes=2)
     apart = parse(
         base
-        + "health_check: {enabled: true, path: /up}\nterraform: {variables: {health_check_path: /healthz}}\n"
+        + "health_check: {enabled: true, path: /up}\napp: {health_path: /healthz}\n"
     )
+    assert doctor.check_readiness(apart).message == "prenv waits for /up but the load balancer checks /healthz"
     assert doctor.check_readiness(apart).status is Verdict.WARN
