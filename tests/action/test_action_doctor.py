@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import prenv
 from tests.action.conftest import WORKFLOWS, MakeRunner, load_yaml
 from tests.action.fake_github import FakeGitHub
 from tests.action.runner import ActionRun, UsesStandIn
@@ -19,12 +20,12 @@ from tests.helpers import light_config, write_config
 
 # A stand-in prenv that appends each call (one per line, NUL between arguments) and fails when told.
 FAKE_PRENV = """#!/usr/bin/env bash
-if [ "${1:-}" = "--version" ]; then echo "prenv 0.1.0 (stand-in)"; exit 0; fi
+if [ "${1:-}" = "--version" ]; then echo "prenv, version PRENV_VERSION"; exit 0; fi
 printf '%s\\0' "$@" >>"$FAKE_LOG/calls"
 printf '\\n' >>"$FAKE_LOG/calls"
 if [ "$1" = doctor ]; then exit "${FAKE_DOCTOR_EXIT:-0}"; fi
 exit 0
-"""
+""".replace("PRENV_VERSION", prenv.__version__)
 
 
 def _restore(with_values: dict[str, str]) -> dict[str, str]:

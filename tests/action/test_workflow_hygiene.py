@@ -125,7 +125,7 @@ def test_every_checkout_drops_its_credentials() -> None:
         for step in _steps(path)
         if str(step.get("uses", "")).startswith("actions/checkout@")
     ]
-    assert len(checkouts) == 5
+    assert len(checkouts) == 6
     assert all(step["with"]["persist-credentials"] is False for step in checkouts)
 
 
@@ -136,7 +136,7 @@ def test_aws_credentials_come_from_oidc_with_the_role_variable() -> None:
         for step in _steps(path)
         if str(step.get("uses", "")).startswith("aws-actions/configure-aws-credentials@")
     ]
-    assert len(steps) == 4
+    assert len(steps) == 5
     for step in steps:
         assert step["with"]["role-to-assume"] == "${{ vars.PRENV_AWS_ROLE_ARN }}"
         assert step["with"]["aws-region"] == "${{ vars.PRENV_AWS_REGION }}"

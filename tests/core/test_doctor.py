@@ -330,12 +330,12 @@ def test_readiness() -> None:
     assert doctor.check_readiness(parse(base)).status is Verdict.WARN
     steady = parse(base + "terraform: {variables: {wait_for_steady_state: true}}\n")
     assert doctor.check_readiness(steady).status is Verdict.OK
-    health = parse(base + "health_check: {enabled: true, path: /up, timeout: 2m}\n")
+    health = parse(base + "app: {health_path: /up}\nhealth_check: {enabled: true, timeout: 2m}\n")
     assert doctor.check_readiness(health).message == "ready once /up answers 2xx (waits up to 120s)"
     assert health.health_check.timeout == timedelta(minutes=2)
-    apart = parse(
-        base
-        + "health_check: {enabled: true, path: /up}\napp: {health_path: /healthz}\n"
+    apart = parse(base + "health_check: {enabled: true, path: /up}\napp: {health_path: /healthz}\n")
+    warned = doctor.check_readiness(apart)
+    assert (warned.status, warned.message) == (
+        Verdict.WARN,
+        "prenv waits for /up but the load balancer checks /healthz",
     )
-    assert doctor.check_readiness(apart).message == "prenv waits for /up but the load balancer checks /healthz"
-    assert doctor.check_readiness(apart).status is Verdict.WARN

@@ -287,8 +287,10 @@ def make_setup(
                     }
                 ],
             )
-            ecr = boto("ecr")
-            uri = ecr.create_repository(repositoryName=base_name(repository))["repository"]["repositoryUri"]
+            ecr = boto("ecr")  # the fake base made the base's repository
+            uri = ecr.describe_repositories(repositoryNames=[base_name(repository)])["repositories"][0][
+                "repositoryUri"
+            ]
             ecr.put_image(repositoryName=base_name(repository), imageManifest=MANIFEST, imageTag=SHA)
         directory = tmp_path / "repo"
         (directory / ".github" / "workflows").mkdir(parents=True)
@@ -304,10 +306,8 @@ def make_setup(
         setup = SetUp(directory, env, repository, bucket, made, f"{uri}:{SHA}", boto, github)
         setup.configure(
             backend={"bucket": bucket, "region": "us-east-1"},
-            terraform={
-                "root": str(REPO_ROOT / "terraform" / "preview"),
-                "variables": {"health_check_path": "/healthz"},
-            },
+            terraform={"root": str(REPO_ROOT / "terraform" / "preview")},
+            app={"health_path": "/healthz"},
             image=setup.image,
             health_check={"enabled": True, "path": "/healthz"},
         )
