@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
+
 from prenv.commands import wiring
 from prenv.commands.wiring import Services
 from prenv.core.config import Config
 from prenv.core.domain import Command, PlanOutcome
 from prenv.core.errors import ExitStatus, PrenvError
 from prenv.core.event import PullRequestEvent
+from prenv.core.phases import Stopwatch
 from prenv.engine.health import wait_healthy
 
 
@@ -35,19 +39,29 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
     record = wiring.deploy_record(ports, config, tgt)
     reporter = wiring.reporter(ports, config, tgt, out=services.out, record=record)
     planned: PlanOutcome | None = None
+    watch = Stopwatch(services.clock)
     reporter.started(tgt.ctx)
     try:
-        with wiring.engine(ports, config, tgt) as eng:
-            planned, plan_file, changed = eng.plan()
+        with (
+            wiring.engine(ports, config, tgt, watch=watch) as eng,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="prenv-database") as pool,
+        ):
+            # Shared mode: the PR's database is made beside terraform init; the plan waits for it.
+            database: Future[None] | None = None
+            if config.database.mode == "shared":
+                database = pool.submit(wiring.provision_database, ports, config, tgt, watch)
+            planned, plan_file, changed = eng.plan(prepare=database.result if database else None)
             reporter.planned(tgt.ctx, planned)
             outcome = eng.apply(planned, plan_file, changed)
             if config.health_check.enabled and outcome.url:
-                wait_healthy(outcome.url, config.health_check)
+                with watch.phase("readiness"):
+                    wait_healthy(outcome.url, config.health_check)
     except PrenvError as error:
         reporter.failed(tgt.ctx, error, planned)
         raise
+    outcome = replace(outcome, phases=watch.result())
     try:
         reporter.ready(tgt.ctx, outcome)
     finally:  # the deploy happened, and the record remembers where the "ready" comment went
-        record.write()
+        record.write(outcome.phases)
     return ExitStatus.SUCCESS

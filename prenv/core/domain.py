@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from prenv.core.mask import secret_values
+from prenv.core.phases import Phase
 from prenv.core.plan import PlanSummary
 
 
@@ -76,6 +77,7 @@ class DeployOutcome:
     applied: bool
     url: str = ""
     outputs: tuple[Output, ...] = ()
+    phases: tuple[Phase, ...] = ()  # how long each phase of the deploy took (prenv.core.phases)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ class FailureReason(StrEnum):
     FORK_REFUSED = "fork-refused"
     CAP_REACHED = "cap-reached"
     CLEANUP_FAILED = "cleanup-failed"
+    DATABASE_FAILED = "database-failed"  # the shared server refused a pull request's database or role
     UNEXPECTED = "unexpected-error"
 
 

@@ -8,11 +8,12 @@ empty. Nothing else deletes state.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import tempfile
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from prenv.core.config import Config
 from prenv.core.domain import DeployOutcome, DestroyOutcome, Output, PlanOutcome
 from prenv.core.errors import FailureReason, PrenvError
 from prenv.core.naming import Names
+from prenv.core.phases import Stopwatch
 from prenv.engine.terraform import Terraform, TerraformError
 
 _FIRST_INIT = threading.Lock()
@@ -55,6 +57,7 @@ def variables(
         "workspace": names.workspace,
         "name_prefix": names.name_prefix,
         "repository": names.repository,
+        "database_mode": config.database.mode,
     }
     if head_sha:
         own["head_sha"] = head_sha
@@ -76,6 +79,7 @@ class Engine:
     backend: Mapping[str, str]  # the -backend-config settings (`prenv.core.config.backend_settings`)
     head_sha: str = ""
     image: str = ""
+    watch: Stopwatch | None = None  # times the phases (init, plan, apply) when given
 
     def __post_init__(self) -> None:
         self.root = self.config.root_path(self.base_dir).resolve()
@@ -123,18 +127,30 @@ class Engine:
         with _FIRST_INIT:
             self.tf.init(self.backend)
 
+    @contextlib.contextmanager
+    def _phase(self, name: str) -> Iterator[None]:
+        with self.watch.phase(name) if self.watch else contextlib.nullcontext():
+            yield
+
     # --- lifecycle --------------------------------------------------------------------------------
 
-    def plan(self) -> tuple[PlanOutcome, Path, bool]:
-        """init, select-or-create the workspace, save a plan. Returns the plan, its file and 'has changes'."""
-        self.init()
-        if self.config.max_previews:
-            self.check_cap(self.tf.workspaces())
-        self.tf.select_workspace(self.names.workspace, create=True)
-        plan_file = self.work_dir / "preview.tfplan"
-        changed = self.tf.plan(plan_file, self.var_file())
-        document = self.tf.show_json(plan_file)
-        text = self.tf.show_text(plan_file)
+    def plan(self, *, prepare: Callable[[], None] | None = None) -> tuple[PlanOutcome, Path, bool]:
+        """init, select-or-create the workspace, save a plan. Returns the plan, its file and 'has changes'.
+
+        `prepare` runs once the workspace exists and before the plan (shared mode: the database the
+        root reads must exist by then)."""
+        with self._phase("init"):
+            self.init()
+        with self._phase("plan"):
+            if self.config.max_previews:
+                self.check_cap(self.tf.workspaces())
+            self.tf.select_workspace(self.names.workspace, create=True)
+            if prepare is not None:
+                prepare()
+            plan_file = self.work_dir / "preview.tfplan"
+            changed = self.tf.plan(plan_file, self.var_file())
+            document = self.tf.show_json(plan_file)
+            text = self.tf.show_text(plan_file)
         return PlanOutcome(summary=planmod.summarize(document), plan_text=text), plan_file, changed
 
     def check_cap(self, workspaces: list[str]) -> None:
@@ -156,12 +172,13 @@ class Engine:
 
     def apply(self, outcome: PlanOutcome, plan_file: Path, changed: bool) -> DeployOutcome:
         """Apply exactly the saved plan (nothing when it has no changes) and read the outputs."""
-        if changed:
-            self.tf.apply(plan_file)
-        outputs = tuple(
-            Output(name=name, value=doc.get("value"), sensitive=bool(doc.get("sensitive")))
-            for name, doc in sorted(self.tf.outputs().items())
-        )
+        with self._phase("apply"):
+            if changed:
+                self.tf.apply(plan_file)
+            outputs = tuple(
+                Output(name=name, value=doc.get("value"), sensitive=bool(doc.get("sensitive")))
+                for name, doc in sorted(self.tf.outputs().items())
+            )
         url = next(
             (str(o.value) for o in outputs if o.name == self.config.terraform.url_output and not o.sensitive),
             "",
@@ -178,8 +195,12 @@ class Engine:
         self.tf.select_workspace(self.names.workspace, create=False)
         return self.tf.outputs()
 
-    def destroy(self) -> DestroyOutcome:
-        """Destroy the workspace's resources; delete the workspace only when its state is then empty."""
+    def destroy(self, *, finish: Callable[[], None] | None = None) -> DestroyOutcome:
+        """Destroy the workspace's resources; delete the workspace only when its state is then empty.
+
+        `finish` runs after a destroy that left the state empty and before the workspace is deleted
+        (shared mode: drop the database), so a failure there keeps the workspace, and the next destroy
+        retries it."""
         self.init()
         if self.names.workspace not in self.tf.workspaces():
             return DestroyOutcome(existed=False)
@@ -194,6 +215,8 @@ class Engine:
                 reason=FailureReason.DESTROY_FAILED,
                 hint="the workspace and its state were kept; fix the cause and run `prenv destroy` again",
             )
+        if finish is not None:
+            finish()
         self.tf.delete_workspace(self.names.workspace)
         return DestroyOutcome(existed=True, destroyed=reported or 0, workspace_deleted=True)
 
