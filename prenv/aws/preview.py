@@ -3,6 +3,7 @@ workspace's Terraform outputs, `prenv.core.troubleshoot.locate`) and its ECS ser
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ class LivePreview:
     aws: Aws
     cluster: str = ""  # found by `find_service`
     service: dict[str, Any] | None = None
+    last_deploy: Mapping[str, Any] | None = None  # the deploy record beside the state, if any
 
 
 def find_service(preview: LivePreview) -> LivePreview:

@@ -26,7 +26,7 @@ from prenv.aws.client import Aws, AwsError
 from prenv.commands import wiring
 from prenv.commands.destroy import destroy_preview
 from prenv.commands.wiring import Ports, Services
-from prenv.core import cleanup
+from prenv.core import cleanup, naming
 from prenv.core.config import Config, format_duration
 from prenv.core.domain import Command
 from prenv.core.errors import ExitStatus, FailureReason, PrenvError
@@ -198,7 +198,39 @@ def run(services: Services, options: Options) -> ExitStatus:
     found = cleanup.find_orphans(orphans.tagged_resources(aws, ports.repository), live_workspaces=live)
     found = [o for o in found if not orphans.gone(aws, o.arn)]
     deleted = _delete_orphans(found, aws) if options.delete_orphans and not options.dry_run else {}
+    if config.database.mode == "shared":
+        databases, dropped = _orphan_databases(
+            ports, config, delete=options.delete_orphans and not options.dry_run
+        )
+        found, deleted = found + databases, {**deleted, **dropped}
     return report(services, rows, stale, found, deleted, dry_run=options.dry_run, github_calls=gh.calls)
+
+
+def _orphan_databases(
+    ports: Ports, config: Config, *, delete: bool
+) -> tuple[list[cleanup.Orphan], dict[str, str]]:
+    """The pull requests' databases on the shared server whose workspace has no state, and (with
+    `delete`) the result of dropping each, through the same SQL and Data API as `prenv destroy`."""
+    database = wiring.shared_database(ports, config)
+    names = database.databases()
+    # Listed after the databases (a database seen had its workspace by then): one more listing, so a
+    # PR deployed while this cleanup ran is never taken for an orphan.
+    live = {p.workspace for p in ports.bucket.list_previews().previews}
+    found = cleanup.find_orphan_databases(
+        names,
+        server=naming.shared_database_server(ports.repository),
+        workspace_pattern=config.workspace_pattern,
+        live_workspaces=live,
+    )
+    results: dict[str, str] = {}
+    for orphan in found if delete else []:
+        try:
+            database.drop_database(orphan.database)
+        except PrenvError as exc:  # reported per database; the others still get their turn
+            results[orphan.arn] = f"FAILED: {exc.message}"
+        else:
+            results[orphan.arn] = "deleted"
+    return found, results
 
 
 def _delete_orphans(found: list[cleanup.Orphan], aws: Aws) -> dict[str, str]:

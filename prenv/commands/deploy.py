@@ -13,6 +13,7 @@ from prenv.core.errors import ExitStatus, PrenvError
 from prenv.core.event import PullRequestEvent
 from prenv.core.phases import Stopwatch
 from prenv.engine.health import wait_healthy
+from prenv.engine.shared_db import SharedDatabase
 
 
 def wants_preview(config: Config, event: PullRequestEvent | None) -> bool:
@@ -46,11 +47,15 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
             wiring.engine(ports, config, tgt, watch=watch) as eng,
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="prenv-database") as pool,
         ):
-            # Shared mode: the PR's database is made beside terraform init; the plan waits for it.
-            database: Future[None] | None = None
+            # Shared mode: the server is woken beside terraform init; the PR's database is made once
+            # its workspace exists, before the plan (the root reads its secret).
+            prepare = None
             if config.database.mode == "shared":
-                database = pool.submit(wiring.provision_database, ports, config, tgt, watch)
-            planned, plan_file, changed = eng.plan(prepare=database.result if database else None)
+                woken: Future[SharedDatabase] = pool.submit(wiring.wake_database, ports, config)
+                prepare = lambda: wiring.provision_database(  # noqa: E731
+                    ports, config, tgt, watch, woken.result()
+                )
+            planned, plan_file, changed = eng.plan(prepare=prepare)
             reporter.planned(tgt.ctx, planned)
             outcome = eng.apply(planned, plan_file, changed)
             if config.health_check.enabled and outcome.url:

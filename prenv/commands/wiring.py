@@ -565,7 +565,11 @@ def open_preview(services: Services, command: Command, pr: str | None) -> LivePr
         outputs = eng.read_outputs()
     region = job.ports.environment.aws.region or job.config.backend.region
     location = locate(outputs, tgt.names, default_region=region)
-    return LivePreview(location=location, aws=job.ports.aws(location.region))
+    try:  # the last deploy's commit and phases: worth showing, never worth failing for
+        last = job.ports.bucket.read_deploy(tgt.names.workspace) if outputs is not None else None
+    except AwsError:
+        last = None
+    return LivePreview(location=location, aws=job.ports.aws(location.region), last_deploy=last)
 
 
 # --- database.mode shared: the PR's database on the base's shared server -------------------------
@@ -593,10 +597,25 @@ def preview_tags(tgt: Target) -> dict[str, str]:
     }
 
 
-def provision_database(ports: Ports, config: Config, tgt: Target, watch: Stopwatch | None = None) -> None:
-    """Create (or bring back) the PR's database, role and secret; timed as the phase `database`."""
+def wake_database(ports: Ports, config: Config) -> SharedDatabase:
+    """Find the shared server and wake it (a paused Aurora instance resumes on the first call, in about
+    15 seconds): run beside terraform init, so the resume costs no time of its own."""
+    database = shared_database(ports, config)
+    database.wake()
+    return database
+
+
+def provision_database(
+    ports: Ports,
+    config: Config,
+    tgt: Target,
+    watch: Stopwatch | None = None,
+    database: SharedDatabase | None = None,
+) -> None:
+    """Create (or bring back) the PR's database, role and secret, once its workspace exists (cleanup
+    takes a database without a workspace for an orphan); timed as the phase `database`."""
     with watch.phase("database") if watch else contextlib.nullcontext():
-        database = shared_database(ports, config)
+        database = database or shared_database(ports, config)
         done = database.provision(tgt.names, preview_tags(tgt))
     password = "set" if done.password_changed else "unchanged"
     ports.services.note(

@@ -1,9 +1,9 @@
 """The phases of a deploy and how long each took: the job summary, the deploy record and `prenv status`
 show them, and docs/time-to-url.md models them.
 
-    database   shared mode: the PR's database, role and secret, beside init (the plan waits for it)
-    init       terraform init (S3 backend)
-    plan       workspace select or create, plan, show
+    init       terraform init (S3 backend), workspace select or create
+    database   shared mode: the PR's database, role and secret (the server was woken during init)
+    plan       plan, show
     apply      apply of the saved plan, outputs
     readiness  what the deploy waits for after the apply (the health check)
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-ORDER = ("database", "init", "plan", "apply", "readiness")
+ORDER = ("init", "database", "plan", "apply", "readiness")
 
 
 @dataclass(frozen=True)
@@ -81,11 +81,10 @@ def duration(seconds: float) -> str:
 
 
 def summary(phases: Sequence[Phase]) -> str:
-    """One line: `init 6.1s, plan 9.8s, apply 1m 12s (total 1m 28s)`. The database phase runs beside
-    init (a plan that has to wait for it counts the wait), so the total leaves it out: it is the time
-    from init to ready."""
+    """One line: `init 6.1s, plan 9.8s, apply 1m 12s (total 1m 28s)`: the phases run one after the
+    other, so the total is the time from init to ready."""
     if not phases:
         return ""
-    total = sum(p.seconds for p in phases if p.name != "database")
-    parts = ", ".join(f"{p.name} {duration(p.seconds)}" for p in ordered(phases))
-    return f"{parts} (total {duration(total)})"
+    ordered_phases = ordered(phases)
+    parts = ", ".join(f"{p.name} {duration(p.seconds)}" for p in ordered_phases)
+    return f"{parts} (total {duration(sum(p.seconds for p in ordered_phases))})"

@@ -172,26 +172,31 @@ class _Reader:
     def _meta(self, line: str, buffer: list[str], steps: list[Step]) -> None:
         match = _META.fullmatch(line)
         command, argument = (match.group(1), match.group(2).strip()) if match else (line, "")
-        if command == "gexec" and not argument:
+        known = {
+            "gexec": not argument,
+            "ir": bool(argument),
+            "set": argument.split() == ["ON_ERROR_STOP", "on"],
+            "password": argument.startswith(':"') and argument.endswith('"'),
+        }
+        if not known.get(command, False):
+            raise SqlScriptError(
+                f"{self.name}: psql's {line.split(maxsplit=1)[0]} is not something prenv can run "
+                'without psql (only \\ir, \\gexec, \\set ON_ERROR_STOP on and \\password :"role")'
+            )
+        if command == "gexec":
             self._flush(buffer, steps, Generate)
             return
         if "".join(buffer).strip():
             raise SqlScriptError(f"{self.name}: \\{command} in the middle of a statement")
-        if command == "ir" and argument:
+        if command == "ir":
             if "/" in argument or argument.startswith("."):
                 raise SqlScriptError(f"{self.name}: \\ir {argument}: only scripts of the same directory")
             if self.depth >= 8:
                 raise SqlScriptError(f"{self.name}: \\ir nests too deep")
             steps.extend(_Reader(argument, self.files, self.variables, self.depth + 1).steps())
-        elif command == "set" and argument.split() == ["ON_ERROR_STOP", "on"]:
-            pass  # the steps always stop at the first error
-        elif command == "password" and argument.startswith(':"') and argument.endswith('"'):
+        elif command == "password":
             steps.append(SetPassword(self._variable(argument[2:-1])))
-        else:
-            raise SqlScriptError(
-                f"{self.name}: psql's {line.split(maxsplit=1)[0]} is not something prenv can run "
-                'without psql (only \\ir, \\gexec, \\set ON_ERROR_STOP on and \\password :"role")'
-            )
+        # \set ON_ERROR_STOP on: the steps always stop at the first error
 
 
 def _word_before(buffer: list[str]) -> bool:

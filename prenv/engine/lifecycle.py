@@ -138,15 +138,15 @@ class Engine:
         """init, select-or-create the workspace, save a plan. Returns the plan, its file and 'has changes'.
 
         `prepare` runs once the workspace exists and before the plan (shared mode: the database the
-        root reads must exist by then)."""
+        root reads must exist by then, and exists only while its workspace does)."""
         with self._phase("init"):
             self.init()
-        with self._phase("plan"):
             if self.config.max_previews:
                 self.check_cap(self.tf.workspaces())
             self.tf.select_workspace(self.names.workspace, create=True)
-            if prepare is not None:
-                prepare()
+        if prepare is not None:
+            prepare()
+        with self._phase("plan"):
             plan_file = self.work_dir / "preview.tfplan"
             changed = self.tf.plan(plan_file, self.var_file())
             document = self.tf.show_json(plan_file)

@@ -118,6 +118,10 @@ class SharedDatabase:
     new_salt: Callable[[], bytes] = field(default=lambda: os.urandom(scram.SALT_LENGTH), repr=False)
     new_version: Callable[[], str] = field(default=lambda: str(uuid.uuid4()), repr=False)
 
+    def wake(self) -> None:
+        """One trivial statement: a paused server resumes (the transport waits for it)."""
+        self.transport.execute("SELECT 1")
+
     def provision(self, names: naming.Names, tags: Mapping[str, str]) -> Provisioned:
         """Create (or bring back) the PR's database and role, and its password in its secret."""
         name = names.pr_database
