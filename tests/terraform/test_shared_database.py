@@ -57,6 +57,7 @@ class SharedStack:
     states: dict[int, str] = field(default_factory=dict)
     secrets_while_up: dict[int, str] = field(default_factory=dict)
     databases_while_up: list[str] = field(default_factory=list)
+    logins_while_up: dict[int, list[tuple[str, ...]]] = field(default_factory=dict)
     destroyed: dict[int, Run] = field(default_factory=dict)
 
     def names(self, pr: int) -> Names:
@@ -82,6 +83,13 @@ class SharedStack:
         with self.pg.connect() as conn:
             rows = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'prenv_pr%' ORDER BY 1")
             return [str(row[0]) for row in rows.fetchall()]
+
+    def login(self, pr: int) -> list[tuple[str, ...]]:
+        """Log in as PR `pr`'s role to its database with the password from its secret."""
+        name = self.names(pr).pr_database
+        with self.pg.connect(name, user=name, password=self.passwords[pr]) as conn:
+            rows = conn.execute("SELECT current_user, current_database()").fetchall()
+            return [tuple(str(v) for v in row) for row in rows]
 
     def secret(self, pr: int) -> str | None:
         sm = self.boto("secretsmanager")
@@ -143,6 +151,7 @@ def stack(
                 )
                 found.passwords[pr] = json.loads(value["SecretString"])["password"]
                 found.states[pr] = found.state(pr)
+                found.logins_while_up[pr] = found.login(pr)
             for pr in PRS:
                 found.destroyed[pr] = found.cli(f"destroy-{pr}", "destroy", "--pr", str(pr))
             yield found
@@ -158,8 +167,7 @@ def test_both_prs_deploy_and_get_their_own_database(stack: SharedStack) -> None:
     assert stack.databases_while_up == ["prenv_pr201", "prenv_pr202"]
     for pr in PRS:
         assert stack.secrets_while_up[pr].startswith("arn:aws:secretsmanager:")
-        with stack.pg.connect(f"prenv_pr{pr}", user=f"prenv_pr{pr}", password=stack.passwords[pr]) as conn:
-            assert conn.execute("SELECT current_user").fetchall() == [(f"prenv_pr{pr}",)]
+        assert stack.logins_while_up[pr] == [(f"prenv_pr{pr}", f"prenv_pr{pr}")]
 
 
 def test_a_redeploy_changes_nothing(stack: SharedStack) -> None:
