@@ -34,6 +34,12 @@ _IDS = [
         re.compile(r"rds!db-[0-9a-f-]{36}-[A-Za-z0-9]{6}"),
         "rds!db-0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d-AbCdEf",
     ),
+    (
+        re.compile(r"rds!cluster-[0-9a-f-]{36}-[A-Za-z0-9]{6}"),
+        "rds!cluster-0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d-AbCdEf",
+    ),
+    # The suffix Secrets Manager appends to a secret's name (prenv's per-PR database secrets).
+    (re.compile(r"(:secret:prenv/[0-9a-f]{6}/pr\d+/database)-[A-Za-z0-9]{6}"), r"\g<1>-AbCdEf"),
     (re.compile(r"(:task/[a-z0-9-]+/)[0-9a-f]{32}"), r"\g<1>0123456789abcdef0123456789abcdef"),
     (re.compile(r"(:task/[a-z0-9-]+/)[0-9a-f-]{36}"), r"\g<1>0123456789abcdef0123456789abcdef"),
     (re.compile(r"(:task-definition/[a-z0-9-]+):\d+"), r"\g<1>:1"),

@@ -174,7 +174,7 @@ def test_a_redeploy_changes_nothing(stack: SharedStack) -> None:
     for run in stack.redeployed.values():
         assert run.result.exit_code == 0, run.result.stderr
         assert "(password unchanged," in run.result.stderr
-        assert "0 to add, 0 to change, 0 to destroy" in run.result.stdout
+        assert "No changes." in run.result.stdout
 
 
 def test_the_task_reads_its_password_from_its_own_secret(stack: SharedStack) -> None:
