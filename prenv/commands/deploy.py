@@ -53,7 +53,7 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
             if config.database.mode == "shared":
                 woken: Future[SharedDatabase] = pool.submit(wiring.wake_database, ports, config)
                 prepare = lambda: wiring.provision_database(  # noqa: E731
-                    ports, config, tgt, watch, woken.result()
+                    ports, config, tgt, watch, woken.result
                 )
             planned, plan_file, changed = eng.plan(prepare=prepare)
             reporter.planned(tgt.ctx, planned)

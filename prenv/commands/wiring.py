@@ -610,12 +610,13 @@ def provision_database(
     config: Config,
     tgt: Target,
     watch: Stopwatch | None = None,
-    database: SharedDatabase | None = None,
+    woken: Callable[[], SharedDatabase] | None = None,
 ) -> None:
     """Create (or bring back) the PR's database, role and secret, once its workspace exists (cleanup
-    takes a database without a workspace for an orphan); timed as the phase `database`."""
+    takes a database without a workspace for an orphan); timed as the phase `database`, which includes
+    waiting for `woken` (the server `wake_database` found and woke), when given."""
     with watch.phase("database") if watch else contextlib.nullcontext():
-        database = database or shared_database(ports, config)
+        database = woken() if woken else shared_database(ports, config)
         done = database.provision(tgt.names, preview_tags(tgt))
     password = "set" if done.password_changed else "unchanged"
     ports.services.note(

@@ -1,5 +1,7 @@
 """Refresh tests/iam/recorded.json from a recording: `PRENV_IAM_RECORD=/tmp/rec pytest ...`, then
-`python -m tests.iam.snapshot /tmp/rec`.
+`python -m tests.iam.snapshot /tmp/rec`. With `--merge`, the recording's authorizations are added to
+the ones recorded.json holds (for new tests, without recording the whole set again); a full recording
+is what drops the ones no test makes any more.
 
 recorded.json holds every distinct authorization the tests evaluated, rewritten for the example
 deployment (tests/iam/policies.py: EXAMPLE_REPOSITORY, its bucket, PR 101, fixed resource ids), so it
@@ -72,10 +74,15 @@ def canonical(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
+    merge = "--merge" in argv
+    argv = [a for a in argv if a != "--merge"]
     if len(argv) != 1:
         print(__doc__, file=sys.stderr)
         return 2
     seen: dict[str, dict[str, Any]] = {}
+    if merge:
+        for data in json.loads(SNAPSHOT.read_text(encoding="utf-8")):
+            seen[json.dumps(data, sort_keys=True)] = data
     for path in sorted(Path(argv[0]).glob("*.json")):
         for entry in json.loads(path.read_text(encoding="utf-8"))["evaluated"]:
             if entry["result"] != "Allowed":  # the exempt calls (plugin.EXEMPT): denied on purpose

@@ -346,3 +346,39 @@ def test_checkov_passes_on_the_shared_mode_plan(shared_plan: Planned) -> None:
     assert [str(f) for f in result.failed] == []
     allowed = {check for (file, _, check) in ALLOWED if file.startswith("preview/")}
     assert {f.check_id for f in result.skipped} <= allowed
+
+
+@pytest.fixture(scope="module")
+def no_database_plan(
+    tmp_path_factory: pytest.TempPathFactory,
+    tf_env: dict[str, str],
+    session_boto: Client,
+    new_bucket: Callable[[], str],
+) -> Planned:
+    repository = unique_repository("nodb")
+    base = create_fake_base(session_boto, repository)
+    tmp = tmp_path_factory.mktemp("nodb")
+    return _plan(tmp, tf_env, new_bucket(), repository, base, database_mode="none")
+
+
+def test_without_a_database_the_task_gets_no_database_settings(no_database_plan: Planned) -> None:
+    types = {c["type"] for c in resource_changes(no_database_plan.document)}
+    assert not types & {"aws_db_instance", "aws_rds_cluster"}
+    addresses = {c["address"] for c in resource_changes(no_database_plan.document)}
+    assert "aws_cloudwatch_log_group.db[0]" not in addresses
+    assert not {a for a in addresses if a.startswith("aws_security_group.db")}
+    (container,) = json.loads(
+        planned(no_database_plan.document, "aws_ecs_task_definition.app")["container_definitions"]
+    )
+    names = {e["name"] for e in container["environment"]}
+    assert not names & {"PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "DATABASE_URL"}
+    assert container.get("secrets", []) == []
+    policy = json.loads(planned(no_database_plan.document, "aws_iam_role_policy.execution")["policy"])
+    assert [st.get("Sid") for st in policy["Statement"]] == ["EcrLogin", "PullImage", "WriteLogs"]
+    outputs = no_database_plan.document["planned_values"]["outputs"]
+    assert {k: outputs[k]["value"] for k in ("database_mode", "db_endpoint", "db_secret_arn", "db_name")} == {
+        "database_mode": "none",
+        "db_endpoint": "",
+        "db_secret_arn": "",
+        "db_name": "",
+    }
