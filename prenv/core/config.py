@@ -124,7 +124,7 @@ DATABASE_MODES = {
 
 
 @dataclass(frozen=True)
-class Database:
+class DatabaseSettings:
     mode: str = "dedicated"
 
 
@@ -150,7 +150,7 @@ class Config:
     deployments: Deployments = field(default_factory=Deployments)
     health_check: HealthCheck = field(default_factory=HealthCheck)
     cleanup: Cleanup = field(default_factory=Cleanup)
-    database: Database = field(default_factory=Database)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
     version: int = 1
     # Where the file was read from; not a YAML key.
     path: str = field(default=str(DEFAULT_PATH), metadata={"internal": True})

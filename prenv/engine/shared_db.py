@@ -36,7 +36,7 @@ from prenv.core.errors import FailureReason, PrenvError
 SCRIPTS = ("create.sql", "drop.sql", "password.sql", "status.sql", "databases.sql", "session.sql")
 
 
-class Transport(Protocol):
+class SqlTransport(Protocol):
     """Runs one SQL statement where the server is, committed on its own; returns the rows."""
 
     def execute(self, sql: str) -> list[tuple[Any, ...]]: ...
@@ -72,7 +72,7 @@ class Scripts:
 
 
 def run_script(
-    transport: Transport,
+    transport: SqlTransport,
     scripts: Scripts,
     name: str,
     variables: Mapping[str, str],
@@ -109,7 +109,7 @@ class Provisioned:
 class SharedDatabase:
     """A pull request's database, role and secret on the shared server at `host`:`port`."""
 
-    transport: Transport
+    transport: SqlTransport
     secrets: SecretStore
     scripts: Scripts
     host: str

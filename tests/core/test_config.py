@@ -186,4 +186,4 @@ def test_database_modes(mode: str) -> None:
 
 
 def test_database_mode_defaults_to_a_dedicated_instance() -> None:
-    assert parse("backend: {bucket: b, region: r}\n").database == config.Database(mode="dedicated")
+    assert parse("backend: {bucket: b, region: r}\n").database == config.DatabaseSettings(mode="dedicated")

@@ -7,14 +7,24 @@ from pathlib import Path
 
 import pytest
 
-from tests.core.plan_fixtures import FIXTURES, NAMES, dump, make_plans, trim
+from tests.core.plan_fixtures import FIXTURES, NAMES, REPOSITORY, dump, make_plans, trim
 from tests.terraform.conftest import Client
 
 pytestmark = pytest.mark.terraform
 
 
+@pytest.fixture
+def repository() -> str:
+    """The fixed repository the plans are made for: tests/iam evaluates the calls for it."""
+    return REPOSITORY
+
+
 def test_the_fixtures_are_the_trimmed_plans_terraform_makes_of_the_roots(
-    tmp_path: Path, tf_env: dict[str, str], session_boto: Client, new_bucket: Callable[[], str]
+    tmp_path: Path,
+    tf_env: dict[str, str],
+    session_boto: Client,
+    new_bucket: Callable[[], str],
+    repository: str,
 ) -> None:
     plans = make_plans(tmp_path, tf_env, session_boto, new_bucket)
     for name in NAMES:
