@@ -117,7 +117,11 @@ def test_a_dedicated_preview_costs_077_a_day_at_the_defaults() -> None:
         # 20 GB x $0.115 x 24 h / 730 h = 55.2 / 730 = $0.07561643...
         ("aws_db_instance.this[0]", "RDS storage: 20 GB gp3", D("55.2") / 730),
         # $0.40 x 24 h / 730 h = 9.6 / 730 = $0.01315068...
-        ("aws_db_instance.this[0]", "Secrets Manager: the master password secret RDS manages", D("9.6") / 730),
+        (
+            "aws_db_instance.this[0]",
+            "Secrets Manager: the master password secret RDS manages",
+            D("9.6") / 730,
+        ),
         # 1 task x (0.25 vCPU x $0.04048 + 0.5 GB x $0.004445) x 24 h = (0.01012 + 0.0022225) x 24 = $0.29622
         # (FARGATE_SPOT, the default, at the on-demand rate: the table has no confirmed Spot price)
         ("aws_ecs_service.app", "Fargate Spot: 1 task of 0.25 vCPU and 0.5 GB (Linux/x86)", D("0.29622")),
