@@ -1,6 +1,6 @@
 """database.mode shared: one database and one role per pull request on the repository's shared server,
 made before the preview's plan and dropped after its destroy, through a transport that runs SQL where
-the server is (the RDS Data API in AWS; any `Transport` in tests).
+the server is (the RDS Data API in AWS; any `SqlTransport` in tests).
 
 The SQL is terraform/preview/sql/ (create.sql, drop.sql, password.sql, status.sql, databases.sql), the
 same files pr-database.sh runs with psql for the local stack: `prenv.core.sqlscript` reads them for a
