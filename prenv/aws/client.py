@@ -31,6 +31,8 @@ _ENDPOINT_NAMES = {
     "logs": "CLOUDWATCH_LOGS",
     "elbv2": "ELASTIC_LOAD_BALANCING_V2",
     "rds": "RDS",
+    "rds-data": "RDS_DATA",
+    "secretsmanager": "SECRETS_MANAGER",
     "s3": "S3",
     "resourcegroupstaggingapi": "RESOURCE_GROUPS_TAGGING_API",
 }

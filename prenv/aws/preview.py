@@ -3,6 +3,7 @@ workspace's Terraform outputs, `prenv.core.troubleshoot.locate`) and its ECS ser
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ class LivePreview:
     cluster: str = ""  # found by `find_service`
     service: dict[str, Any] | None = None
     asleep: dict[str, Any] | None = None  # its sleep record (`prenv status` reads it): it sleeps
+    last_deploy: Mapping[str, Any] | None = None  # the deploy record beside the state, if any
 
 
 def find_service(preview: LivePreview) -> LivePreview:

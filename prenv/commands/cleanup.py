@@ -31,7 +31,7 @@ from prenv.commands import costing, wiring
 from prenv.commands.destroy import destroy_preview
 from prenv.commands.sleep import Records, Sleeper, read_records, with_sleep
 from prenv.commands.wiring import Ports, Services
-from prenv.core import cleanup
+from prenv.core import cleanup, naming
 from prenv.core.config import Config, format_duration
 from prenv.core.domain import Command
 from prenv.core.errors import ExitStatus, FailureReason, PrenvError
@@ -225,6 +225,11 @@ def run(services: Services, options: Options) -> ExitStatus:
     found = cleanup.find_orphans(orphans.tagged_resources(aws, ports.repository), live_workspaces=live)
     found = [o for o in found if not orphans.gone(aws, o.arn)]
     deleted = _delete_orphans(found, aws) if options.delete_orphans and not options.dry_run else {}
+    if config.database.mode == "shared":
+        databases, dropped = _orphan_databases(
+            ports, config, delete=options.delete_orphans and not options.dry_run
+        )
+        found, deleted = found + databases, {**deleted, **dropped}
     idle_after = config.cleanup.sleep_after or max_age
     fleet = cleanup.fleet(rows, idle_after=idle_after, base_per_day=base)
     return report(
@@ -261,6 +266,33 @@ def _costed(
     row.per_day = own + (kept.share_per_day if base_share is None else base_share)
     row.so_far = kept.so_far(now, slept_at=slept_at if asleep else None)
     return row
+
+
+def _orphan_databases(
+    ports: Ports, config: Config, *, delete: bool
+) -> tuple[list[cleanup.Orphan], dict[str, str]]:
+    """The pull requests' databases on the shared server whose workspace has no state, and (with
+    `delete`) the result of dropping each, through the same SQL and Data API as `prenv destroy`."""
+    database = wiring.shared_database(ports, config)
+    names = database.databases()
+    # Listed after the databases (a database seen had its workspace by then): one more listing, so a
+    # PR deployed while this cleanup ran is never taken for an orphan.
+    live = {p.workspace for p in ports.bucket.list_previews().previews}
+    found = cleanup.find_orphan_databases(
+        names,
+        server=naming.shared_database_server(ports.repository),
+        workspace_pattern=config.workspace_pattern,
+        live_workspaces=live,
+    )
+    results: dict[str, str] = {}
+    for orphan in found if delete else []:
+        try:
+            database.drop_database(orphan.database)
+        except PrenvError as exc:  # reported per database; the others still get their turn
+            results[orphan.arn] = f"FAILED: {exc.message}"
+        else:
+            results[orphan.arn] = "deleted"
+    return found, results
 
 
 def _delete_orphans(found: list[cleanup.Orphan], aws: Aws) -> dict[str, str]:

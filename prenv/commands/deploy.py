@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
+
 from prenv.aws import orphans
 from prenv.commands import costing, wiring
 from prenv.commands.wake import wake_if_asleep
@@ -11,8 +14,10 @@ from prenv.core.config import Config
 from prenv.core.domain import Command, PlanOutcome
 from prenv.core.errors import Cancelled, ExitStatus, FailureReason, PrenvError
 from prenv.core.event import PullRequestEvent
+from prenv.core.phases import Stopwatch
 from prenv.engine.health import wait_healthy
 from prenv.engine.lifecycle import Engine
+from prenv.engine.shared_db import SharedDatabase
 
 
 def wants_preview(config: Config, event: PullRequestEvent | None) -> bool:
@@ -67,13 +72,25 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
     record = wiring.deploy_record(ports, config, tgt)
     reporter = wiring.reporter(ports, config, tgt, out=services.out, record=record)
     planned: PlanOutcome | None = None
+    watch = Stopwatch(services.clock)
     reporter.started(tgt.ctx)
     phase = _UNCHANGED
     eng: Engine | None = None
     try:
-        with wiring.engine(ports, config, tgt) as eng:
+        with (
+            wiring.engine(ports, config, tgt, watch=watch) as eng,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="prenv-database") as pool,
+        ):
             slept = wake_if_asleep(ports, tgt, out=services.out)  # issue 17: a push wakes a sleeping preview
-            planned, plan_file, changed = eng.plan()
+            # Shared mode: the server is woken beside terraform init; the PR's database is made once
+            # its workspace exists, before the plan (the root reads its secret).
+            prepare = None
+            if config.database.mode == "shared":
+                woken: Future[SharedDatabase] = pool.submit(wiring.wake_database, ports, config)
+                prepare = lambda: wiring.provision_database(  # noqa: E731
+                    ports, config, tgt, watch, woken.result
+                )
+            planned, plan_file, changed = eng.plan(prepare=prepare)
             reporter.planned(tgt.ctx, planned)
             phase = _APPLYING if changed else _UNCHANGED
             outcome = eng.apply(planned, plan_file, changed)
@@ -85,7 +102,8 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
                     "sensitive: prenv hides their values; mark them `sensitive = true` in the Terraform root"
                 )
             if config.health_check.enabled and outcome.url:
-                wait_healthy(outcome.url, config.health_check)
+                with watch.phase("readiness"):
+                    wait_healthy(outcome.url, config.health_check)
     except KeyboardInterrupt:  # a signal while no Terraform command ran
         error = wiring.cancelled(phase, hint=_AGAIN)
         reporter.failed(tgt.ctx, error, planned)
@@ -104,8 +122,9 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
     outcome = costing.priced(
         ports, config, outcome, record, now=services.clock(), slept_at=slept.slept_at if slept else None
     )
+    outcome = replace(outcome, phases=watch.result())
     try:
         reporter.ready(tgt.ctx, outcome)
     finally:  # the deploy happened, and the record remembers where the "ready" comment went
-        record.write()
+        record.write(outcome.phases)
     return ExitStatus.SUCCESS

@@ -37,7 +37,11 @@ def destroy_preview(
     eng: Engine | None = None
     try:
         with wiring.engine(ports, config, tgt, err=err) as eng:
-            outcome = eng.destroy()
+            # Shared mode: the PR's database goes once its tasks are gone, before the workspace.
+            finish = None
+            if config.database.mode == "shared":
+                finish = lambda: wiring.drop_database(ports, config, tgt)  # noqa: E731
+            outcome = eng.destroy(finish=finish)
     except KeyboardInterrupt:  # a signal while no Terraform command ran
         error = wiring.cancelled(_PARTLY, hint=_AGAIN)
         reporter.failed(tgt.ctx, error)

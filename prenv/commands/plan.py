@@ -16,7 +16,11 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
     reporter.started(tgt.ctx)
     try:
         with wiring.engine(ports, config, tgt) as eng:
-            planned, _, _ = eng.plan()
+            # Shared mode: the root reads the PR's database secret, so the database exists first.
+            prepare = None
+            if config.database.mode == "shared":
+                prepare = lambda: wiring.provision_database(ports, config, tgt)  # noqa: E731
+            planned, _, _ = eng.plan(prepare=prepare)
     except PrenvError as error:
         reporter.failed(tgt.ctx, error)
         raise

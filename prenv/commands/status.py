@@ -66,7 +66,10 @@ def run(
     preview = wiring.open_preview(services, Command.STATUS, pr)
     status = gather(preview, events=events, stopped=stopped)
     if as_json:
-        services.out.write(json.dumps(describe.status_document(status), indent=2) + "\n")
+        document = describe.status_document(status)
+        document["last_deploy"] = describe.last_deploy_document(preview.last_deploy)
+        services.out.write(json.dumps(document, indent=2) + "\n")
     else:
         services.out.write(describe.render_status(status, datetime.now(UTC)))
+        services.out.write("".join(line + "\n" for line in describe.last_deploy_lines(preview.last_deploy)))
     return ExitStatus.SUCCESS

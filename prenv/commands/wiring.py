@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -25,6 +26,7 @@ from typing import Any, TextIO
 
 from prenv.aws.client import Aws, AwsError, AwsSettings, client_factory
 from prenv.aws.preview import LivePreview
+from prenv.aws.shared_db import DataApi, PrSecrets, find_server
 from prenv.aws.state_bucket import StateBucket
 from prenv.core import naming
 from prenv.core.config import Config, backend_settings, load
@@ -32,10 +34,12 @@ from prenv.core.domain import Command, Context
 from prenv.core.errors import Cancelled, ConfigError, FailureReason, PrenvError, UsageError
 from prenv.core.event import PullRequestEvent, pull_request_event
 from prenv.core.remote import repository_from_remotes
+from prenv.core.phases import Phase, Stopwatch, to_record
 from prenv.core.troubleshoot import locate
 from prenv.engine import bundled
 from prenv.engine.lifecycle import Engine
 from prenv.engine.process import CANCELLATION, local_user
+from prenv.engine.shared_db import Scripts, SharedDatabase
 from prenv.engine.terraform import Progress, Terraform, find_binary
 from prenv.github.client import DEFAULT_API_URL, GitHub
 from prenv.report.actions import ActionsReporter
@@ -500,8 +504,11 @@ def print_output(runtime: Runtime, stream: TextIO, title: str, text: str) -> Non
     stream.flush()
 
 
-def engine(ports: Ports, config: Config, tgt: Target, *, err: TextIO | None = None) -> Engine:
-    """The engine of the target's workspace; Terraform's output, when shown, goes to `err`."""
+def engine(
+    ports: Ports, config: Config, tgt: Target, *, err: TextIO | None = None, watch: Stopwatch | None = None
+) -> Engine:
+    """The engine of the target's workspace; Terraform's output, when shown, goes to `err`; `watch`
+    times its phases."""
     services = ports.services
     binary = ports.terraform_binary()
     stream = err or services.err
@@ -537,6 +544,7 @@ def engine(ports: Ports, config: Config, tgt: Target, *, err: TextIO | None = No
         image=tgt.ctx.image,
         reveal=reveal,
         bundled_root=bundled_root,
+        watch=watch,
     )
 
 
@@ -584,9 +592,9 @@ class DeployRecord:
     def remember(self, comment: Mapping[str, Any] | None) -> None:
         self._comment, self._kept = comment, True
 
-    def write(self) -> None:
-        """Record this deploy: its time and commit, and the comment as this run left it (a run that did
-        not touch the comment passes on the one it was told about)."""
+    def write(self, phases: tuple[Phase, ...] = ()) -> None:
+        """Record this deploy: its time and commit, its phases, and the comment as this run left it (a
+        run that did not touch the comment passes on the one it was told about)."""
         ctx = self.target.ctx
         comment = self._comment
         if not self._kept:
@@ -601,6 +609,8 @@ class DeployRecord:
         if comment:
             details["comment"] = comment
         details.update(self.extra)
+        if phases:
+            details["phases"] = to_record(phases)
         what = f"record the deploy time of {self.workspace}"
         self._best_effort(what, lambda: self.ports.bucket.record_deploy(self.workspace, details))
 
@@ -664,7 +674,74 @@ def open_preview(services: Services, command: Command, pr: str | None) -> LivePr
         outputs = eng.read_outputs()
     region = job.ports.environment.aws.region or job.config.backend.region
     location = locate(outputs, tgt.names, default_region=region)
-    preview = LivePreview(location=location, aws=job.ports.aws(location.region))
+    try:  # the last deploy's commit and phases: worth showing, never worth failing for
+        last = job.ports.bucket.read_deploy(tgt.names.workspace) if outputs is not None else None
+    except AwsError:
+        last = None
+    preview = LivePreview(location=location, aws=job.ports.aws(location.region), last_deploy=last)
     if command is Command.STATUS:  # issue 17: status says that a preview sleeps
         preview.asleep = job.ports.bucket.read_sleep(tgt.names.workspace)
     return preview
+
+
+# --- database.mode shared: the PR's database on the base's shared server -------------------------
+
+
+def shared_database(ports: Ports, config: Config) -> SharedDatabase:
+    """The repository's shared server (found by its name), reached through the RDS Data API, with the
+    SQL of the root's sql/ directory and the pull requests' secrets."""
+    region = ports.environment.aws.region or config.backend.region
+    aws = ports.aws(region)
+    server = find_server(aws, naming.shared_database_server(ports.repository))
+    configured = config.root_path(ports.services.cwd)
+    root = bundled.source() if configured is None else configured.resolve()  # none named: the shipped root
+    scripts = Scripts.read(root / "sql")
+    return SharedDatabase(
+        DataApi(aws, server), PrSecrets(aws), scripts, host=server.endpoint, port=server.port
+    )
+
+
+def preview_tags(tgt: Target) -> dict[str, str]:
+    """The tags every resource of the preview carries (terraform/preview's default_tags)."""
+    return {
+        "prenv:repository": tgt.names.repository,
+        "prenv:pr": str(tgt.names.pr_number),
+        "prenv:workspace": tgt.names.workspace,
+        "prenv:managed-by": "prenv",
+    }
+
+
+def wake_database(ports: Ports, config: Config) -> SharedDatabase:
+    """Find the shared server and wake it (a paused Aurora instance resumes on the first call, in about
+    15 seconds): run beside terraform init, so the resume costs no time of its own."""
+    database = shared_database(ports, config)
+    database.wake()
+    return database
+
+
+def provision_database(
+    ports: Ports,
+    config: Config,
+    tgt: Target,
+    watch: Stopwatch | None = None,
+    woken: Callable[[], SharedDatabase] | None = None,
+) -> None:
+    """Create (or bring back) the PR's database, role and secret, once its workspace exists (cleanup
+    takes a database without a workspace for an orphan); timed as the phase `database`, which includes
+    waiting for `woken` (the server `wake_database` found and woke), when given."""
+    with watch.phase("database") if watch else contextlib.nullcontext():
+        database = woken() if woken else shared_database(ports, config)
+        done = database.provision(tgt.names, preview_tags(tgt))
+    password = "set" if done.password_changed else "unchanged"
+    ports.services.note(
+        f"database {done.database} on {naming.shared_database_server(ports.repository)}: ready "
+        f"(password {password}, in secret {tgt.names.database_secret})"
+    )
+
+
+def drop_database(ports: Ports, config: Config, tgt: Target) -> None:
+    """Drop the PR's database and role, ending open connections, and delete its secret."""
+    shared_database(ports, config).drop(tgt.names)
+    ports.services.note(
+        f"database {tgt.names.pr_database} on {naming.shared_database_server(ports.repository)}: dropped"
+    )

@@ -19,6 +19,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from prenv.core import naming
 from prenv.core.errors import FailureReason
 from prenv.core.sleep import SleepRecord
 
@@ -218,11 +219,13 @@ class Row:
 
 @dataclass(frozen=True)
 class Orphan:
-    """A resource tagged by prenv whose workspace has no state."""
+    """A resource tagged by prenv whose workspace has no state; or a pull request's database on the
+    shared server whose workspace has none (`database` set, `arn` then says which and where)."""
 
     arn: str
     workspace: str
     pr: str
+    database: str = ""
 
 
 def find_orphans(resources: Iterable[Mapping[str, Any]], *, live_workspaces: set[str]) -> list[Orphan]:
@@ -288,3 +291,21 @@ def fleet(rows: Sequence[Row], *, idle_after: timedelta, base_per_day: Decimal |
         idle=len(idle),
         base_per_day=base_per_day,
     )
+def find_orphan_databases(
+    databases: Iterable[str], *, server: str, workspace_pattern: str, live_workspaces: set[str]
+) -> list[Orphan]:
+    """The pull requests' databases on the shared server `server` whose workspace has no state.
+
+    A deploy makes a PR's database only once its workspace exists, and a destroy drops it before the
+    workspace goes, so a database whose workspace is missing is left over. `live_workspaces` must be
+    listed after `databases`: a database seen then had its workspace already.
+    """
+    found = []
+    for name in databases:
+        number = naming.pr_number_from_database(name)
+        if number is None:
+            continue
+        workspace = naming.workspace_name(workspace_pattern, number)
+        if workspace not in live_workspaces:
+            found.append(Orphan(f"database {name} on {server}", workspace, str(number), database=name))
+    return sorted(found, key=lambda o: (o.workspace, o.arn))

@@ -145,6 +145,19 @@ class HealthCheck:
     timeout: timedelta = timedelta(minutes=5)
 
 
+# database.mode: what database a preview gets (docs/setup.md, "Databases").
+DATABASE_MODES = {
+    "dedicated": "an RDS PostgreSQL instance per preview",
+    "shared": "a database and a role per preview on the base's shared server",
+    "none": "no database",
+}
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    mode: str = "dedicated"
+
+
 @dataclass(frozen=True)
 class Cleanup:
     max_age: timedelta = timedelta(days=7)
@@ -174,6 +187,7 @@ class Config:
     deployments: Deployments = field(default_factory=Deployments)
     health_check: HealthCheck = field(default_factory=HealthCheck)
     cleanup: Cleanup = field(default_factory=Cleanup)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
     version: int = 1
     # Where the file was read from; not a YAML key.
     path: str = field(default=str(DEFAULT_PATH), metadata={"internal": True})
@@ -402,6 +416,9 @@ def _validate(config: Config) -> None:
                 "destroyed instead",
             ),
         ]
+    if config.database.mode not in DATABASE_MODES:
+        modes = "; ".join(f"{mode} ({what})" for mode, what in DATABASE_MODES.items())
+        checks.append(("database.mode", False, f"must be one of {modes}, not {config.database.mode!r}"))
     for key, ok, message in checks:
         if not ok:
             raise ValueError(key, f"{key} {message}")

@@ -11,6 +11,7 @@ from typing import Any
 from prenv.core.cost import PlanCost
 from prenv.core.ledger import PreviewCost
 from prenv.core.mask import secret_values
+from prenv.core.phases import Phase
 from prenv.core.plan import PlanSummary
 from prenv.core.secrets import looks_secret
 
@@ -98,6 +99,7 @@ class DeployOutcome:
     secrets: tuple[str, ...] = ()  # the plan's values that are secret (prenv.core.secrets.plan_secrets)
     plan_cost: PlanCost | None = None  # the plan, priced (None: not priced)
     cost: PreviewCost | None = None  # what the comment says about the preview's cost (None: nothing)
+    phases: tuple[Phase, ...] = ()  # how long each phase of the deploy took (prenv.core.phases)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ class FailureReason(StrEnum):
     SETUP_INVALID = "setup-invalid"  # `prenv doctor` found a set-up mistake
     IMAGE_MISSING = "image-missing"
     IMAGE_FAILED = "image-failed"
+    DATABASE_FAILED = "database-failed"  # the shared server refused a pull request's database or role
     UNEXPECTED = "unexpected-error"
 
 

@@ -8,6 +8,10 @@ test holds the two together.
     name_prefix  = "prenv-<hash6>-pr<N>"        at most 20 characters (N <= MAX_PR_NUMBER)
     target group = name_prefix                  ALB and target group names: at most 32
     RDS          = name_prefix + "-db"          at most 63, letter first, lowercase, no "--"
+
+The shared database server of a repository (database.mode shared, terraform/base) is
+`prenv-<hash6>-shared`; on it, PR N's database and role are both `prenv_pr<N>` (PostgreSQL names: at
+most 63 bytes, lowercase), and its password is in the secret `prenv/<hash6>/pr<N>/database`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ MAX_PR_NUMBER = 50000
 # hash6: the first 6 hex characters of sha256(lowercase "owner/name"); the roots compute it the same way.
 REPOSITORY_HASH_LENGTH = 6
 STEM = "prenv"
+# A pull request's database (and role) on the shared server; cleanup recognizes them by this shape.
+PR_DATABASE_RE = re.compile(r"^prenv_pr([1-9][0-9]{0,4})$")
 
 _PATTERN_FIELD = re.compile(r"\{([^{}]*)\}")
 WORKSPACE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,89}$")
@@ -51,6 +57,8 @@ class Names:
     secret_prefix: str
     environment: str
     base: str  # the shared base's name (its load balancer, cluster, VPC): prenv-<hash6>
+    pr_database: str  # database.mode shared: the PR's database and role on the shared server
+    database_secret: str  # database.mode shared: the secret holding that role's password
 
 
 def repository_hash(repository: str) -> str:
@@ -136,4 +144,20 @@ def names_for(pr_number: int, repository: str, workspace_pattern: str = "pr-{num
         secret_prefix=f"prenv/{digest}/pr{number}/",
         environment=f"pr-{number}",
         base=base_name(repository),
+        pr_database=f"{STEM}_pr{number}",
+        database_secret=f"prenv/{digest}/pr{number}/database",
     )
+
+
+def shared_database_server(repository: str) -> str:
+    """The identifier of the repository's shared database cluster (terraform/base)."""
+    return f"{base_name(repository)}-shared"
+
+
+def pr_number_from_database(name: str) -> int | None:
+    """The PR number of a pull request's database name on the shared server, or None."""
+    match = PR_DATABASE_RE.match(name)
+    if not match:
+        return None
+    number = int(match.group(1))
+    return number if number <= MAX_PR_NUMBER else None

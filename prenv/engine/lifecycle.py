@@ -8,11 +8,12 @@ empty. Nothing else deletes state.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import tempfile
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from prenv.core.naming import Names
 from prenv.core.prices import bundled_prices
 from prenv.core.secrets import plan_secrets
 from prenv.engine.dirlock import DirectoryLock
+from prenv.core.phases import Stopwatch
 from prenv.engine.terraform import Terraform, TerraformError
 
 _FIRST_INIT = threading.Lock()
@@ -60,6 +62,7 @@ def variables(
         "workspace": names.workspace,
         "name_prefix": names.name_prefix,
         "repository": names.repository,
+        "database_mode": config.database.mode,
     }
     if head_sha:
         own["head_sha"] = head_sha
@@ -87,6 +90,7 @@ class Engine:
     reveal: Callable[[Sequence[str]], None] = lambda values: None
     # The root to run when the config names none: the working copy of the root shipped with prenv.
     bundled_root: Path | None = None
+    watch: Stopwatch | None = None  # times the phases (init, plan, apply) when given
 
     def __post_init__(self) -> None:
         self.root = self._root()
@@ -148,21 +152,33 @@ class Engine:
         with _FIRST_INIT:
             self.tf.init(self.backend)
 
+    @contextlib.contextmanager
+    def _phase(self, name: str) -> Iterator[None]:
+        with self.watch.phase(name) if self.watch else contextlib.nullcontext():
+            yield
+
     # --- lifecycle --------------------------------------------------------------------------------
 
-    def plan(self) -> tuple[PlanOutcome, Path, bool]:
-        """init, select-or-create the workspace, save a plan. Returns the plan, its file and 'has changes'."""
-        self.init()
-        if self.config.max_previews:
-            self.check_cap(self.tf.workspaces())
-        self.tf.select_workspace(self.names.workspace, create=True)
-        plan_file = self.work_dir / "preview.tfplan"
-        with self.tf.holding():  # Terraform's output is shown once the plan's secrets are masked
-            changed = self.tf.plan(plan_file, self.var_file())
-            document = self.tf.show_json(plan_file)
-            secrets = plan_secrets(document, self.config.secret_names)
-            self.reveal(secrets)
-        text = self.tf.show_text(plan_file)
+    def plan(self, *, prepare: Callable[[], None] | None = None) -> tuple[PlanOutcome, Path, bool]:
+        """init, select-or-create the workspace, save a plan. Returns the plan, its file and 'has changes'.
+
+        `prepare` runs once the workspace exists and before the plan (shared mode: the database the
+        root reads must exist by then, and exists only while its workspace does)."""
+        with self._phase("init"):
+            self.init()
+            if self.config.max_previews:
+                self.check_cap(self.tf.workspaces())
+            self.tf.select_workspace(self.names.workspace, create=True)
+        if prepare is not None:
+            prepare()
+        with self._phase("plan"):
+            plan_file = self.work_dir / "preview.tfplan"
+            with self.tf.holding():  # Terraform's output is shown once the plan's secrets are masked
+                changed = self.tf.plan(plan_file, self.var_file())
+                document = self.tf.show_json(plan_file)
+                secrets = plan_secrets(document, self.config.secret_names)
+                self.reveal(secrets)
+            text = self.tf.show_text(plan_file)
         outcome = PlanOutcome(
             summary=planmod.summarize(document),
             plan_text=text,
@@ -190,7 +206,7 @@ class Engine:
 
     def apply(self, outcome: PlanOutcome, plan_file: Path, changed: bool) -> DeployOutcome:
         """Apply exactly the saved plan (nothing when it has no changes) and read the outputs."""
-        with self.tf.holding():  # Terraform's output is shown once the outputs' secrets are masked
+        with self._phase("apply"), self.tf.holding():  # output shown once the outputs' secrets are masked
             if changed:
                 self.tf.apply(plan_file)
             outputs = outputs_of(self.tf.outputs(), self.config.secret_names)
@@ -217,8 +233,12 @@ class Engine:
         self.tf.select_workspace(self.names.workspace, create=False)
         return self.tf.outputs()
 
-    def destroy(self) -> DestroyOutcome:
-        """Destroy the workspace's resources; delete the workspace only when its state is then empty."""
+    def destroy(self, *, finish: Callable[[], None] | None = None) -> DestroyOutcome:
+        """Destroy the workspace's resources; delete the workspace only when its state is then empty.
+
+        `finish` runs after a destroy that left the state empty and before the workspace is deleted
+        (shared mode: drop the database), so a failure there keeps the workspace, and the next destroy
+        retries it."""
         self.init()
         if self.names.workspace not in self.tf.workspaces():
             return DestroyOutcome(existed=False)
@@ -233,6 +253,8 @@ class Engine:
                 reason=FailureReason.DESTROY_FAILED,
                 hint="the workspace and its state were kept; fix the cause and run `prenv destroy` again",
             )
+        if finish is not None:
+            finish()
         self.tf.delete_workspace(self.names.workspace)
         return DestroyOutcome(existed=True, destroyed=reported or 0, workspace_deleted=True)
 

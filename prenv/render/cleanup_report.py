@@ -88,7 +88,7 @@ def terminal(
     if found:
         lines += [
             "",
-            f"Orphaned resources ({len(found)}): tagged by prenv, but their workspace has no state:",
+            f"Orphaned resources ({len(found)}): made by prenv, but their workspace has no state:",
         ]
         for orphan in found:
             result = deleted.get(orphan.arn, "")
@@ -126,7 +126,7 @@ def markdown(
         ]
         parts.append("")
     if found:
-        parts += ["### Orphaned resources", "", "| workspace | ARN | result |", "|---|---|---|"]
+        parts += ["### Orphaned resources", "", "| workspace | resource | result |", "|---|---|---|"]
         parts += [f"| {o.workspace} | `{o.arn}` | {deleted.get(o.arn, 'reported')} |" for o in found]
         parts.append("")
     return "\n".join(parts) + "\n"

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from prenv.core import phases
 from prenv.core.troubleshoot import Location, Status, Task
 
 _LABEL = 17  # width of the label column, as in `kubectl describe`
@@ -225,3 +226,25 @@ def log_json(record: LogRecord) -> str:
 def since_start(since: timedelta, now: datetime) -> int:
     """Milliseconds since the epoch of `now - since` (CloudWatch's startTime)."""
     return int((_utc(now) - since).timestamp() * 1000)
+
+
+def last_deploy_lines(record: Mapping[str, Any] | None) -> list[str]:
+    """`prenv status`: when the preview was last deployed, which commit, and how long each phase took
+    (the deploy record's `phases`, prenv.core.phases)."""
+    if not record:
+        return []
+    sha = str(record.get("head_sha") or "")[:7]
+    line = f"Last deploy: {record.get('deployed_at', 'unknown')}" + (f" (commit {sha})" if sha else "")
+    found = phases.from_record(record)
+    return ["", line, f"  phases: {phases.summary(found)}" if found else "  phases: not recorded"]
+
+
+def last_deploy_document(record: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """`prenv status --json`: the same facts as `last_deploy_lines`."""
+    if not record:
+        return None
+    return {
+        "deployed_at": record.get("deployed_at"),
+        "head_sha": record.get("head_sha"),
+        "phases": phases.to_record(phases.from_record(record)),
+    }

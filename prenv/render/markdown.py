@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from prenv.core import mask
+from prenv.core import mask, phases
 from prenv.core.access import access_of
 from prenv.core.config import Config, format_duration
 from prenv.core.domain import (
@@ -174,6 +174,7 @@ def _view(inputs: _Inputs, caps: Caps) -> tuple[dict[str, Any], Block | None, Ca
         "url_output": inputs.config.terraform.url_output,
         "access": access_of(outputs) if inputs.deploy else None,
         "applied": inputs.deploy.applied if inputs.deploy else None,
+        "phases": phases.summary(inputs.deploy.phases) if inputs.deploy else "",
         "outputs": [
             OutputRow(scrub(o.name), "" if o.sensitive else _format_value(o.value, scrub), o.sensitive)
             for o in outputs

@@ -88,6 +88,13 @@ data "aws_iam_policy_document" "preview_boundary" {
       values   = ["arn:${data.aws_partition.current.partition}:rds:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:db:${local.name}-pr$${aws:PrincipalTag/prenv:pr}-db"]
     }
   }
+  # database.mode shared: the secret prenv writes for the role's own PR, by name (prenv/<hash6>/pr<N>/
+  # database, plus the 6 characters Secrets Manager appends), with the PR from the role's prenv:pr tag.
+  statement {
+    sid       = "OwnSharedDatabaseSecret"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["arn:${data.aws_partition.current.partition}:secretsmanager:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:secret:prenv/${local.hash6}/pr$${aws:PrincipalTag/prenv:pr}/database-??????"]
+  }
   statement {
     sid = "EcsExec"
     actions = [

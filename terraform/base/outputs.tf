@@ -67,3 +67,13 @@ output "preview_url_pattern" {
   description = "Where preview <N> is served."
   value       = var.domain != "" ? "${local.https ? "https" : "http"}://pr-<N>.${var.domain}/" : "http://${aws_lb.this.dns_name}:<10000 + N>/"
 }
+
+output "shared_database_cluster" {
+  description = "Identifier of the shared database server (database.mode shared); empty without one."
+  value       = try(aws_rds_cluster.shared[0].cluster_identifier, "")
+}
+
+output "shared_database_endpoint" {
+  description = "Writer endpoint of the shared database server; empty without one."
+  value       = try(aws_rds_cluster.shared[0].endpoint, "")
+}

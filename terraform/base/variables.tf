@@ -105,3 +105,53 @@ variable "ecr_image_tag_mutability" {
     error_message = "ecr_image_tag_mutability must be IMMUTABLE or MUTABLE."
   }
 }
+
+# --- database.mode shared ----------------------------------------------------------------------------
+
+variable "shared_database" {
+  description = "Create the shared database server of database.mode shared: one Aurora PostgreSQL Serverless v2 cluster (Data API on, 0 ACU when idle) on which each preview gets a database and a role of its own."
+  type        = bool
+  default     = false
+}
+
+variable "shared_database_engine_version" {
+  description = "Aurora PostgreSQL version of the shared server: 16.x, 16.3 or later (0 ACU and the Data API need it)."
+  type        = string
+  default     = "16.6"
+
+  validation {
+    condition = (
+      can(regex("^16\\.[0-9]+$", var.shared_database_engine_version))
+      && try(tonumber(split(".", var.shared_database_engine_version)[1]) >= 3, false)
+    )
+    error_message = "shared_database_engine_version must be Aurora PostgreSQL 16.3 or later 16.x (16 like the previews' RDS and docker-compose.yml; 16.3 is the first to scale to 0 ACU)."
+  }
+}
+
+variable "shared_database_max_capacity" {
+  description = "Most Aurora capacity units (ACU, about 2 GiB of memory each) the shared server scales to under load."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.shared_database_max_capacity >= 1 && var.shared_database_max_capacity <= 16 && var.shared_database_max_capacity * 2 == floor(var.shared_database_max_capacity * 2)
+    error_message = "shared_database_max_capacity must be from 1 to 16 ACU, in steps of 0.5."
+  }
+}
+
+variable "shared_database_auto_pause_seconds" {
+  description = "Seconds without a connection after which the shared server pauses (0 ACU: no compute charge)."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.shared_database_auto_pause_seconds >= 300 && var.shared_database_auto_pause_seconds <= 86400 && floor(var.shared_database_auto_pause_seconds) == var.shared_database_auto_pause_seconds
+    error_message = "shared_database_auto_pause_seconds must be a whole number from 300 to 86400 (Aurora's limits)."
+  }
+}
+
+variable "shared_database_deletion_protection" {
+  description = "Protect the shared database server from deletion (turn off before destroying the base)."
+  type        = bool
+  default     = true
+}

@@ -25,6 +25,11 @@ locals {
     rds           = "arn:${local.partition}:rds:${local.region}:${local.account_id}"
     # RDS names the master user secrets it manages rds!db-<uuid>; only RDS can create such a name.
     secrets = "arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:rds!db-*"
+    # database.mode shared: the base's cluster, its RDS-managed master secret (rds!cluster-<uuid>), and
+    # the secrets prenv writes for the pull requests' roles (prenv/<hash6>/pr<N>/database).
+    shared_cluster = "arn:${local.partition}:rds:${local.region}:${local.account_id}:cluster:${local.name}-shared"
+    cluster_secret = "arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:rds!cluster-*"
+    pr_secrets     = "arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:prenv/${local.hash6}/pr*"
   }
   repository_tag = { test = "StringEquals", variable = "aws:ResourceTag/prenv:repository", values = [local.repository] }
   request_tag    = { test = "StringEquals", variable = "aws:RequestTag/prenv:repository", values = [local.repository] }
@@ -498,12 +503,68 @@ data "aws_iam_policy_document" "database" {
   }
 }
 
+# --- database.mode shared: the pull requests' databases on the base's shared server ----------------
+#
+# prenv makes each PR's database and role through the RDS Data API (ExecuteStatement on the cluster,
+# signed in with the cluster's master user secret), and writes the role's password to a secret of the
+# PR's own. The runner reads no secret itself; the Data API reads the master secret with the caller's
+# credentials ("Data API transparently calls Secrets Manager, which allows (or denies) the user's
+# request for the secret": https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.access.html),
+# so GetSecretValue is allowed on that one secret, the one RDS tagged with the cluster's ARN.
+
+data "aws_iam_policy_document" "shared_database" {
+  statement {
+    sid       = "FindTheSharedDatabaseServer"
+    actions   = ["rds:DescribeDBClusters"]
+    resources = [local.arn.shared_cluster]
+  }
+  statement {
+    sid       = "RunSqlOnTheSharedDatabaseServer"
+    actions   = ["rds-data:ExecuteStatement"]
+    resources = [local.arn.shared_cluster]
+  }
+  statement {
+    sid       = "TheDataApiSignsInWithTheSharedServersMasterSecret"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [local.arn.cluster_secret]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/aws:rds:primaryDBClusterArn"
+      values   = [local.arn.shared_cluster]
+    }
+  }
+  # Created only with this repository's tag (cleanup finds a secret left behind by it).
+  statement {
+    sid       = "CreatePullRequestDatabaseSecrets"
+    actions   = ["secretsmanager:CreateSecret", "secretsmanager:TagResource"]
+    resources = [local.arn.pr_secrets]
+    condition {
+      test     = local.request_tag.test
+      variable = local.request_tag.variable
+      values   = local.request_tag.values
+    }
+  }
+  # By name only: DescribeSecret of a secret that does not exist yet must answer "not found", which a
+  # condition on the resource's tags would turn into "access denied". The names are this repository's.
+  statement {
+    sid = "ManagePullRequestDatabaseSecrets"
+    actions = [
+      "secretsmanager:DeleteSecret",
+      "secretsmanager:DescribeSecret",
+      "secretsmanager:GetResourcePolicy",
+      "secretsmanager:PutSecretValue",
+    ]
+    resources = [local.arn.pr_secrets]
+  }
+}
+
 locals {
   policies = {
     state-and-images = data.aws_iam_policy_document.state_and_images.json
     network          = data.aws_iam_policy_document.network.json
     compute          = data.aws_iam_policy_document.compute.json
     database         = data.aws_iam_policy_document.database.json
+    shared-database  = data.aws_iam_policy_document.shared_database.json
   }
 }
 

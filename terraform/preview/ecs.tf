@@ -21,6 +21,14 @@ locals {
 }
 
 locals {
+  db_environment = local.db == null ? {} : {
+    PGHOST       = local.db.host
+    PGPORT       = tostring(local.db.port)
+    PGDATABASE   = local.db.name
+    PGUSER       = local.db.user
+    DATABASE_URL = "postgresql://${local.db.user}@${local.db.host}:${local.db.port}/${local.db.name}"
+  }
+
   # Writable scratch space under a read-only root: /tmp for the application, and the three paths the
   # ECS Exec agent writes to (ECS Exec does not otherwise support a read-only root filesystem).
   scratch_volumes = var.read_only_root_filesystem ? {
@@ -43,20 +51,16 @@ locals {
     mountPoints            = [for name, path in local.scratch_volumes : { sourceVolume = name, containerPath = path, readOnly = false }]
     # The app contract's database settings (prenv/core/contract.py): libpq's names and DATABASE_URL,
     # which carries no password. The password is only the secret below, so it is in no URL here, in
-    # no plan and in no state.
-    environment = [for name, value in merge(var.environment, {
-      PGHOST         = aws_db_instance.this.address
-      PGPORT         = tostring(aws_db_instance.this.port)
-      PGDATABASE     = local.db_name
-      PGUSER         = local.db_user
-      DATABASE_URL   = "postgresql://${local.db_user}@${aws_db_instance.this.address}:${aws_db_instance.this.port}/${local.db_name}"
+    # no plan and in no state. database_mode none: no database settings at all.
+    environment = [for name, value in merge(var.environment, local.db_environment, {
       PORT           = tostring(var.container_port)
       PRENV_PR       = tostring(var.pr_number)
       PRENV_HEAD_SHA = var.head_sha
     }) : { name = name, value = value }]
-    # Only a reference: ECS reads the RDS-managed secret when it starts the task.
-    secrets = [
-      { name = "PGPASSWORD", valueFrom = "${local.secret_arn}:password::" },
+    # Only a reference: ECS reads the secret (RDS's, or the PR's on the shared server) when it starts
+    # the task.
+    secrets = local.db == null ? [] : [
+      { name = "PGPASSWORD", valueFrom = "${local.db.secret_arn}:password::" },
     ]
     logConfiguration = {
       logDriver = "awslogs"
@@ -119,7 +123,7 @@ resource "aws_ecs_service" "app" {
 
   network_configuration {
     subnets          = data.aws_subnets.private.ids
-    security_groups  = [aws_security_group.service.id]
+    security_groups  = concat([aws_security_group.service.id], data.aws_security_group.db_clients[*].id)
     assign_public_ip = false
   }
 

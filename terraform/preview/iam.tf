@@ -40,10 +40,13 @@ data "aws_iam_policy_document" "execution" {
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${local.log_group_arn}:*"]
   }
-  statement {
-    sid       = "ReadThisDatabaseSecret"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [local.secret_arn]
+  dynamic "statement" {
+    for_each = local.db == null ? [] : [local.db.secret_arn]
+    content {
+      sid       = "ReadThisDatabaseSecret"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [statement.value]
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 # One pull request's preview: target group + routing on the shared ALB, log group, task definition,
-# ECS service and RDS PostgreSQL. The shared base (terraform/base) is found by name: its names derive
+# ECS service and its database (database.tf: an RDS instance, a database on the base's shared server,
+# or none). The shared base (terraform/base) is found by name: its names derive
 # from the repository alone (prenv-<hash6>), so prenv passes nothing about it.
 
 locals {
@@ -33,9 +34,6 @@ locals {
   )
 
   container_name = "app"
-  db_name        = "app"
-  db_user        = "app" # the RDS master user the app logs in as (its password: the RDS-managed secret)
-  secret_arn     = aws_db_instance.this.master_user_secret[0].secret_arn
 
   account_id       = data.aws_caller_identity.current.account_id
   partition        = data.aws_partition.current.partition
@@ -77,7 +75,8 @@ data "aws_ecs_cluster" "base" {
 }
 
 data "aws_db_subnet_group" "base" {
-  name = local.base_name
+  count = local.dedicated ? 1 : 0
+  name  = local.base_name
 }
 
 data "aws_lb_listener" "shared" {
@@ -172,13 +171,5 @@ resource "aws_cloudwatch_log_group" "app" {
   #checkov:skip=CKV_AWS_338:Ephemeral preview: logs live as long as the preview (log_retention_days), not a year.
   #checkov:skip=CKV_AWS_158:Ephemeral preview: encrypted at rest by CloudWatch's own key; a KMS key per PR costs more than the preview.
   name              = local.names.log_group
-  retention_in_days = var.log_retention_days
-}
-
-# RDS writes its PostgreSQL log here; created first so it is managed (retention, tags) and destroyed.
-resource "aws_cloudwatch_log_group" "db" {
-  #checkov:skip=CKV_AWS_338:Ephemeral preview: logs live as long as the preview (log_retention_days), not a year.
-  #checkov:skip=CKV_AWS_158:Ephemeral preview: encrypted at rest by CloudWatch's own key; a KMS key per PR costs more than the preview.
-  name              = "/aws/rds/instance/${local.names.rds_identifier}/postgresql"
   retention_in_days = var.log_retention_days
 }

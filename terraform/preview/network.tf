@@ -1,4 +1,6 @@
-# Security groups: the ALB reaches the service on its port; only the service reaches the database.
+# Security groups: the ALB reaches the service on its port; only the service reaches the database (its
+# own in dedicated mode; in shared mode the service also joins the base's db-clients group, the only
+# one the shared server accepts).
 
 resource "aws_security_group" "service" {
   name        = local.names.service_security_group
@@ -7,6 +9,7 @@ resource "aws_security_group" "service" {
 }
 
 resource "aws_security_group" "db" {
+  count       = local.dedicated ? 1 : 0
   name        = local.names.db_security_group
   description = "prenv preview PR ${var.pr_number}: PostgreSQL, reachable only from the application"
   vpc_id      = data.aws_vpc.base.id
@@ -32,16 +35,18 @@ resource "aws_vpc_security_group_egress_rule" "service_https" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "service_db" {
+  count                        = local.dedicated ? 1 : 0
   security_group_id            = aws_security_group.service.id
   description                  = "PostgreSQL of this preview"
-  referenced_security_group_id = aws_security_group.db.id
+  referenced_security_group_id = aws_security_group.db[0].id
   ip_protocol                  = "tcp"
   from_port                    = 5432
   to_port                      = 5432
 }
 
 resource "aws_vpc_security_group_ingress_rule" "db_from_service" {
-  security_group_id            = aws_security_group.db.id
+  count                        = local.dedicated ? 1 : 0
+  security_group_id            = aws_security_group.db[0].id
   description                  = "PostgreSQL from this preview's tasks only"
   referenced_security_group_id = aws_security_group.service.id
   ip_protocol                  = "tcp"

@@ -23,19 +23,34 @@ output "log_group" {
   value       = aws_cloudwatch_log_group.app.name
 }
 
+output "database_mode" {
+  description = "What database the preview has: dedicated (its own RDS instance), shared (a database on the base's shared server) or none."
+  value       = var.database_mode
+}
+
 output "db_endpoint" {
-  description = "Address of the preview's PostgreSQL (host name, port 5432)."
-  value       = aws_db_instance.this.address
+  description = "Address of the preview's PostgreSQL (host name, port 5432); empty without a database."
+  value       = local.db == null ? "" : local.db.host
 }
 
 output "db_identifier" {
-  description = "Identifier of the preview's RDS instance."
-  value       = aws_db_instance.this.identifier
+  description = "Identifier of the preview's RDS instance; empty unless database_mode is dedicated."
+  value       = local.dedicated ? local.db.identifier : ""
+}
+
+output "db_cluster" {
+  description = "Identifier of the shared Aurora cluster the preview's database is on; empty unless database_mode is shared."
+  value       = local.shared ? local.db.identifier : ""
+}
+
+output "db_name" {
+  description = "Name of the preview's database (and, in shared mode, of its role); empty without a database."
+  value       = local.db == null ? "" : local.db.name
 }
 
 output "db_secret_arn" {
-  description = "ARN of the RDS-managed secret holding the database user and password (the ARN only, never the password)."
-  value       = local.secret_arn
+  description = "ARN of the secret holding the database user and password (the ARN only, never the password); empty without a database."
+  value       = local.db == null ? "" : local.db.secret_arn
 }
 
 output "name_prefix" {

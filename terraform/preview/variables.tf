@@ -201,8 +201,19 @@ variable "pull_repository_arns" {
 
 # --- Database --------------------------------------------------------------------------------------
 
+variable "database_mode" {
+  description = "The preview's database: dedicated (an RDS PostgreSQL instance of its own), shared (a database and a role of its own on the base's shared server, made by prenv before the plan; needs terraform/base with shared_database = true) or none. prenv passes its config's database.mode."
+  type        = string
+  default     = "dedicated"
+
+  validation {
+    condition     = contains(["dedicated", "shared", "none"], var.database_mode)
+    error_message = "database_mode must be dedicated, shared or none."
+  }
+}
+
 variable "db_instance_class" {
-  description = "RDS instance class."
+  description = "RDS instance class (database_mode dedicated)."
   type        = string
   default     = "db.t4g.micro"
 
@@ -213,7 +224,7 @@ variable "db_instance_class" {
 }
 
 variable "db_allocated_storage" {
-  description = "RDS storage in GiB (gp3)."
+  description = "RDS storage in GiB, gp3 (database_mode dedicated)."
   type        = number
   default     = 20
 

@@ -10,10 +10,12 @@ from prenv.core.cleanup import (
     Action,
     Decision,
     Lock,
+    Orphan,
     Preview,
     PrState,
     PullRequest,
     decide,
+    find_orphan_databases,
     format_age,
     stale_locks,
 )
@@ -345,3 +347,15 @@ def test_stale_locks() -> None:
     found = stale_locks(previews, now=NOW, threshold=timedelta(hours=2))
     assert [(s.workspace, s.age) for s in found] == [("pr-9", timedelta(hours=3))]
     assert found[0].command() == "prenv unlock --pr 9 --lock-id id-old"
+
+
+def test_a_pull_requests_database_without_its_workspace_is_an_orphan() -> None:
+    found = find_orphan_databases(
+        ["prenv_pr7", "prenv_pr8", "prenv_pr50001", "notes", "prenv_pr07"],
+        server="prenv-abc123-shared",
+        workspace_pattern="preview-{number}",
+        live_workspaces={"preview-7"},
+    )
+    assert found == [
+        Orphan("database prenv_pr8 on prenv-abc123-shared", "preview-8", "8", database="prenv_pr8")
+    ]

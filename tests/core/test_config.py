@@ -205,6 +205,20 @@ def test_full_config() -> None:
             "backend: {bucket: b, region: r}\nterraform:\n  root: ' infra'\n",
             ".github/prenv.yml:3: terraform.root must not start or end with spaces",
         ),
+        (
+            "backend: {bucket: b, region: r}\ndatabase:\n  mode: aurora\n",
+            ".github/prenv.yml:3: database.mode must be one of dedicated (an RDS PostgreSQL instance per "
+            "preview); shared (a database and a role per preview on the base's shared server); none (no "
+            "database), not 'aurora'",
+        ),
+        (
+            "backend: {bucket: b, region: r}\ndatabase:\n  mode: true\n",
+            ".github/prenv.yml:3: database.mode: expected a string, got a boolean True",
+        ),
+        (
+            "backend: {bucket: b, region: r}\ndatabase:\n  server: x\n",
+            ".github/prenv.yml:3: unknown key 'database.server' in database; known keys: mode",
+        ),
     ],
 )
 def test_errors_name_file_line_and_key(text: str, expected: str) -> None:
@@ -239,3 +253,13 @@ def test_durations(text: str, seconds: int) -> None:
     assert (
         config.parse_duration(config.format_duration(config.parse_duration(text))).total_seconds() == seconds
     )
+
+
+@pytest.mark.parametrize("mode", ["dedicated", "shared", "none"])
+def test_database_modes(mode: str) -> None:
+    cfg = parse(f"backend: {{bucket: b, region: r}}\ndatabase:\n  mode: {mode}\n")
+    assert cfg.database.mode == mode
+
+
+def test_database_mode_defaults_to_a_dedicated_instance() -> None:
+    assert parse("backend: {bucket: b, region: r}\n").database == config.DatabaseSettings(mode="dedicated")

@@ -66,11 +66,20 @@ def terraform_drift(root: Path) -> list[str]:
     ]
     ecs = (root / "ecs.tf").read_text(encoding="utf-8")
     container = _block(ecs, "container = {")
+    # The database settings, given to the container whenever the preview has a database (database.tf).
+    database = _block(ecs, "db_environment = local.db == null ? {} : {")
     environment = set(
-        re.findall(r"^\s*([A-Z][A-Z0-9_]*)\s*=", _block(container, "merge(var.environment, {"), re.M)
-    )
+        re.findall(
+            r"^\s*([A-Z][A-Z0-9_]*)\s*=",
+            _block(container, "merge(var.environment, local.db_environment, {"),
+            re.M,
+        )
+    ) | set(re.findall(r"^\s*([A-Z][A-Z0-9_]*)\s*=", database, re.M))
     secrets = set(
-        re.findall(r'name\s*=\s*"([A-Z][A-Z0-9_]*)",\s*valueFrom', _block(container, "secrets = ["))
+        re.findall(
+            r'name\s*=\s*"([A-Z][A-Z0-9_]*)",\s*valueFrom',
+            _block(container, "secrets = local.db == null ? [] : ["),
+        )
     )
     problems += [f"ecs.tf: the task's environment lacks {name}" for name in sorted(PLAIN - environment)]
     problems += [
@@ -79,7 +88,7 @@ def terraform_drift(root: Path) -> list[str]:
     ]
     if secrets != SECRETS:
         problems.append(f"ecs.tf: the task's secrets are {sorted(secrets)}, the contract's {sorted(SECRETS)}")
-    url = re.search(r'^\s*DATABASE_URL\s*=\s*"postgresql://([^"@]*)@', container, re.M)
+    url = re.search(r'^\s*DATABASE_URL\s*=\s*"postgresql://([^"@]*)@', database, re.M)
     if url is None or ":" in url.group(1):
         problems.append(
             "ecs.tf: DATABASE_URL must be postgresql://USER@HOST:PORT/DATABASE, without a password"
@@ -387,7 +396,7 @@ def _planted_root(tmp_path: Path, file: str, old: str, new: str) -> Path:
         ),
         (
             "ecs.tf",
-            "      PGUSER         = local.db_user\n",
+            "    PGUSER       = local.db.user\n",
             "",
             "ecs.tf: the task's environment lacks PGUSER",
         ),
@@ -399,8 +408,8 @@ def _planted_root(tmp_path: Path, file: str, old: str, new: str) -> Path:
         ),
         (
             "ecs.tf",
-            '"postgresql://${local.db_user}@',
-            '"postgresql://${local.db_user}:${var.head_sha}@',
+            '"postgresql://${local.db.user}@',
+            '"postgresql://${local.db.user}:${var.head_sha}@',
             "ecs.tf: DATABASE_URL must be postgresql://USER@HOST:PORT/DATABASE, without a password",
         ),
         (

@@ -115,11 +115,15 @@ def test_a_dedicated_preview_costs_077_a_day_at_the_defaults() -> None:
     preview = estimate(_fixture("preview"), PRICES)
     assert _figures(preview) == [
         # $0.016 x 24 h = $0.384
-        ("aws_db_instance.this", "RDS PostgreSQL: db.t4g.micro, Single-AZ", D("0.384")),
+        ("aws_db_instance.this[0]", "RDS PostgreSQL: db.t4g.micro, Single-AZ", D("0.384")),
         # 20 GB x $0.115 x 24 h / 730 h = 55.2 / 730 = $0.07561643...
-        ("aws_db_instance.this", "RDS storage: 20 GB gp3", D("55.2") / 730),
+        ("aws_db_instance.this[0]", "RDS storage: 20 GB gp3", D("55.2") / 730),
         # $0.40 x 24 h / 730 h = 9.6 / 730 = $0.01315068...
-        ("aws_db_instance.this", "Secrets Manager: the master password secret RDS manages", D("9.6") / 730),
+        (
+            "aws_db_instance.this[0]",
+            "Secrets Manager: the master password secret RDS manages",
+            D("9.6") / 730,
+        ),
         # 1 task x (0.25 vCPU x $0.04048 + 0.5 GB x $0.004445) x 24 h = (0.01012 + 0.0022225) x 24 = $0.29622
         # (FARGATE_SPOT, the default, at the on-demand rate: the table has no confirmed Spot price)
         ("aws_ecs_service.app", "Fargate Spot: 1 task of 0.25 vCPU and 0.5 GB (Linux/x86)", D("0.29622")),
@@ -132,7 +136,7 @@ def test_a_dedicated_preview_costs_077_a_day_at_the_defaults() -> None:
     assert per_day(preview.per_day) == "$0.77/day"
     assert preview.not_priced == ()
     assert [u.address for u in preview.usage] == ["aws_cloudwatch_log_group.app"] * 2 + [
-        "aws_cloudwatch_log_group.db"
+        "aws_cloudwatch_log_group.db[0]"
     ] * 2
     assert "aws_lb_target_group.this" in preview.free
     assert "aws_lb_listener.port[0]" in preview.free
@@ -210,10 +214,10 @@ def test_a_class_or_option_the_table_lacks_is_not_priced_with_the_reason() -> No
     result = estimate(plan, PRICES)
     assert [(n.address, n.reason) for n in result.not_priced] == [
         (
-            "aws_db_instance.this",
+            "aws_db_instance.this[0]",
             "instance class db.r6g.large is not in prenv's price table (add it to prenv/core/prices.json)",
         ),
-        ("aws_db_instance.this", "storage type io2 is not in prenv's price table (gp2 and gp3 only)"),
+        ("aws_db_instance.this[0]", "storage type io2 is not in prenv's price table (gp2 and gp3 only)"),
     ]
     # What is known is still priced: the secret and the task.
     assert [line.what.split(":")[0] for line in result.lines] == ["Secrets Manager", "Fargate Spot"]
@@ -275,7 +279,7 @@ def _without_database(plan: dict[str, Any]) -> dict[str, Any]:
     stripped["resource_changes"] = [
         rc
         for rc in stripped["resource_changes"]
-        if rc["type"] != "aws_db_instance" and rc["address"] != "aws_cloudwatch_log_group.db"
+        if rc["type"] != "aws_db_instance" and rc["address"] != "aws_cloudwatch_log_group.db[0]"
     ]
     return stripped
 

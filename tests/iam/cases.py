@@ -112,6 +112,55 @@ NEGATIVE: list[Case] = [
             request_tags({"aws:rds:primaryDBInstanceArn": f"arn:{ARN % 'rds'}:db:{NAME}-pr101-db"}),
         ),
     ),
+    # database.mode shared: the shared server, its master secret, the pull requests' secrets
+    Case(
+        "run SQL through the Data API on a cluster that is not prenv's",
+        Request("rds-data:ExecuteStatement", f"arn:{ARN % 'rds'}:cluster:orders-prod"),
+    ),
+    Case(
+        "read another cluster's master password",
+        Request(
+            "secretsmanager:GetSecretValue",
+            f"arn:{ARN % 'secretsmanager'}:secret:rds!cluster-3f2a6c1e-7b4d-4e8a-9c1f-2d5e6a7b8c9d-Ab12Cd",
+            dict(resource_tags({"aws:rds:primaryDBClusterArn": f"arn:{ARN % 'rds'}:cluster:orders-prod"})),
+        ),
+    ),
+    Case(
+        "a preview role reads the shared server's master password",
+        Request(
+            "secretsmanager:GetSecretValue",
+            f"arn:{ARN % 'secretsmanager'}:secret:rds!cluster-3f2a6c1e-7b4d-4e8a-9c1f-2d5e6a7b8c9d-Ab12Cd",
+            dict(resource_tags({"aws:rds:primaryDBClusterArn": f"arn:{ARN % 'rds'}:cluster:{NAME}-shared"})),
+        ),
+        role="preview",
+    ),
+    Case(
+        "PR 101's roles read PR 102's shared-database password",
+        Request(
+            "secretsmanager:GetSecretValue",
+            f"arn:{ARN % 'secretsmanager'}:secret:prenv/{EXAMPLE_HASH}/pr102/database-Zy98Xw",
+        ),
+        role="preview",
+    ),
+    Case(
+        "overwrite another repository's pull request database secret",
+        Request(
+            "secretsmanager:PutSecretValue",
+            f"arn:{ARN % 'secretsmanager'}:secret:prenv/000000/pr101/database-AbCdEf",
+        ),
+    ),
+    Case(
+        "create a pull request database secret without the repository's tag",
+        Request(
+            "secretsmanager:CreateSecret",
+            f"arn:{ARN % 'secretsmanager'}:secret:prenv/{EXAMPLE_HASH}/pr101/database-AbCdEf",
+            request_tags({"prenv:repository": "someone/else"}),
+        ),
+    ),
+    Case(
+        "delete the shared database server",
+        Request("rds:DeleteDBCluster", f"arn:{ARN % 'rds'}:cluster:{NAME}-shared"),
+    ),
     # Databases
     Case("delete another team's RDS instance", Request("rds:DeleteDBInstance", OTHER_DB)),
     Case("modify another team's RDS instance", Request("rds:ModifyDBInstance", OTHER_DB)),

@@ -1,5 +1,7 @@
 """Refresh tests/iam/recorded.json from a recording: `PRENV_IAM_RECORD=/tmp/rec pytest ...`, then
-`python -m tests.iam.snapshot /tmp/rec`.
+`python -m tests.iam.snapshot /tmp/rec`. With `--merge`, the recording's authorizations are added to
+the ones recorded.json holds (for new tests, without recording the whole set again); a full recording
+is what drops the ones no test makes any more.
 
 recorded.json holds every distinct authorization the tests evaluated, rewritten for the example
 deployment (tests/iam/policies.py: EXAMPLE_REPOSITORY, its bucket, PR 101, fixed resource ids), so it
@@ -34,6 +36,12 @@ _IDS = [
         re.compile(r"rds!db-[0-9a-f-]{36}-[A-Za-z0-9]{6}"),
         "rds!db-0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d-AbCdEf",
     ),
+    (
+        re.compile(r"rds!cluster-[0-9a-f-]{36}-[A-Za-z0-9]{6}"),
+        "rds!cluster-0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d-AbCdEf",
+    ),
+    # The suffix Secrets Manager appends to a secret's name (prenv's per-PR database secrets).
+    (re.compile(r"(:secret:prenv/[0-9a-f]{6}/pr\d+/database)-[A-Za-z0-9]{6}"), r"\g<1>-AbCdEf"),
     (re.compile(r"(:task/[a-z0-9-]+/)[0-9a-f]{32}"), r"\g<1>0123456789abcdef0123456789abcdef"),
     (re.compile(r"(:task/[a-z0-9-]+/)[0-9a-f-]{36}"), r"\g<1>0123456789abcdef0123456789abcdef"),
     (re.compile(r"(:task-definition/[a-z0-9-]+):\d+"), r"\g<1>:1"),
@@ -66,10 +74,15 @@ def canonical(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
+    merge = "--merge" in argv
+    argv = [a for a in argv if a != "--merge"]
     if len(argv) != 1:
         print(__doc__, file=sys.stderr)
         return 2
     seen: dict[str, dict[str, Any]] = {}
+    if merge:
+        for data in json.loads(SNAPSHOT.read_text(encoding="utf-8")):
+            seen[json.dumps(data, sort_keys=True)] = data
     for path in sorted(Path(argv[0]).glob("*.json")):
         for entry in json.loads(path.read_text(encoding="utf-8"))["evaluated"]:
             if entry["result"] != "Allowed":  # the exempt calls (plugin.EXEMPT): denied on purpose

@@ -45,6 +45,8 @@ class Registry:
     task_roles: dict[str, list[str]] = field(default_factory=dict)  # task definition ARN -> role ARNs
     inline: dict[str, dict[str, Any]] = field(default_factory=dict)  # role name -> {policy name: doc}
     secrets: dict[str, str] = field(default_factory=dict)  # secret ARN -> the DB instance ARN
+    cluster_secrets: dict[str, str] = field(default_factory=dict)  # secret ARN -> the DB cluster ARN
+    secret_arns: dict[str, str] = field(default_factory=dict)  # secret name -> its ARN (CreateSecret)
 
     def observe(self, call: Call) -> None:
         observer = _OBSERVERS.get((call.service, call.operation))
@@ -119,6 +121,20 @@ def _observe_db(reg: Registry, call: Call) -> None:
         reg.secrets[secret] = _arn("rds", call, f"db:{call.params['DBInstanceIdentifier']}")
 
 
+def _observe_cluster(reg: Registry, call: Call) -> None:
+    cluster = call.response.get("DBCluster", {})
+    secret = (cluster.get("MasterUserSecret") or {}).get("SecretArn")
+    if secret:
+        reg.cluster_secrets[secret] = cluster.get("DBClusterArn") or _arn(
+            "rds", call, f"cluster:{call.params['DBClusterIdentifier']}"
+        )
+
+
+def _observe_secret(reg: Registry, call: Call) -> None:
+    reg.secret_arns[call.params["Name"]] = call.response["ARN"]
+    reg.tags[call.response["ARN"]] = _tag_list(call.params.get("Tags"))
+
+
 _OBSERVERS: dict[tuple[str, str], Callable[[Registry, Call], None]] = {
     ("ec2", "CreateVpc"): _observe_vpc,
     ("ec2", "CreateSecurityGroup"): _observe_security_group,
@@ -130,6 +146,8 @@ _OBSERVERS: dict[tuple[str, str], Callable[[Registry, Call], None]] = {
     ("iam", "PutRolePolicy"): _observe_role_policy,
     ("ecs", "RegisterTaskDefinition"): _observe_task_definition,
     ("rds", "CreateDBInstance"): _observe_db,
+    ("rds", "CreateDBCluster"): _observe_cluster,
+    ("secretsmanager", "CreateSecret"): _observe_secret,
 }
 
 
@@ -624,6 +642,49 @@ def _describe_subnet_groups(call: Call, reg: Registry) -> list[Request]:
 # --- ECR (the workflow's image step) -----------------------------------------------------------------
 
 
+# --- database.mode shared: the shared cluster, the Data API, the pull requests' secrets --------------
+
+
+def _describe_db_clusters(call: Call, reg: Registry) -> list[Request]:
+    identifier = call.params.get("DBClusterIdentifier", "*")
+    return [Request("rds:DescribeDBClusters", _arn("rds", call, f"cluster:{_name(identifier)}"))]
+
+
+def _execute_statement(call: Call, reg: Registry) -> list[Request]:
+    """ExecuteStatement on the cluster, and the master secret the Data API reads with the caller's
+    credentials: "Data API transparently calls Secrets Manager, which allows (or denies) the user's
+    request for the secret" (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.access.html).
+    RDS tags the secret it manages for a cluster with aws:rds:primaryDBClusterArn."""
+    cluster, secret = call.params["resourceArn"], call.params["secretArn"]
+    owner = reg.cluster_secrets.get(secret, "")
+    tags = resource_tags({"aws:rds:primaryDBClusterArn": owner}) if owner else {}
+    return [
+        Request("rds-data:ExecuteStatement", cluster),
+        Request("secretsmanager:GetSecretValue", secret, tags, why="the Data API reads the secret"),
+    ]
+
+
+def _secret_arn(call: Call, reg: Registry, secret_id: str) -> str:
+    """The ARN of a secret named by name or ARN; a name never created yet gets the 6 characters Secrets
+    Manager would append."""
+    if secret_id.startswith("arn:"):
+        return secret_id
+    return reg.secret_arns.get(secret_id) or _arn("secretsmanager", call, f"secret:{secret_id}-AbCdEf")
+
+
+def _create_secret(call: Call, reg: Registry) -> list[Request]:
+    """CreateSecret with tags is also authorized as secretsmanager:TagResource.
+    https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html"""
+    arn, tags = call.response["ARN"], _tag_list(call.params.get("Tags"))
+    tagging = [Request("secretsmanager:TagResource", arn, request_tags(tags), why="tags on create")]
+    return [Request("secretsmanager:CreateSecret", arn, request_tags(tags)), *(tagging if tags else [])]
+
+
+def _on_secret(call: Call, reg: Registry) -> list[Request]:
+    arn = _secret_arn(call, reg, call.params["SecretId"])
+    return [Request(f"secretsmanager:{call.operation}", arn, resource_tags(reg.tags.get(arn, {})))]
+
+
 def _repository(action: str) -> Row:
     return lambda call, reg: [
         Request(action, _arn("ecr", call, f"repository/{call.params['repositoryName']}"))
@@ -752,6 +813,14 @@ TABLE: dict[tuple[str, str], Row] = {
     ("rds", "StartDBInstance"): _on_db,  # wake
     ("rds", "DescribeDBInstances"): _describe_db_instances,
     ("rds", "DescribeDBSubnetGroups"): _describe_subnet_groups,
+    # database.mode shared
+    ("rds", "DescribeDBClusters"): _describe_db_clusters,
+    ("rds-data", "ExecuteStatement"): _execute_statement,
+    ("secretsmanager", "CreateSecret"): _create_secret,
+    ("secretsmanager", "DescribeSecret"): _on_secret,
+    ("secretsmanager", "GetResourcePolicy"): _on_secret,
+    ("secretsmanager", "PutSecretValue"): _on_secret,
+    ("secretsmanager", "DeleteSecret"): _on_secret,
     # ECR: the workflow's image step (.github/workflows/preview.yml), see tests/iam/cases.py
     ("secretsmanager", "GetSecretValue"): _secret_value,
     ("ecr", "GetAuthorizationToken"): unscoped("ecr:GetAuthorizationToken"),

@@ -404,3 +404,23 @@ def test_actions_reporter_writes_the_summary(tmp_path: Path) -> None:
     text = summary.read_text(encoding="utf-8")
     assert text == render.job_summary(fx.context(), "ready", config=fx.config(), deploy=fx.deploy())
     assert fx.DB_PASSWORD not in text
+
+
+def test_the_summary_of_a_deploy_shows_its_phases_and_the_comment_does_not() -> None:
+    from prenv.core.phases import Phase
+
+    deploy = dataclasses.replace(
+        fx.deploy(),
+        phases=(Phase("init", 6.1), Phase("database", 2.2), Phase("plan", 11.7), Phase("apply", 72.4)),
+    )
+    text = render.job_summary(fx.context(), "ready", config=fx.config(), deploy=deploy)
+    _order(
+        text,
+        "https://pr-42.preview.example.com",
+        "**Time to URL:** init 6.1s, database 2.2s, plan 11.7s, apply 1m 12s (total 1m 32s)",
+        "**Applied:**",
+    )
+    assert "Time to URL" not in render.comment("ready", fx.context(), config=fx.config(), deploy=deploy)
+    assert "Time to URL" not in render.job_summary(
+        fx.context(), "ready", config=fx.config(), deploy=fx.deploy()
+    )

@@ -16,13 +16,20 @@ from prenv.engine.terraform import Terraform, find_binary
 
 
 def preview_config(
-    root: Path, *, repository: str, bucket: str, region: str, variables: Mapping[str, Any] | None = None
+    root: Path,
+    *,
+    repository: str,
+    bucket: str,
+    region: str,
+    variables: Mapping[str, Any] | None = None,
+    database_mode: str = "dedicated",
 ) -> dict[str, Any]:
     """A .github/prenv.yml document for `root` against the emulator's `bucket`."""
     return {
         "backend": {"bucket": bucket, "region": region},
         "terraform": {"root": str(root), "lock_timeout": "60s", "variables": dict(variables or {})},
         "repository": repository,
+        "database": {"mode": database_mode},
     }
 
 
@@ -36,6 +43,7 @@ def preview_engine(
     head_sha: str = "",
     image: str = "",
     variables: Mapping[str, Any] | None = None,
+    database_mode: str = "dedicated",
 ) -> Engine:
     """An Engine for PR `pr` of `repository` on `root` (a private copy of terraform/preview)."""
     document = preview_config(
@@ -44,6 +52,7 @@ def preview_engine(
         bucket=bucket,
         region=env.get("AWS_REGION", "us-east-1"),
         variables=variables,
+        database_mode=database_mode,
     )
     config = config_mod.parse(yaml.safe_dump(document), path=str(root.parent / "prenv.yml"))
     names = names_for(pr, repository, config.workspace_pattern)

@@ -23,6 +23,8 @@ class FakeBase:
     alb_security_group_id: str
     alb_dns_name: str
     listener_arn: str
+    shared_cluster_arn: str = ""  # shared_database: the Aurora cluster of database.mode shared
+    db_clients_group_id: str = ""
 
 
 def create_fake_base(
@@ -32,10 +34,12 @@ def create_fake_base(
     domain: str = "",
     https: bool = False,
     public: bool | None = None,
+    shared_database: bool = False,
 ) -> FakeBase:
     """The base of `repository` as terraform/base names it (`prenv-<hash6>`). `https`: the shared
     listener is HTTPS on 443 (a certificate in ACM); `public`: the ALB's prenv:public tag (None: none,
-    as a base from before the tag)."""
+    as a base from before the tag); `shared_database`: also its shared Aurora cluster and the security
+    group the previews join to reach it."""
     name = f"prenv-{repository_hash(repository)}"
     ec2 = client("ec2")
     tags = [{"Key": "prenv:repository", "Value": repository}]
@@ -97,6 +101,22 @@ def create_fake_base(
     client("rds").create_db_subnet_group(
         DBSubnetGroupName=name, DBSubnetGroupDescription="fake base", SubnetIds=list(subnets)
     )
+    cluster_arn, clients = "", ""
+    if shared_database:
+        clients = ec2.create_security_group(
+            GroupName=f"{name}-db-clients", Description="fake base db clients", VpcId=vpc
+        )["GroupId"]
+        cluster_arn = client("rds").create_db_cluster(
+            DBClusterIdentifier=f"{name}-shared",
+            Engine="aurora-postgresql",
+            EngineVersion="16.6",
+            MasterUsername="prenv_admin",
+            ManageMasterUserPassword=True,
+            DBSubnetGroupName=name,
+            StorageEncrypted=True,
+            EnableHttpEndpoint=True,
+            ServerlessV2ScalingConfiguration={"MinCapacity": 0, "MaxCapacity": 2},
+        )["DBCluster"]["DBClusterArn"]
     return FakeBase(
         name=name,
         vpc_id=vpc,
@@ -104,4 +124,6 @@ def create_fake_base(
         alb_security_group_id=alb_sg,
         alb_dns_name=alb["DNSName"],
         listener_arn=listener["ListenerArn"],
+        shared_cluster_arn=cluster_arn,
+        db_clients_group_id=clients,
     )

@@ -54,6 +54,11 @@ def with_domain(base_root: Path, tf_env: dict[str, str], repository: str) -> dic
     return _plan(base_root, tf_env, "domain", values)
 
 
+@pytest.fixture(scope="module")
+def shared(base_root: Path, tf_env: dict[str, str], repository: str) -> dict[str, Any]:
+    return _plan(base_root, tf_env, "shared", {"repository": repository, "shared_database": True})
+
+
 def _addresses(plan: dict[str, Any]) -> set[str]:
     return {c["address"] for c in resource_changes(plan)}
 
@@ -135,6 +140,46 @@ def test_cluster_registry_and_database_subnets(plain: dict[str, Any]) -> None:
     assert registry["image_tag_mutability"] == "IMMUTABLE"
 
 
+def test_without_shared_database_there_is_no_server(plain: dict[str, Any]) -> None:
+    types = {c["type"] for c in resource_changes(plain)}
+    assert not types & {"aws_rds_cluster", "aws_rds_cluster_instance", "aws_db_instance"}
+
+
+def test_shared_database_is_exactly_one_aurora_server_that_pauses(
+    shared: dict[str, Any], repository: str
+) -> None:
+    changes = list(resource_changes(shared))
+    servers = [c["address"] for c in changes if c["type"] in ("aws_rds_cluster", "aws_db_instance")]
+    assert servers == ["aws_rds_cluster.shared[0]"]
+    assert [c["address"] for c in changes if c["type"] == "aws_rds_cluster_instance"] == [
+        "aws_rds_cluster_instance.shared[0]"
+    ]
+    name = f"prenv-{repository_hash(repository)}"
+    cluster = planned(shared, "aws_rds_cluster.shared[0]")
+    assert cluster["cluster_identifier"] == f"{name}-shared"
+    assert (cluster["engine"], cluster["engine_mode"], cluster["engine_version"]) == (
+        "aurora-postgresql",
+        "provisioned",
+        "16.6",
+    )
+    assert cluster["serverlessv2_scaling_configuration"] == [
+        {"min_capacity": 0, "max_capacity": 2, "seconds_until_auto_pause": 300}
+    ]
+    assert cluster["manage_master_user_password"] is True
+    assert cluster["master_password"] is None
+    assert cluster["enable_http_endpoint"] is True
+    assert cluster["storage_encrypted"] is True
+    assert cluster["deletion_protection"] is True
+    assert cluster["db_subnet_group_name"] == name  # the private subnets of every zone
+    instance = planned(shared, "aws_rds_cluster_instance.shared[0]")
+    assert (instance["instance_class"], instance["publicly_accessible"]) == ("db.serverless", False)
+    ingress = planned(shared, "aws_vpc_security_group_ingress_rule.db_from_clients[0]")
+    assert (ingress["from_port"], ingress["to_port"], ingress["cidr_ipv4"]) == (5432, 5432, None)
+    assert planned(shared, "aws_security_group.db_clients[0]")["name"] == f"{name}-db-clients"
+    outputs = shared["planned_values"]["outputs"]
+    assert outputs["shared_database_cluster"]["value"] == f"{name}-shared"
+
+
 @pytest.mark.parametrize(
     ("values", "message"),
     [
@@ -147,6 +192,14 @@ def test_cluster_registry_and_database_subnets(plain: dict[str, Any]) -> None:
             "certificate_arn needs domain",
         ),
         ({"ingress_cidrs": []}, "ingress_cidrs must hold at least one IPv4 CIDR block"),
+        (
+            {"shared_database_engine_version": "16.2"},
+            "shared_database_engine_version must be Aurora PostgreSQL 16.3 or later 16.x",
+        ),
+        (
+            {"shared_database_auto_pause_seconds": 60},
+            "shared_database_auto_pause_seconds must be a whole number from 300 to 86400",
+        ),
     ],
 )
 def test_bad_values_are_refused(

@@ -135,7 +135,7 @@ def test_oidc_provider_is_github_for_sts(bootstrap_plan: dict[str, Any]) -> None
 
 def test_permissions_have_no_wildcard_action_and_scope_what_aws_can(bootstrap_plan: dict[str, Any]) -> None:
     policies = _policies(bootstrap_plan)
-    assert len(policies) == 4
+    assert len(policies) == 5  # state-and-images, network, compute, database, shared-database
     for address, policy in policies.items():
         for statement in policy["Statement"]:
             assert statement["Effect"] == "Allow", address
@@ -290,7 +290,7 @@ def test_bootstrap_applies_and_replans_clean(
     trust = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Condition"]["StringEquals"][f"{HOST}:aud"] == "sts.amazonaws.com"
     attached = iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
-    assert len(attached) == 4
+    assert len(attached) == 5
     boundary = iam.get_role(RoleName=role_name)["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"]
     assert boundary == outputs["role_boundary_arn"]["value"]
     assert [u["UserName"] for u in iam.list_users()["Users"] if u["UserName"].startswith("prenv")] == []

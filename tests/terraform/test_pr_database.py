@@ -18,10 +18,9 @@ import pytest
 
 from tests.app.pg import PgCluster, running_cluster
 from tests.helpers import REPO_ROOT
+from tests.roots_support.data_api import ADMIN, ADMIN_PASSWORD, make_rds_admin
 
 SCRIPT = REPO_ROOT / "terraform" / "preview" / "sql" / "pr-database.sh"
-ADMIN = "prenv_admin"
-ADMIN_PASSWORD = "admin-password-for-tests"
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +29,7 @@ def server() -> Iterator[PgCluster]:
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is not on PATH")
     with running_cluster(settings={"log_statement": "all"}) as cluster:
-        with cluster.connect() as conn:
-            conn.execute(f"CREATE ROLE {ADMIN} LOGIN CREATEDB CREATEROLE PASSWORD '{ADMIN_PASSWORD}'")
-            conn.execute(f"ALTER DATABASE postgres OWNER TO {ADMIN}")
+        make_rds_admin(cluster)
         yield cluster
 
 

@@ -40,11 +40,24 @@ class Planned:
 
 
 def _plan(
-    tmp: Path, env: dict[str, str], bucket: str, repository: str, base: FakeBase, pr: int = PR
+    tmp: Path,
+    env: dict[str, str],
+    bucket: str,
+    repository: str,
+    base: FakeBase,
+    pr: int = PR,
+    database_mode: str = "dedicated",
 ) -> Planned:
     root = copy_root("preview", tmp)
     with preview_engine(
-        root, env, repository=repository, pr=pr, bucket=bucket, head_sha=SHA, image=IMAGE
+        root,
+        env,
+        repository=repository,
+        pr=pr,
+        bucket=bucket,
+        head_sha=SHA,
+        image=IMAGE,
+        database_mode=database_mode,
     ) as engine:
         _, plan_file, changed = engine.plan()
         assert changed
@@ -78,6 +91,30 @@ def domain_plan(
     return _plan(tmp_path_factory.mktemp("domain"), tf_env, new_bucket(), repository, base, pr=4321)
 
 
+# What prenv writes before a shared-mode plan (prenv/engine/shared_db.py): the PR's secret. Planted
+# with a known password, which must appear nowhere in the plan.
+PLANTED_PASSWORD = "planted-password-never-in-the-plan-7f3a"
+
+
+@pytest.fixture(scope="module")
+def shared_plan(
+    tmp_path_factory: pytest.TempPathFactory,
+    tf_env: dict[str, str],
+    session_boto: Client,
+    new_bucket: Callable[[], str],
+) -> Planned:
+    repository = unique_repository("shared")
+    base = create_fake_base(session_boto, repository, shared_database=True)
+    names = names_for(PR, repository)
+    session_boto("secretsmanager").create_secret(
+        Name=names.database_secret,
+        SecretString=json.dumps({"username": names.pr_database, "password": PLANTED_PASSWORD}),
+        Tags=[{"Key": "prenv:repository", "Value": repository}],
+    )
+    tmp = tmp_path_factory.mktemp("shared")
+    return _plan(tmp, tf_env, new_bucket(), repository, base, database_mode="shared")
+
+
 def _walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
     if isinstance(value, dict):
         for key, item in value.items():
@@ -92,14 +129,14 @@ def test_names_equal_prenv_naming(plan: Planned) -> None:
     names = names_for(PR, plan.repository)
     doc = plan.document
     assert planned(doc, "aws_lb_target_group.this")["name"] == names.target_group
-    assert planned(doc, "aws_db_instance.this")["identifier"] == names.rds_identifier
-    assert planned(doc, "aws_db_instance.this")["db_name"] == names.db_name
+    assert planned(doc, "aws_db_instance.this[0]")["identifier"] == names.rds_identifier
+    assert planned(doc, "aws_db_instance.this[0]")["db_name"] == names.db_name
     assert planned(doc, "aws_ecs_service.app")["name"] == names.ecs_service
     assert planned(doc, "aws_cloudwatch_log_group.app")["name"] == names.log_group
     assert planned(doc, "aws_iam_role.execution")["name"] == names.execution_role
     assert planned(doc, "aws_iam_role.task")["name"] == names.task_role
     assert planned(doc, "aws_security_group.service")["name"] == names.service_security_group
-    assert planned(doc, "aws_security_group.db")["name"] == names.db_security_group
+    assert planned(doc, "aws_security_group.db[0]")["name"] == names.db_security_group
     outputs = doc["planned_values"]["outputs"]
     assert outputs["name_prefix"]["value"] == names.name_prefix
     assert outputs["log_group"]["value"] == names.log_group
@@ -132,7 +169,7 @@ def test_no_password_is_set_anywhere(plan: Planned) -> None:
             leaf = path.rsplit(".", 1)[-1]
             if "password" in leaf.lower() and leaf != "manage_master_user_password":
                 assert value in (None, False, [], ""), f"{change['address']}: {path} = {value!r}"
-    db = planned(plan.document, "aws_db_instance.this")
+    db = planned(plan.document, "aws_db_instance.this[0]")
     assert db["manage_master_user_password"] is True
     assert db["password"] is None
     text = plan.path.read_text(encoding="utf-8")
@@ -162,7 +199,7 @@ def test_service_database_and_logs_settings(plan: Planned) -> None:
     assert service["enable_execute_command"] is True
     assert service["deployment_circuit_breaker"] == [{"enable": True, "rollback": True}]
     assert service["network_configuration"][0]["assign_public_ip"] is False
-    db = planned(plan.document, "aws_db_instance.this")
+    db = planned(plan.document, "aws_db_instance.this[0]")
     assert (db["engine"], db["engine_version"]) == ("postgres", "16")
     assert db["storage_encrypted"] is True
     assert db["publicly_accessible"] is False
@@ -170,7 +207,7 @@ def test_service_database_and_logs_settings(plan: Planned) -> None:
     assert db["deletion_protection"] is False
     assert db["instance_class"] == "db.t4g.micro"
     assert planned(plan.document, "aws_cloudwatch_log_group.app")["retention_in_days"] == 7
-    ingress = planned(plan.document, "aws_vpc_security_group_ingress_rule.db_from_service")
+    ingress = planned(plan.document, "aws_vpc_security_group_ingress_rule.db_from_service[0]")
     assert (ingress["from_port"], ingress["to_port"], ingress["cidr_ipv4"]) == (5432, 5432, None)
 
 
@@ -269,3 +306,86 @@ def test_bad_values_fail_at_plan_with_clear_messages(
     for message in messages:
         assert message in errors
     assert "Creating..." not in run.stdout
+
+
+def test_shared_mode_plans_no_database_server(shared_plan: Planned) -> None:
+    types = {c["type"] for c in resource_changes(shared_plan.document)}
+    assert not types & {"aws_db_instance", "aws_rds_cluster", "aws_rds_cluster_instance"}
+    addresses = {c["address"] for c in resource_changes(shared_plan.document)}
+    assert not {
+        a for a in addresses if a.startswith(("aws_security_group.db", "aws_cloudwatch_log_group.db"))
+    }
+    assert "aws_ecs_service.app" in addresses
+
+
+def test_shared_mode_gives_the_task_its_database_by_reference(
+    shared_plan: Planned, session_boto: Client
+) -> None:
+    """In shared mode the container definitions are known at plan time: the server's endpoint, the PR's
+    database and role, and its secret by ARN; the password is nowhere in the plan."""
+    names = names_for(PR, shared_plan.repository)
+    secret = session_boto("secretsmanager").describe_secret(SecretId=names.database_secret)["ARN"]
+    cluster = session_boto("rds").describe_db_clusters(
+        DBClusterIdentifier=f"prenv-{names.repository_hash}-shared"
+    )["DBClusters"][0]
+    task = planned(shared_plan.document, "aws_ecs_task_definition.app")
+    (container,) = json.loads(task["container_definitions"])
+    environment = {e["name"]: e["value"] for e in container["environment"]}
+    assert {k: environment[k] for k in ("PGHOST", "PGPORT", "PGDATABASE", "PGUSER")} == {
+        "PGHOST": cluster["Endpoint"],
+        "PGPORT": "5432",
+        "PGDATABASE": "prenv_pr7",
+        "PGUSER": "prenv_pr7",
+    }
+    assert environment["DATABASE_URL"] == f"postgresql://prenv_pr7@{cluster['Endpoint']}:5432/prenv_pr7"
+    assert container["secrets"] == [{"name": "PGPASSWORD", "valueFrom": f"{secret}:password::"}]
+    policy = json.loads(planned(shared_plan.document, "aws_iam_role_policy.execution")["policy"])
+    (read,) = [st for st in policy["Statement"] if st.get("Sid") == "ReadThisDatabaseSecret"]
+    assert read["Resource"] == secret
+    outputs = shared_plan.document["planned_values"]["outputs"]
+    assert outputs["db_secret_arn"]["value"] == secret
+    assert (outputs["database_mode"]["value"], outputs["db_name"]["value"]) == ("shared", "prenv_pr7")
+    assert PLANTED_PASSWORD not in shared_plan.path.read_text(encoding="utf-8")
+
+
+def test_checkov_passes_on_the_shared_mode_plan(shared_plan: Planned) -> None:
+    result = scan_plan(shared_plan.path, shared_plan.path.parent / "preview")
+    assert [str(f) for f in result.failed] == []
+    allowed = {check for (file, _, check) in ALLOWED if file.startswith("preview/")}
+    assert {f.check_id for f in result.skipped} <= allowed
+
+
+@pytest.fixture(scope="module")
+def no_database_plan(
+    tmp_path_factory: pytest.TempPathFactory,
+    tf_env: dict[str, str],
+    session_boto: Client,
+    new_bucket: Callable[[], str],
+) -> Planned:
+    repository = unique_repository("nodb")
+    base = create_fake_base(session_boto, repository)
+    tmp = tmp_path_factory.mktemp("nodb")
+    return _plan(tmp, tf_env, new_bucket(), repository, base, database_mode="none")
+
+
+def test_without_a_database_the_task_gets_no_database_settings(no_database_plan: Planned) -> None:
+    types = {c["type"] for c in resource_changes(no_database_plan.document)}
+    assert not types & {"aws_db_instance", "aws_rds_cluster"}
+    addresses = {c["address"] for c in resource_changes(no_database_plan.document)}
+    assert "aws_cloudwatch_log_group.db[0]" not in addresses
+    assert not {a for a in addresses if a.startswith("aws_security_group.db")}
+    (container,) = json.loads(
+        planned(no_database_plan.document, "aws_ecs_task_definition.app")["container_definitions"]
+    )
+    names = {e["name"] for e in container["environment"]}
+    assert not names & {"PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "DATABASE_URL"}
+    assert container.get("secrets", []) == []
+    policy = json.loads(planned(no_database_plan.document, "aws_iam_role_policy.execution")["policy"])
+    assert [st.get("Sid") for st in policy["Statement"]] == ["EcrLogin", "PullImage", "WriteLogs"]
+    outputs = no_database_plan.document["planned_values"]["outputs"]
+    assert {k: outputs[k]["value"] for k in ("database_mode", "db_endpoint", "db_secret_arn", "db_name")} == {
+        "database_mode": "none",
+        "db_endpoint": "",
+        "db_secret_arn": "",
+        "db_name": "",
+    }

@@ -1,6 +1,8 @@
 #!/bin/sh
-# One pull request's database and role on a shared PostgreSQL server (database.mode = shared), and the
-# local stack's "PR" database (docker-compose.yml's `provision` service).
+# One pull request's database and role on a shared PostgreSQL server, over psql: the local stack's "PR"
+# database (docker-compose.yml's `provision` service), or any server psql reaches. prenv's shared mode
+# (database.mode = shared) runs the same SQL files (create.sql, drop.sql, password.sql) through the RDS
+# Data API instead, from the runner, with no network path to the server (prenv/engine/shared_db.py).
 #
 #   pr-database.sh create    create the database and its role, or bring them back to this shape
 #   pr-database.sh drop      drop both, ending open connections (WITH (FORCE))
@@ -89,7 +91,7 @@ else
     # printf is a shell builtin: the password is in no process's arguments.
     if ! output=$(printf '%s\n%s\n' "$PRENV_DB_PASSWORD" "$PRENV_DB_PASSWORD" |
         setsid -w psql --no-psqlrc --quiet --set ON_ERROR_STOP=1 --set role="$role" \
-            --file "$here/password.sql" 2>&1); then
+            --set password_version="set by pr-database.sh" --file "$here/password.sql" 2>&1); then
         printf '%s\n' "$output" | sed -e 's/^Enter new password for user "[^"]*": *//' \
             -e 's/^Enter it again: *//' -e '/^$/d' >&2
         fail "could not set the password of role $role"

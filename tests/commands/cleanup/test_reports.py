@@ -105,7 +105,7 @@ def test_stale_locks_and_orphans(
             in (dry.stdout)
         )
         assert "lock fresh" not in dry.stdout
-        assert "Orphaned resources (3): tagged by prenv, but their workspace has no state:" in dry.stdout
+        assert "Orphaned resources (3): made by prenv, but their workspace has no state:" in dry.stdout
         assert f"  pr-395: {active['taskDefinition']['taskDefinitionArn']}" in dry.stdout
         assert "retired-396" not in dry.stdout
         assert f"  pr-398: {orphan_group_arn}" in dry.stdout

@@ -211,3 +211,48 @@ def test_the_pr_given_twice_must_agree(configured: Deployed) -> None:
     assert result.last_error_line == (
         "prenv: the PR is given twice, as 12 and as --pr 13 [bad-usage]; give it once"
     )
+
+
+def test_status_shows_the_last_deploys_phases(
+    boto: Any, tmp_path: Any, aws_env: dict[str, str], state_bucket: str, repository: str
+) -> None:
+    """The deploy timed its phases with the command's clock (fixed here: 1.5 s a reading) and kept them in
+    the deploy record; status reads them back."""
+    from datetime import UTC, datetime, timedelta
+
+    from prenv.core.naming import names_for
+    from tests.helpers import light_config, run_cli, write_config
+
+    readings = iter(range(1000))
+    start = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+
+    def clock() -> datetime:
+        return start + timedelta(seconds=1.5 * next(readings))
+
+    names = names_for(31, repository)
+    cluster = f"prenv-{names.repository_hash}"
+    outputs = {
+        "url": "https://pr-31.preview.example.com/",
+        "ecs_cluster": cluster,
+        "ecs_service": names.ecs_service,
+    }
+    root = planting.outputs_root(tmp_path / "root", outputs)
+    write_config(tmp_path, light_config(state_bucket, root, repository=repository))
+    sha = "abcdef0123456789abcdef0123456789abcdef01"
+    deployed = run_cli(["deploy", "--pr", "31", "--sha", sha], env=aws_env, cwd=tmp_path, clock=clock)
+    assert deployed.exit_code == 0, deployed.stderr
+    planting.plant_preview(boto, cluster=cluster, service=names.ecs_service, target_group=names.target_group)
+
+    text = run_cli(["status", "31"], env=aws_env, cwd=tmp_path)
+    assert text.exit_code == 0, text.stderr
+    last = text.stdout.splitlines()[-2:]
+    assert re.fullmatch(r"Last deploy: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00 \(commit abcdef0\)", last[0])
+    assert last[1] == "  phases: init 1.5s, plan 1.5s, apply 1.5s (total 4.5s)"
+
+    document = json.loads(run_cli(["status", "31", "--json"], env=aws_env, cwd=tmp_path).stdout)
+    assert document["last_deploy"]["head_sha"] == sha
+    assert document["last_deploy"]["phases"] == [
+        {"phase": "init", "seconds": 1.5},
+        {"phase": "plan", "seconds": 1.5},
+        {"phase": "apply", "seconds": 1.5},
+    ]
