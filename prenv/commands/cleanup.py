@@ -221,15 +221,7 @@ def run(services: Services, options: Options) -> ExitStatus:
         replace(s, lock=bucket.read_lock(s.workspace, s.lock.modified))
         for s in cleanup.stale_locks(listing.previews, now=now, threshold=lock_age)
     ]
-    aws = ports.aws(config.backend.region)
-    found = cleanup.find_orphans(orphans.tagged_resources(aws, ports.repository), live_workspaces=live)
-    found = [o for o in found if not orphans.gone(aws, o.arn)]
-    deleted = _delete_orphans(found, aws) if options.delete_orphans and not options.dry_run else {}
-    if config.database.mode == "shared":
-        databases, dropped = _orphan_databases(
-            ports, config, delete=options.delete_orphans and not options.dry_run
-        )
-        found, deleted = found + databases, {**deleted, **dropped}
+    found, deleted = _orphans(ports, config, live, delete=options.delete_orphans and not options.dry_run)
     idle_after = config.cleanup.sleep_after or max_age
     fleet = cleanup.fleet(rows, idle_after=idle_after, base_per_day=base)
     return report(
@@ -266,6 +258,21 @@ def _costed(
     row.per_day = own + (kept.share_per_day if base_share is None else base_share)
     row.so_far = kept.so_far(now, slept_at=slept_at if asleep else None)
     return row
+
+
+def _orphans(
+    ports: Ports, config: Config, live: set[str], *, delete: bool
+) -> tuple[list[cleanup.Orphan], dict[str, str]]:
+    """Resources tagged for a workspace that has no state (and, in shared mode, databases on the shared
+    server), with the result of deleting each when `delete`."""
+    aws = ports.aws(config.backend.region)
+    found = cleanup.find_orphans(orphans.tagged_resources(aws, ports.repository), live_workspaces=live)
+    found = [o for o in found if not orphans.gone(aws, o.arn)]
+    deleted = _delete_orphans(found, aws) if delete else {}
+    if config.database.mode == "shared":
+        databases, dropped = _orphan_databases(ports, config, delete=delete)
+        found, deleted = found + databases, {**deleted, **dropped}
+    return found, deleted
 
 
 def _orphan_databases(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
@@ -11,7 +12,7 @@ from prenv.commands.wake import wake_if_asleep
 from prenv.commands.wiring import Services
 from prenv.core import cleanup
 from prenv.core.config import Config
-from prenv.core.domain import Command, PlanOutcome
+from prenv.core.domain import Command, DeployOutcome, PlanOutcome
 from prenv.core.errors import Cancelled, ExitStatus, FailureReason, PrenvError
 from prenv.core.event import PullRequestEvent
 from prenv.core.phases import Stopwatch
@@ -58,6 +59,26 @@ def _report_untracked(ports: wiring.Ports, config: Config, tgt: wiring.Target, e
         error.hint = "delete them (or `terraform import` them into the workspace), then deploy again"
 
 
+def _database_step(
+    ports: wiring.Ports, config: Config, tgt: wiring.Target, watch: Stopwatch, pool: ThreadPoolExecutor
+) -> Callable[[], None] | None:
+    """Shared mode: the server is woken beside terraform init; the PR's database is made once its
+    workspace exists, before the plan (the root reads its secret). None in the other modes."""
+    if config.database.mode != "shared":
+        return None
+    woken: Future[SharedDatabase] = pool.submit(wiring.wake_database, ports, config)
+    return lambda: wiring.provision_database(ports, config, tgt, watch, woken.result)
+
+
+def _warn_unmarked_secrets(services: Services, outcome: DeployOutcome) -> None:
+    named = [output.name for output in outcome.outputs if output.by_name]
+    if named:
+        services.warn(
+            f"the output(s) {', '.join(named)} look secret by their name but are not marked "
+            "sensitive: prenv hides their values; mark them `sensitive = true` in the Terraform root"
+        )
+
+
 def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -> ExitStatus:
     job = wiring.invocation(services, pr)
     config, ports = job.config, job.ports
@@ -82,25 +103,12 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="prenv-database") as pool,
         ):
             slept = wake_if_asleep(ports, tgt, out=services.out)  # issue 17: a push wakes a sleeping preview
-            # Shared mode: the server is woken beside terraform init; the PR's database is made once
-            # its workspace exists, before the plan (the root reads its secret).
-            prepare = None
-            if config.database.mode == "shared":
-                woken: Future[SharedDatabase] = pool.submit(wiring.wake_database, ports, config)
-                prepare = lambda: wiring.provision_database(  # noqa: E731
-                    ports, config, tgt, watch, woken.result
-                )
-            planned, plan_file, changed = eng.plan(prepare=prepare)
+            planned, plan_file, changed = eng.plan(prepare=_database_step(ports, config, tgt, watch, pool))
             reporter.planned(tgt.ctx, planned)
             phase = _APPLYING if changed else _UNCHANGED
             outcome = eng.apply(planned, plan_file, changed)
             phase = _APPLIED
-            named = [output.name for output in outcome.outputs if output.by_name]
-            if named:
-                services.warn(
-                    f"the output(s) {', '.join(named)} look secret by their name but are not marked "
-                    "sensitive: prenv hides their values; mark them `sensitive = true` in the Terraform root"
-                )
+            _warn_unmarked_secrets(services, outcome)
             if config.health_check.enabled and outcome.url:
                 with watch.phase("readiness"):
                     wait_healthy(outcome.url, config.health_check)

@@ -33,8 +33,8 @@ from prenv.core.config import Config, backend_settings, load
 from prenv.core.domain import Command, Context
 from prenv.core.errors import Cancelled, ConfigError, FailureReason, PrenvError, UsageError
 from prenv.core.event import PullRequestEvent, pull_request_event
-from prenv.core.remote import repository_from_remotes
 from prenv.core.phases import Phase, Stopwatch, to_record
+from prenv.core.remote import repository_from_remotes
 from prenv.core.troubleshoot import locate
 from prenv.engine import bundled
 from prenv.engine.lifecycle import Engine

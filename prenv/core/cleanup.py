@@ -291,6 +291,8 @@ def fleet(rows: Sequence[Row], *, idle_after: timedelta, base_per_day: Decimal |
         idle=len(idle),
         base_per_day=base_per_day,
     )
+
+
 def find_orphan_databases(
     databases: Iterable[str], *, server: str, workspace_pattern: str, live_workspaces: set[str]
 ) -> list[Orphan]:

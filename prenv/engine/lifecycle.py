@@ -25,10 +25,10 @@ from prenv.core.cost import plan_cost
 from prenv.core.domain import DeployOutcome, DestroyOutcome, PlanOutcome, outputs_of, sensitive_values
 from prenv.core.errors import FailureReason, PrenvError
 from prenv.core.naming import Names
+from prenv.core.phases import Stopwatch
 from prenv.core.prices import bundled_prices
 from prenv.core.secrets import plan_secrets
 from prenv.engine.dirlock import DirectoryLock
-from prenv.core.phases import Stopwatch
 from prenv.engine.terraform import Terraform, TerraformError
 
 _FIRST_INIT = threading.Lock()
