@@ -40,7 +40,7 @@ def test_the_repository_passes_every_gate() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings to report" in result.stdout
     assert "-- IAM policies (parliament, policy_sentry): ok" in result.stdout
-    assert "iam lint: 6 policies, 0 unexplained finding(s)" in result.stdout
+    assert "iam lint: 7 policies, 0 unexplained finding(s)" in result.stdout
     assert "gates: all passed" in result.stdout
 
 

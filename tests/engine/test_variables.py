@@ -27,6 +27,7 @@ def test_the_app_settings_reach_the_shipped_root() -> None:
         "workspace": "pr-12",
         "name_prefix": names.name_prefix,
         "repository": "octo-org/shop",
+        "database_mode": "dedicated",
         "head_sha": "a" * 40,
         "image": "img:1",
         "container_port": 3000,

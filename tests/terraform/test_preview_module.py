@@ -60,7 +60,7 @@ def test_the_documented_module_root_plans_with_what_prenv_passes(
     addresses = {change["address"] for change in resource_changes(document)}
     assert {
         "module.preview.aws_ecs_service.app",
-        "module.preview.aws_db_instance.this",
+        "module.preview.aws_db_instance.this[0]",
         "aws_sqs_queue.jobs",
     } <= addresses
     queue = planned(document, "aws_sqs_queue.jobs")
