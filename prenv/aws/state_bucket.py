@@ -9,7 +9,9 @@ workspace, which Terraform's workspace listing ignores (it only counts keys endi
   remembers the PR's sticky comment (id, author, hash of its body), read back by the next deploy or
   destroy (`read_deploy`);
 - `prenv-warned.json`, the warning record: written when cleanup warns that an idle preview will be
-  destroyed.
+  destroyed;
+- `prenv-seeded.json`, the seed record: written by the deploy whose seed step (config `hooks.seed`)
+  ran, so later deploys leave it out; `--reseed` runs it again. It goes with the preview's other records.
 
 One paginated listing gives cleanup every workspace, its state's age, both records and its lock.
 """
@@ -29,7 +31,8 @@ from prenv.core.config import Config
 
 DEPLOYED = "prenv-deployed.json"
 WARNED = "prenv-warned.json"
-RECORDS = (DEPLOYED, WARNED)
+SEEDED = "prenv-seeded.json"
+RECORDS = (DEPLOYED, WARNED, SEEDED)
 _HINT = "check the AWS credentials, the region and the backend settings in the config"
 
 
@@ -59,6 +62,7 @@ def _parse(config: Config, keys: Iterable[tuple[str, datetime]]) -> Listing:
             state_name + ".tflock": "lock",
             DEPLOYED: "deployed",
             WARNED: "warned",
+            SEEDED: "seeded",
         }.get(rest)
         if kind is not None:
             found.setdefault(workspace, {})[kind] = modified
@@ -67,7 +71,7 @@ def _parse(config: Config, keys: Iterable[tuple[str, datetime]]) -> Listing:
         if number is None:
             continue
         if "state" not in kinds:
-            if "deployed" in kinds or "warned" in kinds:
+            if kinds.keys() & {"deployed", "warned", "seeded"}:
                 listing.leftover_records.append(workspace)
             continue
         lock = (
@@ -160,8 +164,19 @@ class StateBucket:
 
     def read_deploy(self, workspace: str) -> dict[str, Any] | None:
         """The deploy record's contents (None when there is none, or it is not a JSON object)."""
+        return self._record(workspace, DEPLOYED)
+
+    def read_seeded(self, workspace: str) -> dict[str, Any] | None:
+        """The seed record's contents (None: the preview's seed step has not run)."""
+        return self._record(workspace, SEEDED)
+
+    def record_seeded(self, workspace: str, details: Mapping[str, Any]) -> None:
+        body = {"seeded_at": datetime.now(UTC).isoformat(timespec="seconds"), **details}
+        self._write(self._key(workspace, SEEDED), body)
+
+    def _record(self, workspace: str, name: str) -> dict[str, Any] | None:
         try:
-            body = self._read(self._key(workspace, DEPLOYED))
+            body = self._read(self._key(workspace, name))
         except AwsError as exc:
             if exc.code == "NoSuchKey":
                 return None

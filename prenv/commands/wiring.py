@@ -410,8 +410,11 @@ def print_output(runtime: Runtime, stream: TextIO, title: str, text: str) -> Non
     stream.flush()
 
 
-def engine(ports: Ports, config: Config, tgt: Target, *, err: TextIO | None = None) -> Engine:
-    """The engine of the target's workspace; Terraform's output, when shown, goes to `err`."""
+def engine(
+    ports: Ports, config: Config, tgt: Target, *, err: TextIO | None = None, seed: bool = False
+) -> Engine:
+    """The engine of the target's workspace; Terraform's output, when shown, goes to `err`; `seed`
+    passes hooks.seed to the root (`prenv.engine.lifecycle.hook_variables`)."""
     services = ports.services
     binary = ports.terraform_binary()
     stream = err or services.err
@@ -436,6 +439,7 @@ def engine(ports: Ports, config: Config, tgt: Target, *, err: TextIO | None = No
         backend=ports.backend,
         head_sha=tgt.ctx.head_sha,
         image=tgt.ctx.image,
+        seed=seed,
     )
 
 
@@ -553,6 +557,10 @@ def open_preview(services: Services, command: Command, pr: str | None) -> LivePr
     tgt = target(job.ports, job.config, command, job.number, job.event)
     with engine(job.ports, job.config, tgt) as eng:
         outputs = eng.read_outputs()
-    region = job.ports.environment.aws.region or job.config.backend.region
-    location = locate(outputs, tgt.names, default_region=region)
+    location = locate(outputs, tgt.names, default_region=default_region(job.ports, job.config))
     return LivePreview(location=location, aws=job.ports.aws(location.region))
+
+
+def default_region(ports: Ports, config: Config) -> str:
+    """The region of a preview whose outputs do not say: AWS_REGION, else the state bucket's."""
+    return ports.environment.aws.region or config.backend.region

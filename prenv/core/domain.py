@@ -23,6 +23,7 @@ class Command(StrEnum):
     STATUS = "status"
     LOGS = "logs"
     EXEC = "exec"
+    RUN = "run"
     SANDBOX = "sandbox"
 
 
@@ -89,3 +90,4 @@ class DestroyOutcome:
     existed: bool
     destroyed: int = 0  # resources in the state before the destroy
     workspace_deleted: bool = False
+    warnings: tuple[str, ...] = ()  # what went wrong without stopping the destroy (a pre_destroy hook)

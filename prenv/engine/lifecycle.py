@@ -21,7 +21,7 @@ from prenv.core import naming
 from prenv.core import plan as planmod
 from prenv.core.config import Config
 from prenv.core.domain import DeployOutcome, DestroyOutcome, Output, PlanOutcome
-from prenv.core.errors import FailureReason, PrenvError
+from prenv.core.errors import ConfigError, FailureReason, PrenvError
 from prenv.core.naming import Names
 from prenv.engine.terraform import Terraform, TerraformError
 
@@ -46,8 +46,31 @@ def declared_variables(root: Path) -> set[str] | None:
     return names
 
 
+# The root's variables for the init steps (config hooks.migrate, hooks.seed): argument lists.
+HOOK_VARIABLES = {"migrate": "migrate_command", "seed": "seed_command"}
+
+
+def hook_variables(config: Config, *, seed: bool, declared: set[str] | None) -> dict[str, list[str]]:
+    """The init steps' commands for the root; the seed's only when `seed` (the preview's first deploy,
+    or `--reseed`). A hook set in the config that the root cannot take is a configuration error."""
+    commands = {"migrate": config.hooks.migrate, "seed": config.hooks.seed if seed else []}
+    for hook, variable in HOOK_VARIABLES.items():
+        if getattr(config.hooks, hook) and declared is not None and variable not in declared:
+            raise ConfigError(
+                f"{config.path}: hooks.{hook} is set, but the Terraform root {config.terraform.root} "
+                f"declares no variable {variable!r} to run it",
+                hint=f'use prenv\'s preview root, or declare `variable "{variable}"` (a list of strings) '
+                "in yours and run it before the app starts",
+            )
+    return {
+        variable: list(commands[hook])
+        for hook, variable in HOOK_VARIABLES.items()
+        if (variable in declared if declared is not None else bool(getattr(config.hooks, hook)))
+    }
+
+
 def variables(
-    config: Config, names: Names, *, head_sha: str, image: str, declared: set[str] | None
+    config: Config, names: Names, *, head_sha: str, image: str, declared: set[str] | None, seed: bool = False
 ) -> dict[str, Any]:
     """The values prenv passes to the root: its own (only those the root declares) and the config's."""
     own: dict[str, Any] = {
@@ -62,7 +85,7 @@ def variables(
         own["image"] = image
     if declared is not None:
         own = {key: value for key, value in own.items() if key in declared}
-    return {**own, **config.terraform.variables}
+    return {**own, **hook_variables(config, seed=seed, declared=declared), **config.terraform.variables}
 
 
 @dataclass
@@ -76,6 +99,7 @@ class Engine:
     backend: Mapping[str, str]  # the -backend-config settings (`prenv.core.config.backend_settings`)
     head_sha: str = ""
     image: str = ""
+    seed: bool = False  # pass hooks.seed to the root: the preview's first deploy, or --reseed
 
     def __post_init__(self) -> None:
         self.root = self.config.root_path(self.base_dir).resolve()
@@ -106,6 +130,7 @@ class Engine:
             head_sha=self.head_sha,
             image=self.image,
             declared=declared_variables(self.root),
+            seed=self.seed,
         )
         path = self.work_dir / "prenv.tfvars.json"
         path.write_text(json.dumps(values, indent=2, sort_keys=True), encoding="utf-8")
