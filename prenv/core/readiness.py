@@ -124,35 +124,14 @@ def _healthy_targets(snapshot: Snapshot, tasks: Sequence[Task]) -> tuple[int, li
 def assess(
     snapshot: Snapshot, *, steps: Sequence[str] = INIT_STEPS, stop_limit: int = STOP_LIMIT
 ) -> Progress:
-    """Ready, failed, or what it is still waiting for."""
+    """Ready, failed, or what it is still waiting for. Ready wins: tasks that failed before a later
+    one of the same version got healthy (a retry ECS made) do not fail the deploy."""
     service = snapshot.service
     version = service.task_definition
     running = [t for t in snapshot.running if t.task_definition == version]
     stopped = tuple(t for t in snapshot.stopped if t.task_definition == version)
     stopped_lines = tuple(stopped_line(t) for t in stopped[:stop_limit])
-
-    failure = step_failure([*stopped, *running], steps)
-    if failure is not None:
-        return Progress(
-            Phase.FAILED,
-            f"the {failure.step} step of task {failure.task} exited with code {failure.exit_code}",
-            stopped_lines,
-            step_failure=failure,
-            stopped=stopped,
-        )
     primary = next((d for d in service.deployments if d.status == "PRIMARY"), None)
-    if primary is not None and primary.rollout_state == "FAILED":
-        reason = f": {primary.rollout_reason}" if primary.rollout_reason else ""
-        return Progress(
-            Phase.FAILED, f"ECS failed the deployment of {version}{reason}", stopped_lines, stopped=stopped
-        )
-    if len(stopped) >= stop_limit:
-        return Progress(
-            Phase.FAILED,
-            f"{_plural(len(stopped), 'task')} of {version} stopped before the service was ready",
-            stopped_lines,
-            stopped=stopped,
-        )
 
     desired = service.desired
     up = [t for t in running if t.last_status == "RUNNING"]
@@ -163,13 +142,10 @@ def assess(
         waiting.append(f"ECS to start deploying {version}")
     if len(up) < desired:
         waiting.append(f"{_plural(desired - len(up), 'task')} of {version} to run")
+        states = sorted({t.last_status for t in starting if t.last_status})
         details.append(
             f"{len(up)} of {desired} running, {len(starting)} starting"
-            + (
-                f" ({', '.join(sorted({t.last_status for t in starting if t.last_status}))})"
-                if starting
-                else ""
-            )
+            + (f" ({', '.join(states)})" if states else "")
         )
     older = [d for d in service.deployments if d.status != "PRIMARY"]
     if older:
@@ -182,10 +158,31 @@ def assess(
             details += [target_line(t) for t in others]
             if not snapshot.targets:
                 details.append("no target is registered in the target group yet")
+    if not waiting:
+        if desired == 0:
+            return Progress(Phase.READY, f"ready: the service runs {version} with 0 tasks (scaled to zero)")
+        targets = "" if snapshot.targets is None else f", {_plural(desired, 'healthy target')}"
+        return Progress(Phase.READY, f"ready: {_plural(len(up), 'task')} of {version} running{targets}")
+
+    failure = step_failure([*stopped, *running], steps)
+    if failure is not None:
+        return Progress(
+            Phase.FAILED,
+            f"the {failure.step} step of task {failure.task} exited with code {failure.exit_code}",
+            stopped_lines,
+            step_failure=failure,
+            stopped=stopped,
+        )
+    if primary is not None and primary.rollout_state == "FAILED":
+        reason = f": {primary.rollout_reason}" if primary.rollout_reason else ""
+        summary = f"ECS failed the deployment of {version}{reason}"
+        return Progress(Phase.FAILED, summary, stopped_lines, stopped=stopped)
+    if len(stopped) >= stop_limit:
+        return Progress(
+            Phase.FAILED,
+            f"{_plural(len(stopped), 'task')} of {version} stopped before the service was ready",
+            stopped_lines,
+            stopped=stopped,
+        )
     details += list(stopped_lines)
-    if waiting:
-        return Progress(Phase.WAITING, "waiting for " + "; ".join(waiting), tuple(details), stopped=stopped)
-    if desired == 0:
-        return Progress(Phase.READY, f"ready: the service runs {version} with 0 tasks (scaled to zero)")
-    targets = "" if snapshot.targets is None else f", {_plural(desired, 'healthy target')}"
-    return Progress(Phase.READY, f"ready: {_plural(len(up), 'task')} of {version} running{targets}")
+    return Progress(Phase.WAITING, "waiting for " + "; ".join(waiting), tuple(details), stopped=stopped)

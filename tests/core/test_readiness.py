@@ -14,7 +14,12 @@ OLD_TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/prenv-abc123-pr7-ap
 
 
 def service(*, desired: int = 1, deployments: list[dict[str, Any]] | None = None) -> troubleshoot.Service:
-    primary = {"status": "PRIMARY", "taskDefinition": TD, "rolloutState": "COMPLETED", "desiredCount": desired}
+    primary = {
+        "status": "PRIMARY",
+        "taskDefinition": TD,
+        "rolloutState": "COMPLETED",
+        "desiredCount": desired,
+    }
     return troubleshoot.service(
         {
             "serviceName": "prenv-abc123-pr7-app",
@@ -72,7 +77,10 @@ def test_ready_when_the_new_version_runs_and_its_target_is_healthy() -> None:
 
 def test_a_service_without_a_load_balancer_is_ready_when_its_tasks_run() -> None:
     progress = assess(snap(running=(task("a1"),), targets=None))
-    assert (progress.phase, progress.summary) == (Phase.READY, "ready: 1 task of prenv-abc123-pr7-app:4 running")
+    assert (progress.phase, progress.summary) == (
+        Phase.READY,
+        "ready: 1 task of prenv-abc123-pr7-app:4 running",
+    )
 
 
 def test_a_service_scaled_to_zero_is_ready_at_once() -> None:
@@ -186,7 +194,11 @@ def test_an_init_step_that_exited_non_zero_fails_with_its_name_and_exit_code(ste
     progress = assess(snap(stopped=(failing,), targets=()))
     assert progress.phase is Phase.FAILED
     assert progress.step_failure is not None
-    assert (progress.step_failure.step, progress.step_failure.task, progress.step_failure.exit_code) == (step, "s1", 3)
+    assert (progress.step_failure.step, progress.step_failure.task, progress.step_failure.exit_code) == (
+        step,
+        "s1",
+        3,
+    )
     assert progress.summary == f"the {step} step of task s1 exited with code 3"
 
 
@@ -203,3 +215,14 @@ def test_the_lines_and_init_step_states() -> None:
     assert init_step_states(task("t2")) == []
     assert stopped_line(task("t3", status="STOPPED")) == "task t3 stopped: no reason given"
     assert target_line(target(state="draining")) == "target 10.0.1.5:8080 draining"
+
+
+def test_ready_wins_over_an_earlier_failure_of_the_same_version() -> None:
+    """ECS retried: a task whose migrate step failed, then one that runs and is healthy."""
+    failed = task(
+        "s1",
+        status="STOPPED",
+        containers=[{"name": "migrate", "lastStatus": "STOPPED", "exitCode": 1}, {"name": "app"}],
+    )
+    progress = assess(snap(running=(task("a1"),), stopped=(failed,), targets=(target(),)))
+    assert progress.phase is Phase.READY

@@ -51,6 +51,7 @@ EXEMPT: dict[str, tuple[frozenset[tuple[str, str]], str]] = {
     "test_without_outputs_the_names_prenv_derives_are_used": (_SEARCH, _SEARCH_REASON),
     "test_a_pr_without_a_preview_is_a_clear_failure": (_SEARCH, _SEARCH_REASON),
     "test_exec_needs_a_running_task": (_SEARCH, _SEARCH_REASON),
+    "test_run_on_a_pr_without_a_preview_is_preview_not_found": (_SEARCH, _SEARCH_REASON),
 }
 
 
