@@ -111,7 +111,8 @@ def test_an_unhealthy_target_is_shown_with_the_reason_elb_gives() -> None:
     assert progress.phase is Phase.WAITING
     assert progress.summary == "waiting for 1 target to be healthy in the target group"
     assert progress.details == (
-        "target 10.0.1.5:8080 unhealthy: Target.ResponseCodeMismatch Health checks failed with these codes: [503]",
+        "target 10.0.1.5:8080 unhealthy: Target.ResponseCodeMismatch "
+        "Health checks failed with these codes: [503]",
     )
 
 
@@ -179,7 +180,8 @@ def test_a_failed_rollout_fails_at_once() -> None:
     progress = assess(snap(service(deployments=deployments), targets=()))
     assert progress.phase is Phase.FAILED
     assert progress.summary == (
-        "ECS failed the deployment of prenv-abc123-pr7-app:4: ECS deployment circuit breaker: tasks failed to start."
+        "ECS failed the deployment of prenv-abc123-pr7-app:4: "
+        "ECS deployment circuit breaker: tasks failed to start."
     )
 
 

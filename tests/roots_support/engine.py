@@ -16,13 +16,20 @@ from prenv.engine.terraform import Terraform, find_binary
 
 
 def preview_config(
-    root: Path, *, repository: str, bucket: str, region: str, variables: Mapping[str, Any] | None = None
+    root: Path,
+    *,
+    repository: str,
+    bucket: str,
+    region: str,
+    variables: Mapping[str, Any] | None = None,
+    hooks: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A .github/prenv.yml document for `root` against the emulator's `bucket`."""
     return {
         "backend": {"bucket": bucket, "region": region},
         "terraform": {"root": str(root), "lock_timeout": "60s", "variables": dict(variables or {})},
         "repository": repository,
+        "hooks": dict(hooks or {}),
     }
 
 
@@ -36,14 +43,18 @@ def preview_engine(
     head_sha: str = "",
     image: str = "",
     variables: Mapping[str, Any] | None = None,
+    hooks: Mapping[str, Any] | None = None,
+    seed: bool = False,
 ) -> Engine:
-    """An Engine for PR `pr` of `repository` on `root` (a private copy of terraform/preview)."""
+    """An Engine for PR `pr` of `repository` on `root` (a private copy of terraform/preview); `hooks` and
+    `seed` as `prenv deploy` would pass them."""
     document = preview_config(
         root,
         repository=repository,
         bucket=bucket,
         region=env.get("AWS_REGION", "us-east-1"),
         variables=variables,
+        hooks=hooks,
     )
     config = config_mod.parse(yaml.safe_dump(document), path=str(root.parent / "prenv.yml"))
     names = names_for(pr, repository, config.workspace_pattern)
@@ -66,4 +77,5 @@ def preview_engine(
         backend=backend_settings(config.backend, custom_endpoint=True),  # the emulator's S3
         head_sha=head_sha,
         image=image,
+        seed=seed,
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -291,7 +291,7 @@ class EcsAgent:
 
 
 @pytest.fixture
-def ecs_agent(monkeypatch: pytest.MonkeyPatch, moto_server: object) -> Iterator[EcsAgent]:
+def ecs_agent(monkeypatch: pytest.MonkeyPatch, moto_server: object) -> EcsAgent:
     from moto.ecs.models import EC2ContainerServiceBackend
 
     agent = EcsAgent()
@@ -303,4 +303,4 @@ def ecs_agent(monkeypatch: pytest.MonkeyPatch, moto_server: object) -> Iterator[
         "describe_tasks",
         agent._describe_tasks(EC2ContainerServiceBackend.describe_tasks),
     )
-    yield agent
+    return agent

@@ -71,7 +71,8 @@ def test_a_target_that_never_gets_healthy_fails_with_what_elb_says_and_the_apps_
     assert "Waiting: 1 target to be healthy in the target group\n" in result.stdout
     # While waiting, the "deploying" comment said what AWS says.
     waiting = [body for body in patches if "Applied; waiting for 1 target" in body]
-    assert waiting and "Target\\.ResponseCodeMismatch" in waiting[0]
+    assert waiting
+    assert "Target\\.ResponseCodeMismatch" in waiting[0]
     # The failure: the reason, ELB's words, the app's last log lines.
     assert "**Failure reason:** `not-ready`" in final
     assert "Target.ResponseCodeMismatch Health checks failed with these codes" in final
@@ -121,8 +122,8 @@ def test_tasks_that_keep_stopping_fail_without_waiting_for_the_timeout(
     result = repo.cli("deploy", "--pr", "34")
     assert result.exit_code == 1
     assert result.last_error_line.startswith(
-        f"prenv: the preview cannot become ready: 4 tasks of {preview.names.ecs_service}:1 stopped before the "
-        "service was ready [not-ready]"
+        f"prenv: the preview cannot become ready: 4 tasks of {preview.names.ecs_service}:1 stopped "
+        "before the service was ready [not-ready]"
     )
     assert "app exit 137 (OutOfMemoryError: Container killed due to memory usage)" in result.stderr
     assert "| Killed" in result.stderr  # the newest stopped task's app log, prefixed

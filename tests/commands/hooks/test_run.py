@@ -28,7 +28,9 @@ def deployed(tmp_path: Path, aws_env: dict[str, str], state_bucket: str, boto: A
 def test_run_starts_a_task_like_the_services_streams_its_lines_and_returns_its_exit_code(
     deployed: Repo, ecs_agent: EcsAgent, boto: Any
 ) -> None:
-    ecs_agent.script = Script(lines=["applying 0001_notes.sql", "applying 0002_notes_author.sql"], exit_code=0)
+    ecs_agent.script = Script(
+        lines=["applying 0001_notes.sql", "applying 0002_notes_author.sql"], exit_code=0
+    )
     result = deployed.cli("run", "51", "--", "python", "app.py", "migrate", "--verbose")
     assert result.exit_code == 0, result.stderr
     assert [LINE.match(line).group(1) for line in result.stdout.splitlines()] == [  # type: ignore[union-attr]
@@ -37,7 +39,9 @@ def test_run_starts_a_task_like_the_services_streams_its_lines_and_returns_its_e
     ]
     (started,) = ecs_agent.started
     task = started.task
-    service = boto("ecs").describe_services(cluster=deployed.preview.cluster, services=[deployed.preview.service])
+    service = boto("ecs").describe_services(
+        cluster=deployed.preview.cluster, services=[deployed.preview.service]
+    )
     service = service["services"][0]
     assert task.task_definition_arn == service["taskDefinition"] == deployed.preview.task_definition
     assert task.cluster_name == deployed.preview.cluster
@@ -114,7 +118,9 @@ def test_pre_destroy_runs_before_the_destroy(deployed: Repo, ecs_agent: EcsAgent
     assert "Destroyed 0 resource(s); workspace pr-51 deleted." in result.stdout
 
 
-def test_a_failed_pre_destroy_is_reported_and_the_destroy_goes_on(deployed: Repo, ecs_agent: EcsAgent) -> None:
+def test_a_failed_pre_destroy_is_reported_and_the_destroy_goes_on(
+    deployed: Repo, ecs_agent: EcsAgent
+) -> None:
     ecs_agent.script = Script(lines=["bucket not found"], exit_code=2)
     deployed.configure(hooks={"pre_destroy": ["python", "app.py", "export"]})
     result = deployed.cli("destroy", "--pr", "51")
@@ -136,14 +142,17 @@ def test_a_pre_destroy_that_does_not_finish_in_time_is_stopped(deployed: Repo, e
     assert ecs_agent.started[0].task.desired_status == "STOPPED"
 
 
-def test_a_blocking_pre_destroy_failure_keeps_the_preview(deployed: Repo, ecs_agent: EcsAgent, boto: Any) -> None:
+def test_a_blocking_pre_destroy_failure_keeps_the_preview(
+    deployed: Repo, ecs_agent: EcsAgent, boto: Any
+) -> None:
     ecs_agent.script = Script(exit_code=1)
     deployed.configure(hooks={"pre_destroy": ["python", "app.py", "export"], "pre_destroy_blocking": True})
     result = deployed.cli("destroy", "--pr", "51")
     assert result.exit_code == 1
     (started,) = ecs_agent.started
     assert result.last_error_line.startswith(
-        f"prenv: the pre_destroy hook failed: task {started.task.id}: app exited with code 1 [pre-destroy-failed]; "
+        f"prenv: the pre_destroy hook failed: task {started.task.id}: app exited with code 1 "
+        "[pre-destroy-failed]; "
     )
     state = f"prenv/{deployed.preview.names.workspace}/preview.tfstate"
     assert boto("s3").head_object(Bucket=deployed.bucket, Key=state)  # nothing was destroyed

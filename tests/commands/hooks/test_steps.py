@@ -19,8 +19,8 @@ pytestmark = pytest.mark.terraform
 MIGRATE = ["python", "app.py", "migrate"]
 SEED = ["python", "app.py", "seed"]
 HOOKS = {"migrate": MIGRATE, "seed": SEED}
-PASSWORD = "s3cr3t-db-password-4242"  # noqa: S105 - a planted secret the comment must not show
-API_TOKEN = "token=ghp_0123456789abcdef"  # noqa: S105 - matched by the configured mask pattern
+PASSWORD = "s3cr3t-db-password-4242"
+API_TOKEN = "token=ghp_0123456789abcdef"
 
 
 def passed(boto: Any, repo: Repo) -> dict[str, Any]:
@@ -61,7 +61,8 @@ def test_the_seed_runs_on_the_first_deploy_only_unless_asked_and_goes_with_the_p
     assert first.exit_code == 0, first.stderr
     assert passed(boto, repo) == {"migrate": MIGRATE, "seed": SEED}
     record = seed_record(boto, repo)
-    assert record is not None and record["pr"] == 41
+    assert record is not None
+    assert record["pr"] == 41
 
     again = repo.cli("deploy", "--pr", "41")
     assert again.exit_code == 0, again.stderr
@@ -128,12 +129,14 @@ def test_a_failing_migrate_step_is_migrate_failed_with_its_exit_code_and_last_li
     assert "**Failure reason:** `migrate-failed`" in comment
     assert f"migrate (task {task}) exited with code 1" in comment
     assert "The last 50 log lines of migrate" in comment
-    assert "| applying step 11\n" in comment and "| applying step 10\n" not in comment
+    assert "| applying step 11\n" in comment
+    assert "| applying step 10\n" not in comment
     assert '| ERROR: column "author" of relation "notes" already exists' in comment
     assert "| connecting as app with password ***" in comment
     assert "| calling the notes API with ***" in comment
     unescaped = comment.replace("\\", "")
-    assert "`prenv logs 2`" in unescaped and "`prenv run 2 -- python app.py migrate`" in unescaped
+    assert "`prenv logs 2`" in unescaped
+    assert "`prenv run 2 -- python app.py migrate`" in unescaped
     for text in (comment, result.stdout, result.stderr):
         assert PASSWORD not in text
         assert "ghp_0123456789abcdef" not in text
