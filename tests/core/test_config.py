@@ -41,6 +41,29 @@ def test_minimal_config_gets_defaults() -> None:
     assert cfg.terraform.lock_timeout == timedelta(minutes=2)
     assert cfg.workspace_pattern == "pr-{number}"
     assert cfg.path == PATH
+    # Readiness from AWS by default; the HTTP probe from the runner only when asked.
+    assert cfg.readiness == config.Readiness(enabled=True, timeout=timedelta(minutes=10))
+    assert cfg.health_check.enabled is False
+    assert cfg.hooks == config.Hooks(migrate=[], seed=[], pre_destroy=[])
+    assert (cfg.hooks.pre_destroy_timeout, cfg.hooks.pre_destroy_blocking) == (timedelta(minutes=10), False)
+
+
+def test_hooks_and_readiness() -> None:
+    cfg = parse("""
+        backend: {bucket: b, region: us-east-1}
+        readiness: {timeout: 15m}
+        hooks:
+          migrate: [python, app.py, migrate]
+          seed: [python, app.py, seed, --small]
+          pre_destroy: [python, app.py, export, "s3://backups/a b"]
+          pre_destroy_timeout: 2m
+          pre_destroy_blocking: true
+    """)
+    assert cfg.readiness.timeout == timedelta(minutes=15)
+    assert cfg.hooks.migrate == ["python", "app.py", "migrate"]
+    assert cfg.hooks.seed == ["python", "app.py", "seed", "--small"]
+    assert cfg.hooks.pre_destroy == ["python", "app.py", "export", "s3://backups/a b"]
+    assert (cfg.hooks.pre_destroy_timeout, cfg.hooks.pre_destroy_blocking) == (timedelta(minutes=2), True)
 
 
 def test_full_config() -> None:
@@ -129,6 +152,22 @@ def test_full_config() -> None:
             ".github/prenv.yml:2: version must be 1, the only format version this prenv reads",
         ),
         ("- a\n- b\n", ".github/prenv.yml:1: expected a mapping of settings at the top level, got a list"),
+        (
+            "backend: {bucket: b, region: r}\nhooks:\n  migrate: python app.py migrate\n",
+            ".github/prenv.yml:3: hooks.migrate: expected a list, got a string 'python app.py migrate'",
+        ),
+        (
+            "backend: {bucket: b, region: r}\nhooks:\n  seed: ['', seed]\n",
+            ".github/prenv.yml:3: hooks.seed must start with the program to run",
+        ),
+        (
+            "backend: {bucket: b, region: r}\nhooks:\n  pre_destroy: [export, 3]\n",
+            ".github/prenv.yml:3: hooks.pre_destroy[1]: expected a string, got an integer 3",
+        ),
+        (
+            "backend: {bucket: b, region: r}\nreadiness:\n  timeout: 0s\n",
+            ".github/prenv.yml:3: readiness.timeout must be longer than 0s",
+        ),
     ],
 )
 def test_errors_name_file_line_and_key(text: str, expected: str) -> None:
