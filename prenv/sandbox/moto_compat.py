@@ -11,6 +11,8 @@ models, never through the process environment (which Terraform and every other c
   target groups (moto registers nothing; it calls every registered address healthy), rolls to a new
   task definition with one new deployment, and stops its tasks (deregistered, their network
   interfaces deleted) when scaled down or deleted;
+- RunTask accepts a Fargate task definition whose containers set no memory of their own (only the
+  task's, as Fargate allows and terraform/preview does; moto adds up the containers' and fails);
 - ECS tasks stay in the state they were put in (moto moves a task towards STOPPED every time it is
   described, so a running service would show its tasks stopped);
 - each RDS instance gets its own resource id (moto 5.2 gives every instance the same one, and the AWS
@@ -207,6 +209,32 @@ def _reconcile(backend: Any, service: Any) -> None:
         del service.deployments[1:]
 
 
+def _fargate_memory_is_the_tasks() -> None:
+    """moto sums each container's memory to place a task (EC2 placement) and fails on a container that
+    sets none; on Fargate only the task's memory counts. Count a container without one as 0."""
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    original = EC2ContainerServiceBackend._calculate_task_resource_requirements
+    if getattr(original, "_prenv_patched", False):
+        return
+
+    def requirements(task_definition: Any) -> Any:
+        definitions = task_definition.container_definitions
+        filled = [
+            c if c.get("memory") or c.get("memoryReservation") or c.get("Memory") else {**c, "memory": 0}
+            for c in definitions
+        ]
+        task_definition.container_definitions = filled
+        try:
+            return original(task_definition)
+        finally:
+            task_definition.container_definitions = definitions
+
+    requirements._prenv_patched = True  # type: ignore[attr-defined]
+    backend: Any = EC2ContainerServiceBackend  # a static method of moto's model, replaced
+    backend._calculate_task_resource_requirements = staticmethod(requirements)
+
+
 def _services_place_their_tasks() -> None:
     from moto.ecs.models import EC2ContainerServiceBackend
     from moto.moto_api import state_manager
@@ -291,6 +319,7 @@ def apply() -> None:
     """Apply every fix (idempotent). Call in the process that runs the moto server."""
     _load_managed_policies()
     _services_run_their_tasks()
+    _fargate_memory_is_the_tasks()
     _services_place_their_tasks()
     _unique_rds_resource_ids()
     _keep_ecs_service_settings()

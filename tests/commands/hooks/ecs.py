@@ -143,8 +143,7 @@ def container(name: str, log_group: str, **extra: Any) -> dict[str, Any]:
     return {
         "name": name,
         "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1",
-        "essential": name == "app",
-        "memory": 512,
+        "essential": name == "app",  # task-level memory only, as terraform/preview sets it
         "logConfiguration": {
             "logDriver": "awslogs",
             "options": {"awslogs-group": log_group, "awslogs-region": REGION, "awslogs-stream-prefix": "app"},
