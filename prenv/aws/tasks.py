@@ -169,6 +169,7 @@ class OneOffTask:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     interval: float = 2.0
+    settle: float = 2.0  # after the task stopped: CloudWatch may still be receiving its last lines
     arn: str = field(default="", init=False)
 
     def start(self) -> str:
@@ -235,7 +236,8 @@ class OneOffTask:
                 follower.poll(take)
             if stopped:
                 if follower is not None:
-                    follower.poll(take)  # what CloudWatch received meanwhile
+                    self.sleep(self.settle)
+                    follower.poll(take)  # what CloudWatch received since
                 return self._outcome(task, kept, timed_out=False)
             left = deadline - self.clock()
             if left <= 0:

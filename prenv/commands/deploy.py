@@ -9,6 +9,7 @@ from prenv.aws.client import AwsError
 from prenv.commands import wiring
 from prenv.commands.wiring import Ports, Services, Target
 from prenv.core.config import Config
+from prenv.core.contract import MIGRATE_STEP, SEED_STEP
 from prenv.core.domain import Command, DeployOutcome, PlanOutcome, sensitive_values
 from prenv.core.errors import ExitStatus, PrenvError
 from prenv.core.event import PullRequestEvent, comment_options
@@ -84,7 +85,7 @@ def become_ready(
         timeout=config.readiness.timeout,
         report=functools.partial(reporter.waiting, tgt.ctx),
         scrub=lambda text: redact(text, secrets, patterns),
-        commands={"migrate": config.hooks.migrate, "seed": config.hooks.seed},
+        commands={MIGRATE_STEP: config.hooks.migrate, SEED_STEP: config.hooks.seed},
     )
     waiter.wait()
 
