@@ -11,7 +11,7 @@ workspace, which Terraform's workspace listing ignores (it only counts keys endi
 - `prenv-warned.json`, the warning record: written when cleanup warns that an idle preview will be
   destroyed;
 - `prenv-seeded.json`, the seed record: written by the deploy whose seed step (config `hooks.seed`)
-  ran, so later deploys leave it out; `--reseed` runs it again. It goes with the preview's other records.
+  exited 0, so later deploys leave it out; `--reseed` runs it again. It goes with the preview's other records.
 
 One paginated listing gives cleanup every workspace, its state's age, both records and its lock.
 """

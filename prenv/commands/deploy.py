@@ -4,6 +4,8 @@ the preview is ready, report the URL."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from prenv.aws.client import AwsError
 from prenv.commands import wiring
@@ -48,22 +50,45 @@ def seed_now(ports: Ports, config: Config, tgt: Target, *, reseed: bool) -> bool
         return True
 
 
-def record_seed(ports: Ports, tgt: Target) -> None:
-    """Remember that the preview's seed step ran, so the next deploys leave it out."""
-    ctx = tgt.ctx
-    try:
-        ports.bucket.record_seeded(
-            tgt.names.workspace, {"pr": ctx.pr_number, "head_sha": ctx.head_sha, "run_url": ctx.run_url}
-        )
-    except AwsError as exc:
-        ports.warn(
-            f"could not record that {tgt.names.workspace} was seeded: {exc.message}; "
-            "the next deploy runs the seed step again"
-        )
+@dataclass
+class SeedRecord:
+    """Remembers, once, that this deploy's seed step ran, so the next deploys leave it out: as soon as
+    ECS says the seed step exited 0 (even if the app then fails to get ready), or when the deploy is
+    ready (a root prenv does not wait for)."""
+
+    ports: Ports
+    tgt: Target
+    seeding: bool  # this deploy passes hooks.seed to the root
+    written: bool = False
+
+    def step_succeeded(self, step: str) -> None:
+        if step == SEED_STEP:
+            self.write()
+
+    def write(self) -> None:
+        if not self.seeding or self.written:
+            return
+        self.written = True
+        ctx, workspace = self.tgt.ctx, self.tgt.names.workspace
+        try:
+            self.ports.bucket.record_seeded(
+                workspace, {"pr": ctx.pr_number, "head_sha": ctx.head_sha, "run_url": ctx.run_url}
+            )
+        except AwsError as exc:
+            self.ports.warn(
+                f"could not record that {workspace} was seeded: {exc.message}; "
+                "the next deploy runs the seed step again"
+            )
 
 
 def become_ready(
-    ports: Ports, config: Config, tgt: Target, outcome: DeployOutcome, reporter: Reporter
+    ports: Ports,
+    config: Config,
+    tgt: Target,
+    outcome: DeployOutcome,
+    reporter: Reporter,
+    *,
+    step_succeeded: Callable[[str], None],
 ) -> None:
     """Wait until AWS says the applied preview is ready (`prenv.engine.readiness`), reporting what it
     waits for. A root whose outputs name no ECS service is not waited for (a note says so)."""
@@ -86,6 +111,7 @@ def become_ready(
         report=functools.partial(reporter.waiting, tgt.ctx),
         scrub=lambda text: redact(text, secrets, patterns),
         commands={MIGRATE_STEP: config.hooks.migrate, SEED_STEP: config.hooks.seed},
+        step_succeeded=step_succeeded,
     )
     waiter.wait()
 
@@ -109,19 +135,18 @@ def run(
     planned: PlanOutcome | None = None
     reporter.started(tgt.ctx)
     try:
-        seeding = seed_now(ports, config, tgt, reseed=reseed)
-        with wiring.engine(ports, config, tgt, seed=seeding) as eng:
+        seeded = SeedRecord(ports, tgt, seeding=seed_now(ports, config, tgt, reseed=reseed))
+        with wiring.engine(ports, config, tgt, seed=seeded.seeding) as eng:
             planned, plan_file, changed = eng.plan()
             reporter.planned(tgt.ctx, planned)
             outcome = eng.apply(planned, plan_file, changed)
-            become_ready(ports, config, tgt, outcome, reporter)
+            become_ready(ports, config, tgt, outcome, reporter, step_succeeded=seeded.step_succeeded)
             if config.health_check.enabled and outcome.url:
                 wait_healthy(outcome.url, config.health_check)
     except PrenvError as error:
         reporter.failed(tgt.ctx, error, planned)
         raise
-    if seeding:
-        record_seed(ports, tgt)
+    seeded.write()
     try:
         reporter.ready(tgt.ctx, outcome)
     finally:  # the deploy happened, and the record remembers where the "ready" comment went

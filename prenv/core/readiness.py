@@ -96,6 +96,19 @@ def step_failure(tasks: Sequence[Task], steps: Sequence[str] = INIT_STEPS) -> St
     return None
 
 
+def steps_succeeded(snapshot: Snapshot, steps: Sequence[str] = INIT_STEPS) -> frozenset[str]:
+    """The init steps that exited 0 in some task of the service's task definition (running or stopped):
+    a step that succeeded did its work, whatever happens to the app container after it."""
+    version = snapshot.service.task_definition
+    return frozenset(
+        container.name
+        for task in (*snapshot.running, *snapshot.stopped)
+        if task.task_definition == version
+        for container in task.containers
+        if container.name in steps and container.exit_code == 0
+    )
+
+
 def init_step_states(task: Task, steps: Sequence[str] = INIT_STEPS) -> list[str]:
     """`migrate: exited 0`, `seed: RUNNING`, ... for the init steps of one task (for `prenv status`)."""
     found = []

@@ -14,7 +14,7 @@ from __future__ import annotations
 import shlex
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -84,14 +84,21 @@ class Waiter:
     report: Callable[[Progress], None]
     scrub: Callable[[str], str] = str
     commands: Mapping[str, Sequence[str]] | None = None  # init step -> its command (for the hints)
+    # Called once for each init step as soon as ECS says it exited 0 in a task of the new version, even
+    # if the deploy fails afterwards (the seed did its work: it is not to run again).
+    step_succeeded: Callable[[str], None] = lambda step: None
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
+    _succeeded: set[str] = field(default_factory=set, init=False)
 
     def wait(self) -> Progress:
         deadline = self.clock() + self.timeout.total_seconds()
         delay, shown = _FIRST_DELAY, ""
         while True:
             current, raw = snapshot(self.aws, self.where)
+            for step in sorted(readiness.steps_succeeded(current) - self._succeeded):
+                self._succeeded.add(step)
+                self.step_succeeded(step)
             progress = readiness.assess(current)
             if progress.text() != shown:
                 shown = progress.text()

@@ -7,7 +7,15 @@ from typing import Any
 import pytest
 
 from prenv.core import troubleshoot
-from prenv.core.readiness import Phase, Snapshot, assess, init_step_states, stopped_line, target_line
+from prenv.core.readiness import (
+    Phase,
+    Snapshot,
+    assess,
+    init_step_states,
+    steps_succeeded,
+    stopped_line,
+    target_line,
+)
 
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/prenv-abc123-pr7-app:4"
 OLD_TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/prenv-abc123-pr7-app:3"
@@ -228,3 +236,29 @@ def test_ready_wins_over_an_earlier_failure_of_the_same_version() -> None:
     )
     progress = assess(snap(running=(task("a1"),), stopped=(failed,), targets=(target(),)))
     assert progress.phase is Phase.READY
+
+
+def test_the_steps_that_succeeded_in_a_task_of_the_new_version() -> None:
+    """What tells the deploy that the seed did its work, even when the app then fails."""
+    seeded = task(
+        "s1",
+        status="STOPPED",
+        containers=[
+            {"name": "migrate", "lastStatus": "STOPPED", "exitCode": 0},
+            {"name": "seed", "lastStatus": "STOPPED", "exitCode": 0},
+            {"name": "app", "lastStatus": "STOPPED", "exitCode": 1},
+        ],
+    )
+    migrating = task(
+        "r1",
+        status="PENDING",
+        containers=[{"name": "migrate", "lastStatus": "STOPPED", "exitCode": 0}, {"name": "seed"}],
+    )
+    failed_seed = task(
+        "s2", status="STOPPED", containers=[{"name": "seed", "lastStatus": "STOPPED", "exitCode": 2}]
+    )
+    older = task("s3", status="STOPPED", td=OLD_TD, containers=[{"name": "seed", "exitCode": 0}])
+    assert steps_succeeded(snap(stopped=(seeded,))) == {"migrate", "seed"}
+    assert steps_succeeded(snap(running=(migrating,), stopped=(failed_seed,))) == {"migrate"}
+    assert steps_succeeded(snap(stopped=(older,))) == set()  # another version's seed is not this one's
+    assert steps_succeeded(snap(running=(task("a1"),))) == set()  # the app's exit codes are not steps

@@ -135,3 +135,14 @@ def test_with_hooks_migrate_then_seed_must_succeed_before_the_app(root: Root) ->
             assert step[key] == app[key], (step["name"], key)
         options = step["logConfiguration"]["options"]
         assert options == app["logConfiguration"]["options"]  # stream <prefix>/<step>/<task id>
+
+
+def test_after_the_first_deploy_only_migrate_runs_before_the_app(root: Root) -> None:
+    """A later deploy: prenv passes no seed (the preview is seeded), so the task has the migrate step
+    alone, and the app depends on it only."""
+    containers = root.containers(hooks={"migrate": MIGRATE, "seed": SEED}, seed=False)
+    assert set(containers) == {contract.MIGRATE_STEP, contract.APP_CONTAINER}
+    migrate, app = containers[contract.MIGRATE_STEP], containers[contract.APP_CONTAINER]
+    assert (migrate["command"], migrate["essential"]) == (MIGRATE, False)
+    assert "dependsOn" not in migrate
+    assert app["dependsOn"] == [{"containerName": "migrate", "condition": "SUCCESS"}]

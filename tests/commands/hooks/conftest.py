@@ -43,16 +43,17 @@ class Probe:
 
     url: str
     requests: list[str] = field(default_factory=list)
+    status: int = 200  # what it answers
 
 
 @pytest.fixture
 def probe() -> Iterator[Probe]:
-    seen: list[str] = []
+    found = Probe("")
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            seen.append(self.path)
-            self.send_response(200)
+            found.requests.append(self.path)
+            self.send_response(found.status)
             self.end_headers()
 
         def log_message(self, *args: Any) -> None:
@@ -62,7 +63,8 @@ def probe() -> Iterator[Probe]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Probe(f"http://127.0.0.1:{server.server_address[1]}/", seen)
+        found.url = f"http://127.0.0.1:{server.server_address[1]}/"
+        yield found
     finally:
         server.shutdown()
         server.server_close()

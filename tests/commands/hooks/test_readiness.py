@@ -31,6 +31,36 @@ def test_a_healthy_preview_is_ready_from_ecs_and_the_target_group(
     assert probe.requests == []  # readiness never reaches the preview
 
 
+def test_the_optional_http_probe_asks_the_url_only_when_enabled(
+    tmp_path: Path, aws_env: dict[str, str], state_bucket: str, boto: Any, repository: str, probe: Probe
+) -> None:
+    """health_check.enabled adds the runner's HTTP probe after AWS says ready; it fails the deploy with
+    health-check-failed when the URL does not answer 2xx."""
+    repo = make_repo(
+        tmp_path,
+        aws_env,
+        state_bucket,
+        boto,
+        repository,
+        32,
+        url=probe.url,
+        health_check={"enabled": True, "path": "/healthz", "timeout": "1s"},
+    )
+    result = repo.cli("deploy", "--pr", "32")
+    assert result.exit_code == 0, result.stderr
+    assert "Ready: 1 task of" in result.stdout
+    assert probe.requests == ["/healthz"]
+
+    probe.status = 503
+    failed = repo.cli("deploy", "--pr", "32")
+    assert failed.exit_code == 1
+    assert failed.last_error_line.startswith(
+        f"prenv: the preview at {probe.url}healthz did not become healthy within 1s (HTTP 503) "
+        "[health-check-failed]"
+    )
+    assert probe.requests[1:] == ["/healthz"]
+
+
 def test_a_target_that_never_gets_healthy_fails_with_what_elb_says_and_the_apps_last_lines(
     tmp_path: Path,
     aws_env: dict[str, str],

@@ -177,6 +177,42 @@ def test_a_failing_seed_step_is_seed_failed_and_the_next_deploy_seeds_again(
     assert seed_record(boto, repo) is not None
 
 
+def test_a_seed_that_succeeded_is_remembered_though_the_app_never_got_ready(
+    tmp_path: Path, aws_env: dict[str, str], state_bucket: str, boto: Any, repository: str
+) -> None:
+    """The seed did its work once its step exited 0: a deploy that then fails (the app crashes) does
+    not make the next deploy load it again."""
+    repo = make_repo(
+        tmp_path,
+        aws_env,
+        state_bucket,
+        boto,
+        repository,
+        44,
+        steps=("migrate", "seed"),
+        hooks=HOOKS,
+        readiness={"timeout": "3s"},
+    )
+    repo.preview.stop_task(
+        reason="Essential container in task exited",
+        exits={"migrate": (0, ""), "seed": (0, ""), "app": (1, "")},
+        logs={"app": ["Traceback (most recent call last):", "KeyError: 'NOTES_TITLE'"]},
+    )
+    failed = repo.cli("deploy", "--pr", "44")
+    assert failed.exit_code == 1
+    assert "[not-ready]" in failed.last_error_line
+    record = seed_record(boto, repo)
+    assert record is not None
+    assert record["pr"] == 44
+    # The fix is pushed and ECS runs a task that works: the seed is not passed again.
+    boto("ecs").update_service(
+        cluster=repo.preview.cluster, service=repo.preview.service, forceNewDeployment=True
+    )
+    fixed = repo.cli("deploy", "--pr", "44")
+    assert fixed.exit_code == 0, fixed.stderr
+    assert passed(boto, repo) == {"migrate": MIGRATE, "seed": []}
+
+
 def test_hooks_a_root_cannot_take_are_a_configuration_error(
     tmp_path: Path, aws_env: dict[str, str], state_bucket: str, light_root: Path, repository: str
 ) -> None:
