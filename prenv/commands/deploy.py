@@ -3,30 +3,25 @@ the preview is ready, report the URL."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from prenv.aws import orphans
 from prenv.aws.client import AwsError
-from prenv.commands import costing, wiring
+from prenv.commands import costing, ready, wiring
 from prenv.commands.wake import wake_if_asleep
 from prenv.commands.wiring import Ports, Services, Target
 from prenv.core import cleanup
 from prenv.core.config import Config
-from prenv.core.contract import MIGRATE_STEP, SEED_STEP
-from prenv.core.domain import Command, DeployOutcome, PlanOutcome, sensitive_values
+from prenv.core.contract import SEED_STEP
+from prenv.core.domain import Command, DeployOutcome, PlanOutcome
 from prenv.core.errors import Cancelled, ExitStatus, FailureReason, PrenvError
 from prenv.core.event import PullRequestEvent, comment_options
-from prenv.core.mask import redact
 from prenv.core.phases import Stopwatch
-from prenv.core.troubleshoot import locate
-from prenv.engine import readiness
 from prenv.engine.health import wait_healthy
 from prenv.engine.lifecycle import Engine
 from prenv.engine.shared_db import SharedDatabase
-from prenv.report.port import Reporter
 
 RESEED = "--reseed"
 
@@ -136,41 +131,6 @@ class SeedRecord:
             )
 
 
-def become_ready(
-    ports: Ports,
-    config: Config,
-    tgt: Target,
-    outcome: DeployOutcome,
-    reporter: Reporter,
-    *,
-    step_succeeded: Callable[[str], None],
-) -> None:
-    """Wait until AWS says the applied preview is ready (`prenv.engine.readiness`), reporting what it
-    waits for. A root whose outputs name no ECS service is not waited for (a note says so)."""
-    if not config.readiness.enabled:
-        return
-    outputs = {o.name: {"value": o.value, "sensitive": o.sensitive} for o in outcome.outputs}
-    location = locate(outputs, tgt.names, default_region=wiring.default_region(ports, config))
-    where = readiness.watch(location)
-    if where is None:
-        ports.services.note(
-            "not waiting for readiness: the Terraform root has no ecs_cluster and ecs_service outputs"
-        )
-        return
-    secrets = sensitive_values(outcome.outputs)
-    patterns = tuple(config.comment.mask_patterns)
-    waiter = readiness.Waiter(
-        aws=ports.aws(location.region),
-        where=where,
-        timeout=config.readiness.timeout,
-        report=functools.partial(reporter.waiting, tgt.ctx),
-        scrub=lambda text: redact(text, secrets, patterns),
-        commands={MIGRATE_STEP: config.hooks.migrate, SEED_STEP: config.hooks.seed},
-        step_succeeded=step_succeeded,
-    )
-    waiter.wait()
-
-
 def _skipped(services: Services, ports: Ports, config: Config, tgt: Target) -> ExitStatus:
     services.out.write(
         f"PR #{tgt.ctx.pr_number} does not carry the label {config.label!r}: no preview is deployed "
@@ -210,7 +170,9 @@ def run(
             phase = _APPLIED
             _warn_unmarked_secrets(services, outcome)
             with watch.phase("readiness"):
-                become_ready(ports, config, tgt, outcome, reporter, step_succeeded=seeded.step_succeeded)
+                ready.become_ready(
+                    ports, config, tgt, outcome, reporter, step_succeeded=seeded.step_succeeded
+                )
                 if config.health_check.enabled and outcome.url:
                     wait_healthy(outcome.url, config.health_check)
     except KeyboardInterrupt:  # a signal while no Terraform command ran
