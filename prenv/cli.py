@@ -19,6 +19,7 @@ from prenv.commands import exec_ as exec_command
 from prenv.commands import image as image_command
 from prenv.commands import logs as logs_command
 from prenv.commands import plan as plan_command
+from prenv.commands import run as run_command
 from prenv.commands import sandbox as sandbox_command
 from prenv.commands import status as status_command
 from prenv.commands import unlock as unlock_command
@@ -76,11 +77,14 @@ _IMAGE = click.option(
 @_PR
 @_SHA
 @_IMAGE
+@click.option(
+    "--reseed", is_flag=True, help="Run the seed step (hooks.seed) again, though the preview was seeded."
+)
 @_common
 @click.pass_context
-def deploy(ctx: click.Context, /, pr: str | None, sha: str, image: str, **common: Any) -> int:
-    """Create or update the PR's preview: plan, apply that plan, report the URL."""
-    return deploy_command.run(_services(ctx, **common), pr, sha=sha, image=image)
+def deploy(ctx: click.Context, /, pr: str | None, sha: str, image: str, reseed: bool, **common: Any) -> int:
+    """Create or update the PR's preview: plan, apply that plan, wait until it is ready, report the URL."""
+    return deploy_command.run(_services(ctx, **common), pr, sha=sha, image=image, reseed=reseed)
 
 
 @cli.command()
@@ -318,6 +322,41 @@ def exec_(
 def wake(ctx: click.Context, /, pr_arg: str | None, pr: str | None, **common: Any) -> int:
     """Wake the PR's sleeping preview: database started, service scaled back, comment back to ready."""
     return wake_command.run(_services(ctx, **common), pr_argument(pr_arg, pr))
+
+
+@cli.command("run")
+@click.argument("words", nargs=-1, type=click.UNPROCESSED, metavar="[PR] -- COMMAND...")
+@_PR
+@click.option(
+    "--timeout",
+    default="30m",
+    show_default=True,
+    callback=_duration,
+    metavar="DURATION",
+    help="Stop the task when it has not finished by then (run-failed).",
+)
+@click.option("--container", default="app", show_default=True, metavar="NAME", help="Container to run it in.")
+@_JSON
+@_common
+@click.pass_context
+def run_(
+    ctx: click.Context,
+    /,
+    *,
+    words: tuple[str, ...],
+    pr: str | None,
+    timeout: Any,
+    container: str,
+    as_json: bool,
+    **common: Any,
+) -> int:
+    """Run COMMAND once in a new task of the PR's preview; its log lines are printed as they arrive and
+    its exit code is prenv's (`prenv run 12 -- python app.py migrate`)."""
+    services = _services(ctx, **common)
+    number, command = run_command.split_words(words, pr)
+    return run_command.run(
+        services, pr_argument(number, None), command, timeout=timeout, container=container, as_json=as_json
+    )
 
 
 def _versions() -> str:

@@ -221,6 +221,40 @@ class Aws:
         # A service's tasks are in the group "service:<name>" (also where ListTasks ignores serviceName).
         return [task for task in tasks if task.get("group") in (None, f"service:{service}")]
 
+    def ecs_task_definition(self, task_definition: str) -> dict[str, Any]:
+        """The task definition (family:revision or ARN) as DescribeTaskDefinition returns it."""
+        reply = self.call(
+            "ECS DescribeTaskDefinition", "ecs", "describe_task_definition", taskDefinition=task_definition
+        )
+        found: dict[str, Any] = reply.get("taskDefinition", {})
+        return found
+
+    def ecs_describe_tasks(self, cluster: str, arns: list[str]) -> list[dict[str, Any]]:
+        """These tasks (at most 100), described."""
+        reply = self.call("ECS DescribeTasks", "ecs", "describe_tasks", cluster=cluster, tasks=arns)
+        found: list[dict[str, Any]] = reply.get("tasks", [])
+        return found
+
+    def ecs_run_task(self, **request: Any) -> dict[str, Any]:
+        """RunTask of one task; a task ECS could not place is an error naming ECS's reason."""
+        reply = self.call("ECS RunTask", "ecs", "run_task", count=1, **request)
+        tasks: list[dict[str, Any]] = reply.get("tasks", [])
+        if tasks:
+            return tasks[0]
+        failures = "; ".join(
+            f"{f.get('arn', '')} {f.get('reason', '')} {f.get('detail', '')}".strip()
+            for f in reply.get("failures", [])
+        )
+        raise AwsError(
+            f"ECS RunTask started no task: {failures or 'no reason given'}",
+            code="RunTaskFailure",
+            reason=FailureReason.RUN_FAILED,
+            hint="check the cluster's capacity providers and the task's network (`prenv status` shows them)",
+        )
+
+    def ecs_stop_task(self, cluster: str, task: str, reason: str) -> None:
+        self.call("ECS StopTask", "ecs", "stop_task", cluster=cluster, task=task, reason=reason[:255])
+
     # --- load balancing, RDS -------------------------------------------------------------------
 
     def target_health(self, target_group_arn: str) -> list[dict[str, Any]]:
@@ -245,6 +279,21 @@ class Aws:
         return found[0] if found else None
 
     # --- CloudWatch Logs -----------------------------------------------------------------------
+
+    def log_stream_page(
+        self, group: str, stream: str, *, from_head: bool, token: str = "", limit: int = 0
+    ) -> tuple[list[dict[str, Any]], str]:
+        """One GetLogEvents page of one stream: its events (oldest first) and the token to read on
+        from (the forward token from the head, else the backward one); the same token back means no more."""
+        request: dict[str, Any] = {"logGroupName": group, "logStreamName": stream, "startFromHead": from_head}
+        if token:
+            request["nextToken"] = token
+        if limit:
+            request["limit"] = limit
+        reply = self.call("CloudWatch Logs GetLogEvents", "logs", "get_log_events", **request)
+        events: list[dict[str, Any]] = reply.get("events", [])
+        following = reply.get("nextForwardToken" if from_head else "nextBackwardToken") or ""
+        return events, str(following)
 
     def log_events(self, group: str, *, start_ms: int, end_ms: int | None = None) -> Iterator[dict[str, Any]]:
         """The group's events from `start_ms` (milliseconds since the epoch), oldest first, all pages."""

@@ -1,5 +1,6 @@
-"""A running preview's parts in AWS, for `prenv status`, `logs` and `exec`: where they are (from the
-workspace's Terraform outputs, `prenv.core.troubleshoot.locate`) and its ECS service."""
+"""A running preview's parts in AWS, for `prenv status`, `logs`, `exec` and `run`: where they are (from
+the workspace's Terraform outputs, `prenv.core.troubleshoot.locate`), its ECS service, and one-off tasks
+started like the service's."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from prenv.aws.client import Aws
+from prenv.aws.tasks import OneOffTask, launch_like
 from prenv.core.errors import FailureReason, PrenvError
 from prenv.core.troubleshoot import Location
 
@@ -51,3 +53,12 @@ def not_found(preview: LivePreview) -> PrenvError:
         reason=FailureReason.PREVIEW_NOT_FOUND,
         hint=f"deploy it (push to the PR or `prenv deploy --pr {loc.pr}`); check the region (AWS_REGION)",
     )
+
+
+def one_off_task(preview: LivePreview, command: list[str], *, container: str, started_by: str) -> OneOffTask:
+    """A one-off task of the found service's current task definition, in its network, with
+    `container`'s command replaced by `command` (not started yet)."""
+    if preview.service is None:
+        raise not_found(preview)
+    launch = launch_like(preview.service, preview.cluster)
+    return OneOffTask(preview.aws, launch, container=container, command=command, started_by=started_by)

@@ -12,6 +12,8 @@ workspace, which Terraform's workspace listing ignores (it only counts keys endi
   destroyed;
 - `prenv-sleeping.json`, the sleep record (`prenv.core.sleep`): written when cleanup puts an idle
   preview to sleep, deleted when it wakes.
+- `prenv-seeded.json`, the seed record: written by the deploy whose seed step (config `hooks.seed`)
+  exited 0, so later deploys leave it out; `--reseed` runs it again. It goes with the preview's other records.
 
 One paginated listing gives cleanup every workspace, its state's age, its records and its lock.
 """
@@ -32,7 +34,8 @@ from prenv.core.config import Config
 DEPLOYED = "prenv-deployed.json"
 WARNED = "prenv-warned.json"
 SLEEPING = "prenv-sleeping.json"
-RECORDS = (DEPLOYED, WARNED, SLEEPING)
+SEEDED = "prenv-seeded.json"
+RECORDS = (DEPLOYED, WARNED, SLEEPING, SEEDED)
 _HINT = "check the AWS credentials, the region and the backend settings in the config"
 
 
@@ -63,6 +66,7 @@ def _parse(config: Config, keys: Iterable[tuple[str, datetime]]) -> Listing:
             DEPLOYED: "deployed",
             WARNED: "warned",
             SLEEPING: "sleeping",
+            SEEDED: "seeded",
         }.get(rest)
         if kind is not None:
             found.setdefault(workspace, {})[kind] = modified
@@ -71,7 +75,7 @@ def _parse(config: Config, keys: Iterable[tuple[str, datetime]]) -> Listing:
         if number is None:
             continue
         if "state" not in kinds:
-            if kinds.keys() & {"deployed", "warned", "sleeping"}:
+            if kinds.keys() & {"deployed", "warned", "sleeping", "seeded"}:
                 listing.leftover_records.append(workspace)
             continue
         lock = (
@@ -162,6 +166,14 @@ class StateBucket:
             created=str(info.get("Created", "")),
             modified=modified,
         )
+
+    def read_seeded(self, workspace: str) -> dict[str, Any] | None:
+        """The seed record's contents (None: the preview's seed step has not run)."""
+        return self._read_json(self._key(workspace, SEEDED))
+
+    def record_seeded(self, workspace: str, details: Mapping[str, Any]) -> None:
+        body = {"seeded_at": datetime.now(UTC).isoformat(timespec="seconds"), **details}
+        self._write(self._key(workspace, SEEDED), body)
 
     def _read_json(self, key: str) -> dict[str, Any] | None:
         """The JSON object at `key` (None when there is none, or it is not a JSON object)."""

@@ -1,24 +1,29 @@
-"""`prenv deploy`: plan the PR's workspace, apply exactly that plan, read the outputs, report the URL."""
+"""`prenv deploy`: plan the PR's workspace, apply exactly that plan, read the outputs, wait until AWS says
+the preview is ready, report the URL."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from prenv.aws import orphans
-from prenv.commands import costing, wiring
+from prenv.aws.client import AwsError
+from prenv.commands import costing, ready, wiring
 from prenv.commands.wake import wake_if_asleep
-from prenv.commands.wiring import Services
+from prenv.commands.wiring import Ports, Services, Target
 from prenv.core import cleanup
 from prenv.core.config import Config
+from prenv.core.contract import SEED_STEP
 from prenv.core.domain import Command, DeployOutcome, PlanOutcome
 from prenv.core.errors import Cancelled, ExitStatus, FailureReason, PrenvError
-from prenv.core.event import PullRequestEvent
+from prenv.core.event import PullRequestEvent, comment_options
 from prenv.core.phases import Stopwatch
 from prenv.engine.health import wait_healthy
 from prenv.engine.lifecycle import Engine
 from prenv.engine.shared_db import SharedDatabase
+
+RESEED = "--reseed"
 
 
 def wants_preview(config: Config, event: PullRequestEvent | None) -> bool:
@@ -79,17 +84,71 @@ def _warn_unmarked_secrets(services: Services, outcome: DeployOutcome) -> None:
         )
 
 
-def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -> ExitStatus:
+def seed_now(ports: Ports, config: Config, tgt: Target, *, reseed: bool) -> bool:
+    """Whether this deploy runs hooks.seed: when asked to, or when the preview has no seed record."""
+    if not config.hooks.seed:
+        return False
+    if reseed:
+        return True
+    try:
+        return ports.bucket.read_seeded(tgt.names.workspace) is None
+    except AwsError as exc:
+        ports.warn(
+            f"could not read the seed record of {tgt.names.workspace} ({exc.code or exc.reason}); "
+            "the seed step runs again (seeds must be safe to run twice)"
+        )
+        return True
+
+
+@dataclass
+class SeedRecord:
+    """Remembers, once, that this deploy's seed step ran, so the next deploys leave it out: as soon as
+    ECS says the seed step exited 0 (even if the app then fails to get ready), or when the deploy is
+    ready (a root prenv does not wait for)."""
+
+    ports: Ports
+    tgt: Target
+    seeding: bool  # this deploy passes hooks.seed to the root
+    written: bool = False
+
+    def step_succeeded(self, step: str) -> None:
+        if step == SEED_STEP:
+            self.write()
+
+    def write(self) -> None:
+        if not self.seeding or self.written:
+            return
+        self.written = True
+        ctx, workspace = self.tgt.ctx, self.tgt.names.workspace
+        try:
+            self.ports.bucket.record_seeded(
+                workspace, {"pr": ctx.pr_number, "head_sha": ctx.head_sha, "run_url": ctx.run_url}
+            )
+        except AwsError as exc:
+            self.ports.warn(
+                f"could not record that {workspace} was seeded: {exc.message}; "
+                "the next deploy runs the seed step again"
+            )
+
+
+def _skipped(services: Services, ports: Ports, config: Config, tgt: Target) -> ExitStatus:
+    services.out.write(
+        f"PR #{tgt.ctx.pr_number} does not carry the label {config.label!r}: no preview is deployed "
+        "(add the label to get one).\n"
+    )
+    ports.runtime.set_outputs({"workspace": tgt.ctx.workspace, "skipped": "true", "failure-reason": ""})
+    return ExitStatus.SUCCESS
+
+
+def run(
+    services: Services, pr: str | None, *, sha: str = "", image: str = "", reseed: bool = False
+) -> ExitStatus:
     job = wiring.invocation(services, pr)
     config, ports = job.config, job.ports
     tgt = wiring.target(ports, config, Command.DEPLOY, job.number, job.event, sha=sha, image=image)
     if not wants_preview(config, tgt.event):
-        services.out.write(
-            f"PR #{tgt.ctx.pr_number} does not carry the label {config.label!r}: no preview is deployed "
-            "(add the label to get one).\n"
-        )
-        ports.runtime.set_outputs({"workspace": tgt.ctx.workspace, "skipped": "true", "failure-reason": ""})
-        return ExitStatus.SUCCESS
+        return _skipped(services, ports, config, tgt)
+    reseed = reseed or RESEED in comment_options(tgt.event, "deploy")
     record = wiring.deploy_record(ports, config, tgt)
     reporter = wiring.reporter(ports, config, tgt, out=services.out, record=record)
     planned: PlanOutcome | None = None
@@ -98,8 +157,9 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
     phase = _UNCHANGED
     eng: Engine | None = None
     try:
+        seeded = SeedRecord(ports, tgt, seeding=seed_now(ports, config, tgt, reseed=reseed))
         with (
-            wiring.engine(ports, config, tgt, watch=watch) as eng,
+            wiring.engine(ports, config, tgt, watch=watch, seed=seeded.seeding) as eng,
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="prenv-database") as pool,
         ):
             slept = wake_if_asleep(ports, tgt, out=services.out)  # issue 17: a push wakes a sleeping preview
@@ -109,8 +169,11 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
             outcome = eng.apply(planned, plan_file, changed)
             phase = _APPLIED
             _warn_unmarked_secrets(services, outcome)
-            if config.health_check.enabled and outcome.url:
-                with watch.phase("readiness"):
+            with watch.phase("readiness"):
+                ready.become_ready(
+                    ports, config, tgt, outcome, reporter, step_succeeded=seeded.step_succeeded
+                )
+                if config.health_check.enabled and outcome.url:
                     wait_healthy(outcome.url, config.health_check)
     except KeyboardInterrupt:  # a signal while no Terraform command ran
         error = wiring.cancelled(phase, hint=_AGAIN)
@@ -126,6 +189,7 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
             _report_untracked(ports, config, tgt, error)
         reporter.failed(tgt.ctx, error, planned)
         raise
+    seeded.write()
     # Issue 17: what the preview costs, and the ledger the deploy record keeps.
     outcome = costing.priced(
         ports, config, outcome, record, now=services.clock(), slept_at=slept.slept_at if slept else None

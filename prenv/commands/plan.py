@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from prenv.commands import wiring
+from prenv.commands.deploy import seed_now
 from prenv.commands.wiring import Services
 from prenv.core.domain import Command
 from prenv.core.errors import ExitStatus, PrenvError
@@ -15,7 +16,8 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
     reporter = wiring.reporter(ports, config, tgt, out=services.out)
     reporter.started(tgt.ctx)
     try:
-        with wiring.engine(ports, config, tgt) as eng:
+        # The plan a deploy would apply: with the seed step when the preview was not seeded yet.
+        with wiring.engine(ports, config, tgt, seed=seed_now(ports, config, tgt, reseed=False)) as eng:
             # Shared mode: the root reads the PR's database secret, so the database exists first.
             prepare = None
             if config.database.mode == "shared":

@@ -1,7 +1,7 @@
 """`prenv wake PR`: bring a sleeping preview back, and its PR's comment back to ready.
 
 The database is started and waited for, the service scaled back to its count before sleep and waited
-for until its tasks run, then the health check when it is configured, as after a deploy
+for until its tasks run, then readiness from AWS and the health check when configured, as after a deploy
 (`prenv.engine.sleep`, `prenv.engine.health`). The sleep record goes, and the deploy record is written
 again: a wake counts as activity for cleanup, and it settles the cost ledger at the asleep rate. A push
 wakes a preview too: `prenv deploy` calls `wake_if_asleep` before it plans. `/prenv wake` on a PR runs
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from prenv.commands import costing, wiring
+from prenv.commands import costing, ready, wiring
 from prenv.commands.wiring import Ports, Services, Target
 from prenv.core.config import Config
 from prenv.core.domain import Command, DeployOutcome, Output, outputs_of
@@ -21,6 +21,7 @@ from prenv.core.plan import PlanSummary
 from prenv.core.sleep import SleepRecord, SleepRecordError, WakeNotice, from_record
 from prenv.engine.health import wait_healthy
 from prenv.engine.sleep import Waits, wake_up
+from prenv.report.port import Reporters
 from prenv.report.pr import GitHubReporter
 
 
@@ -91,6 +92,17 @@ def run(services: Services, pr: str | None, *, waits: Waits | None = None) -> Ex
         done = wake_up(ports.aws(record.region), record, waits or Waits())
         outputs = _outputs(ports, config, tgt)
         url = next((str(o.value) for o in outputs if o.name == config.terraform.url_output), record.url)
+        outcome = DeployOutcome(summary=PlanSummary(), plan_text="", applied=False, url=url, outputs=outputs)
+        # Ready as after a deploy: AWS says the service is steady and its targets healthy (the tasks
+        # run the init steps of their task definition again; the seed record is not touched).
+        ready.become_ready(
+            ports,
+            config,
+            tgt,
+            outcome,
+            Reporters([reporter] if reporter is not None else []),
+            step_succeeded=lambda step: None,
+        )
         if config.health_check.enabled and url:
             wait_healthy(url, config.health_check)
     except PrenvError as error:
@@ -100,7 +112,6 @@ def run(services: Services, pr: str | None, *, waits: Waits | None = None) -> Ex
     ports.bucket.drop_sleep(tgt.names.workspace)
     now = services.clock()
     deploy_record.extra.update(costing.carried(deploy_record.previous(), now, record.slept_at))
-    outcome = DeployOutcome(summary=PlanSummary(), plan_text="", applied=False, url=url, outputs=outputs)
     try:
         if reporter is not None:
             reporter.awake(ctx, outcome, WakeNotice(slept_at=record.slept_at, woken_at=now, done=tuple(done)))

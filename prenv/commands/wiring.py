@@ -505,10 +505,16 @@ def print_output(runtime: Runtime, stream: TextIO, title: str, text: str) -> Non
 
 
 def engine(
-    ports: Ports, config: Config, tgt: Target, *, err: TextIO | None = None, watch: Stopwatch | None = None
+    ports: Ports,
+    config: Config,
+    tgt: Target,
+    *,
+    err: TextIO | None = None,
+    watch: Stopwatch | None = None,
+    seed: bool = False,
 ) -> Engine:
     """The engine of the target's workspace; Terraform's output, when shown, goes to `err`; `watch`
-    times its phases."""
+    times its phases; `seed` passes hooks.seed to the root (`prenv.engine.lifecycle.hook_variables`)."""
     services = ports.services
     binary = ports.terraform_binary()
     stream = err or services.err
@@ -545,6 +551,7 @@ def engine(
         reveal=reveal,
         bundled_root=bundled_root,
         watch=watch,
+        seed=seed,
     )
 
 
@@ -672,8 +679,7 @@ def open_preview(services: Services, command: Command, pr: str | None) -> LivePr
     tgt = target(job.ports, job.config, command, job.number, job.event)
     with engine(job.ports, job.config, tgt) as eng:
         outputs = eng.read_outputs()
-    region = job.ports.environment.aws.region or job.config.backend.region
-    location = locate(outputs, tgt.names, default_region=region)
+    location = locate(outputs, tgt.names, default_region=default_region(job.ports, job.config))
     try:  # the last deploy's commit and phases: worth showing, never worth failing for
         last = job.ports.bucket.read_deploy(tgt.names.workspace) if outputs is not None else None
     except AwsError:
@@ -690,8 +696,7 @@ def open_preview(services: Services, command: Command, pr: str | None) -> LivePr
 def shared_database(ports: Ports, config: Config) -> SharedDatabase:
     """The repository's shared server (found by its name), reached through the RDS Data API, with the
     SQL of the root's sql/ directory and the pull requests' secrets."""
-    region = ports.environment.aws.region or config.backend.region
-    aws = ports.aws(region)
+    aws = ports.aws(default_region(ports, config))
     server = find_server(aws, naming.shared_database_server(ports.repository))
     configured = config.root_path(ports.services.cwd)
     root = bundled.source() if configured is None else configured.resolve()  # none named: the shipped root
@@ -745,3 +750,8 @@ def drop_database(ports: Ports, config: Config, tgt: Target) -> None:
     ports.services.note(
         f"database {tgt.names.pr_database} on {naming.shared_database_server(ports.repository)}: dropped"
     )
+
+
+def default_region(ports: Ports, config: Config) -> str:
+    """The region of a preview whose outputs do not say: AWS_REGION, else the state bucket's."""
+    return ports.environment.aws.region or config.backend.region

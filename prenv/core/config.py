@@ -140,6 +140,9 @@ class Build:
 
 @dataclass(frozen=True)
 class HealthCheck:
+    """The optional HTTP probe of the preview's URL from where prenv runs (off by default: readiness is
+    decided from AWS, so previews that the runner cannot reach work)."""
+
     enabled: bool = False
     path: str = ""  # empty: app.health_path
     timeout: timedelta = timedelta(minutes=5)
@@ -156,6 +159,32 @@ DATABASE_MODES = {
 @dataclass(frozen=True)
 class DatabaseSettings:
     mode: str = "dedicated"
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """When a deploy is ready, from AWS (`prenv.engine.readiness`): the ECS service steady on the new
+    task definition and its targets healthy in the target group."""
+
+    enabled: bool = True
+    timeout: timedelta = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """The app's steps around a preview's life, each an argument list (no shell).
+
+    `migrate` and `seed` run inside the preview's task, before the app container starts (the root's
+    `migrate_command` / `seed_command` variables); `seed` only on a preview's first deploy (or with
+    `--reseed`). `pre_destroy` runs as a one-off task before the destroy.
+    """
+
+    migrate: list[str] = field(default_factory=list)
+    seed: list[str] = field(default_factory=list)
+    pre_destroy: list[str] = field(default_factory=list)
+    pre_destroy_timeout: timedelta = timedelta(minutes=10)
+    # False: a failed (or timed out) pre_destroy is reported and the destroy goes on; True: it stops it.
+    pre_destroy_blocking: bool = False
 
 
 @dataclass(frozen=True)
@@ -186,6 +215,8 @@ class Config:
     comment: CommentSettings = field(default_factory=CommentSettings)
     deployments: Deployments = field(default_factory=Deployments)
     health_check: HealthCheck = field(default_factory=HealthCheck)
+    readiness: Readiness = field(default_factory=Readiness)
+    hooks: Hooks = field(default_factory=Hooks)
     cleanup: Cleanup = field(default_factory=Cleanup)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     version: int = 1
@@ -419,6 +450,19 @@ def _validate(config: Config) -> None:
     if config.database.mode not in DATABASE_MODES:
         modes = "; ".join(f"{mode} ({what})" for mode, what in DATABASE_MODES.items())
         checks.append(("database.mode", False, f"must be one of {modes}, not {config.database.mode!r}"))
+    for name in ("migrate", "seed", "pre_destroy"):
+        command = getattr(config.hooks, name)
+        checks.append(
+            (f"hooks.{name}", not command or bool(command[0].strip()), "must start with the program to run")
+        )
+    checks += [
+        ("readiness.timeout", config.readiness.timeout.total_seconds() > 0, "must be longer than 0s"),
+        (
+            "hooks.pre_destroy_timeout",
+            config.hooks.pre_destroy_timeout.total_seconds() > 0,
+            "must be longer than 0s",
+        ),
+    ]
     for key, ok, message in checks:
         if not ok:
             raise ValueError(key, f"{key} {message}")

@@ -39,6 +39,14 @@ HEALTH_PATH = "/healthz"
 HEALTHY_STATUS = 200
 UNHEALTHY_STATUS = 503
 
+# The preview task's containers: the app, and the steps that run before it from the same image with the
+# same environment and secrets (config hooks.migrate, hooks.seed), in this order. Each step must exit 0
+# before the next starts, and the app starts only after the last (ECS `dependsOn` ... `SUCCESS`).
+APP_CONTAINER = "app"
+MIGRATE_STEP = "migrate"
+SEED_STEP = "seed"
+INIT_STEPS = (MIGRATE_STEP, SEED_STEP)
+
 # The app stops cleanly on this signal (ECS and compose send it first, then kill after a grace period).
 STOP_SIGNAL = "SIGTERM"
 

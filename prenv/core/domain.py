@@ -27,6 +27,7 @@ class Command(StrEnum):
     STATUS = "status"
     LOGS = "logs"
     EXEC = "exec"
+    RUN = "run"
     SANDBOX = "sandbox"
     WAKE = "wake"
 
@@ -115,3 +116,4 @@ class DestroyOutcome:
     existed: bool
     destroyed: int = 0  # resources in the state before the destroy
     workspace_deleted: bool = False
+    warnings: tuple[str, ...] = ()  # what went wrong without stopping the destroy (a pre_destroy hook)

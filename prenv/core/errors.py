@@ -31,6 +31,11 @@ class FailureReason(StrEnum):
     DESTROY_FAILED = "destroy-failed"
     UNLOCK_FAILED = "unlock-failed"
     HEALTH_CHECK_FAILED = "health-check-failed"
+    NOT_READY = "not-ready"  # ECS and the target group did not get to "ready" (prenv.engine.readiness)
+    MIGRATE_FAILED = "migrate-failed"
+    SEED_FAILED = "seed-failed"
+    RUN_FAILED = "run-failed"  # a one-off task could not run, or did not finish in time
+    PRE_DESTROY_FAILED = "pre-destroy-failed"
     GITHUB_UNAVAILABLE = "github-unavailable"
     GITHUB_TOKEN_MISSING = "github-token-missing"  # noqa: S105 - a failure reason, not a password
     GITHUB_PERMISSION_DENIED = "github-permission-denied"

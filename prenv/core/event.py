@@ -101,3 +101,19 @@ def pull_request_event(event: Mapping[str, Any] | None) -> PullRequestEvent | No
             author_association=_text(comment.get("author_association"), "comment.author_association"),
         )
     return None
+
+
+# Who may give prenv commands in a PR comment (the workflow's `if:` lets only these run; checked again here).
+TRUSTED_ASSOCIATIONS = ("OWNER", "MEMBER", "COLLABORATOR")
+
+
+def comment_options(event: PullRequestEvent | None, command: str) -> tuple[str, ...]:
+    """The options after `/prenv <command>` on the first line of a trusted commenter's comment
+    (`/prenv deploy --reseed` -> ("--reseed",)); () for anything else."""
+    if event is None or not event.comment_body or event.author_association not in TRUSTED_ASSOCIATIONS:
+        return ()
+    lines = event.comment_body.strip().splitlines()
+    words = lines[0].split() if lines else []
+    if words[:2] != ["/prenv", command]:
+        return ()
+    return tuple(word for word in words[2:] if word.startswith("--"))

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from prenv.core.contract import APP_CONTAINER
 from prenv.core.naming import Names
 from prenv.core.sleep import SleepRecord
 
-CONTAINER = "app"  # the container's name in terraform/preview's task definition
+CONTAINER = APP_CONTAINER  # the app container's name in terraform/preview's task definition
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ class Task:
     stopped_reason: str
     containers: tuple[Container, ...]
     exec_agent: str  # the ECS Exec agent's status in the app container ("" when unknown)
+    ip: str = ""  # the private IPv4 address of its network interface (awsvpc): its target's id
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,13 @@ def task(raw: Mapping[str, Any]) -> Task:
         for agent in c.get("managedAgents") or []
         if agent.get("name") == "ExecuteCommandAgent"
     ]
+    addresses = [
+        str(detail.get("value", ""))
+        for attachment in raw.get("attachments") or []
+        if attachment.get("type") == "ElasticNetworkInterface"
+        for detail in attachment.get("details") or []
+        if detail.get("name") == "privateIPv4Address"
+    ]
     return Task(
         id=_short(str(raw.get("taskArn", ""))),
         last_status=str(raw.get("lastStatus", "")),
@@ -239,6 +248,7 @@ def task(raw: Mapping[str, Any]) -> Task:
         stopped_reason=str(raw.get("stoppedReason") or ""),
         containers=containers,
         exec_agent=agents[0] if agents else "",
+        ip=addresses[0] if addresses else "",
     )
 
 

@@ -23,7 +23,7 @@ from prenv.core import plan as planmod
 from prenv.core.config import Config
 from prenv.core.cost import plan_cost
 from prenv.core.domain import DeployOutcome, DestroyOutcome, PlanOutcome, outputs_of, sensitive_values
-from prenv.core.errors import FailureReason, PrenvError
+from prenv.core.errors import ConfigError, FailureReason, PrenvError
 from prenv.core.naming import Names
 from prenv.core.phases import Stopwatch
 from prenv.core.prices import bundled_prices
@@ -52,8 +52,31 @@ def declared_variables(root: Path) -> set[str] | None:
     return names
 
 
+# The root's variables for the init steps (config hooks.migrate, hooks.seed): argument lists.
+HOOK_VARIABLES = {"migrate": "migrate_command", "seed": "seed_command"}
+
+
+def hook_variables(config: Config, *, seed: bool, declared: set[str] | None) -> dict[str, list[str]]:
+    """The init steps' commands for the root; the seed's only when `seed` (the preview's first deploy,
+    or `--reseed`). A hook set in the config that the root cannot take is a configuration error."""
+    commands = {"migrate": config.hooks.migrate, "seed": config.hooks.seed if seed else []}
+    for hook, variable in HOOK_VARIABLES.items():
+        if getattr(config.hooks, hook) and declared is not None and variable not in declared:
+            raise ConfigError(
+                f"{config.path}: hooks.{hook} is set, but the Terraform root {config.terraform.root} "
+                f"declares no variable {variable!r} to run it",
+                hint=f'use prenv\'s preview root, or declare `variable "{variable}"` (a list of strings) '
+                "in yours and run it before the app starts",
+            )
+    return {
+        variable: list(commands[hook])
+        for hook, variable in HOOK_VARIABLES.items()
+        if (variable in declared if declared is not None else bool(getattr(config.hooks, hook)))
+    }
+
+
 def variables(
-    config: Config, names: Names, *, head_sha: str, image: str, declared: set[str] | None
+    config: Config, names: Names, *, head_sha: str, image: str, declared: set[str] | None, seed: bool = False
 ) -> dict[str, Any]:
     """The values prenv passes to the root: its own and the app contract's settings (only those the root
     declares), then the config's `terraform.variables`."""
@@ -71,7 +94,7 @@ def variables(
     own.update(contract.root_variables(config.app.port, config.app.health_path, config.app.environment))
     if declared is not None:
         own = {key: value for key, value in own.items() if key in declared}
-    return {**own, **config.terraform.variables}
+    return {**own, **hook_variables(config, seed=seed, declared=declared), **config.terraform.variables}
 
 
 @dataclass
@@ -91,6 +114,7 @@ class Engine:
     # The root to run when the config names none: the working copy of the root shipped with prenv.
     bundled_root: Path | None = None
     watch: Stopwatch | None = None  # times the phases (init, plan, apply) when given
+    seed: bool = False  # pass hooks.seed to the root: the preview's first deploy, or --reseed
 
     def __post_init__(self) -> None:
         self.root = self._root()
@@ -133,6 +157,7 @@ class Engine:
             head_sha=self.head_sha,
             image=self.image,
             declared=declared_variables(self.root),
+            seed=self.seed,
         )
         path = self.work_dir / "prenv.tfvars.json"
         path.write_text(json.dumps(values, indent=2, sort_keys=True), encoding="utf-8")

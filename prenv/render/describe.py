@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prenv.core import phases
+from prenv.core.readiness import init_step_states
 from prenv.core.troubleshoot import Location, Status, Task
 
 _LABEL = 17  # width of the label column, as in `kubectl describe`
@@ -98,7 +99,10 @@ def _task_lines(tasks: Sequence[Task], now: datetime, *, stopped: bool) -> list[
             [t.id, t.last_status, t.health or "-", t.task_definition, f"{ago(t.started_at, now)} ago"]
             for t in tasks
         ]
-        return _table(rows)
+        steps = [
+            f"  {t.id} init steps: {', '.join(init_step_states(t))}" for t in tasks if init_step_states(t)
+        ]
+        return _table(rows) + steps
     lines: list[str] = []
     for t in tasks:
         why = ": ".join(part for part in (t.stop_code, t.stopped_reason) if part) or "no reason given"
@@ -151,6 +155,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _task_document(task: Task) -> dict[str, Any]:
+    return {**dataclasses.asdict(task), "init_steps": init_step_states(task)}
+
+
 def status_document(status: Status) -> dict[str, Any]:
     """`prenv status --json`: every field, times in ISO 8601 UTC."""
     loc = status.location
@@ -172,8 +180,8 @@ def status_document(status: Status) -> dict[str, Any]:
         "names_from": "terraform-outputs" if loc.from_state and not loc.derived else "derived",
         "derived": list(loc.derived),
         "service": service,
-        "running_tasks": [dataclasses.asdict(t) for t in status.running],
-        "stopped_tasks": [dataclasses.asdict(t) for t in status.stopped],
+        "running_tasks": [_task_document(t) for t in status.running],
+        "stopped_tasks": [_task_document(t) for t in status.stopped],
         "targets": None if status.targets is None else [dataclasses.asdict(t) for t in status.targets],
         "database": None if status.database is None else dataclasses.asdict(status.database),
         "hints": list(status.hints),

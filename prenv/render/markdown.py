@@ -39,6 +39,7 @@ from prenv.core.limits import COMMENT_LIMIT, SUMMARY_LIMIT_BYTES
 from prenv.core.links import links as reviewer_links
 from prenv.core.mask import Block, Cut, block, cut_block, escape_untrusted, fit_markdown, redact, tail_block
 from prenv.core.plan import PlanSummary, ResourceChange
+from prenv.core.readiness import Progress
 from prenv.core.sleep import SleepNotice, WakeNotice
 from prenv.render import templating
 from prenv.render.cost_view import cost_view, sleep_view, wake_view
@@ -49,6 +50,7 @@ SUMMARY_LIMIT = SUMMARY_LIMIT_BYTES - 1024  # bytes; room for anything the runti
 # The states a job summary is written for (the others happen before anything is known, or in cleanup).
 SUMMARY_STATES = (CommentState.PLANNED, CommentState.READY, CommentState.FAILED, CommentState.DESTROYED)
 DETAIL_LIMIT = 8000  # characters of error detail (Terraform's error text) kept, from the end
+WAITING_LINES = 10  # lines of what a deploy waits for shown in the "deploying" comment
 VALUE_LIMIT = 300  # characters of one output value shown
 
 
@@ -131,6 +133,21 @@ def _error_view(error: PrenvError, scrub: Callable[[str], str]) -> dict[str, Any
         "hint": _sentence(scrub(error.hint)),
         "reason": str(error.reason),
         "detail": tail_block(detail, DETAIL_LIMIT) if detail.strip() else None,
+    }
+
+
+def _waiting_view(progress: Progress, scrub: Callable[[str], str]) -> dict[str, Any]:
+    """What the deploy waits for: AWS's words (reasons, descriptions), redacted and bounded."""
+
+    def short(text: str) -> str:
+        text = scrub(text)
+        return text if len(text) <= VALUE_LIMIT else text[: VALUE_LIMIT - 1] + "…"
+
+    details = progress.details
+    return {
+        "summary": short(progress.summary),
+        "details": [short(line) for line in details[:WAITING_LINES]],
+        "more": max(0, len(details) - WAITING_LINES),
     }
 
 
@@ -256,12 +273,14 @@ def comment(
     template_dir: Path | None = None,
     asleep: SleepNotice | None = None,
     woken: WakeNotice | None = None,
+    waiting: Progress | None = None,
 ) -> str:
     """The sticky comment's body for `state` (without the hidden marker), at most `limit` characters."""
     state = _state(state, tuple(CommentState), "comment state")
     inputs = _Inputs(ctx, config, plan, deploy, destroy, error, masks)
     view, plan_block, scrub = _view(inputs, COMMENT_CAPS)
     view |= {
+        "waiting": _waiting_view(waiting, scrub) if waiting else None,
         "state": state,
         "expires_at": _when(expires_at),
         "limit_name": "GitHub's comment limit",

@@ -18,6 +18,7 @@ from prenv.core.domain import (
     sensitive_values,
 )
 from prenv.core.errors import PrenvError
+from prenv.core.readiness import Progress
 from prenv.render import markdown
 from prenv.report.runtime import Runtime
 
@@ -60,6 +61,9 @@ class ActionsReporter:
         if ctx.command is Command.PLAN:
             self._outputs(ctx, **self._counts(outcome), **{"failure-reason": ""})
             self._summary(ctx, CommentState.PLANNED, plan=outcome)
+
+    def waiting(self, ctx: Context, progress: Progress) -> None:
+        return None  # the terminal reporter's lines are the log; outputs come with the outcome
 
     def ready(self, ctx: Context, outcome: DeployOutcome) -> None:
         _mask_outputs(self.runtime, outcome.outputs)

@@ -12,12 +12,17 @@ from typing import Protocol
 
 from prenv.core.domain import Context, DeployOutcome, DestroyOutcome, PlanOutcome
 from prenv.core.errors import PrenvError
+from prenv.core.readiness import Progress
 
 
 class Reporter(Protocol):
     def started(self, ctx: Context) -> None: ...
 
     def planned(self, ctx: Context, outcome: PlanOutcome) -> None: ...
+
+    def waiting(self, ctx: Context, progress: Progress) -> None:
+        """The applied preview is not ready yet (or just got ready): what AWS says it waits for."""
+        ...
 
     def ready(self, ctx: Context, outcome: DeployOutcome) -> None: ...
 
@@ -47,6 +52,9 @@ class Reporters:
 
     def planned(self, ctx: Context, outcome: PlanOutcome) -> None:
         self._each(lambda member: member.planned(ctx, outcome))
+
+    def waiting(self, ctx: Context, progress: Progress) -> None:
+        self._each(lambda member: member.waiting(ctx, progress))
 
     def ready(self, ctx: Context, outcome: DeployOutcome) -> None:
         self._each(lambda member: member.ready(ctx, outcome))

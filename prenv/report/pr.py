@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,6 +49,7 @@ from prenv.core.domain import (
 from prenv.core.errors import FailureReason, PrenvError
 from prenv.core.limits import COMMENT_LIMIT
 from prenv.core.marker import Marker, format_marker
+from prenv.core.readiness import Phase, Progress
 from prenv.core.sleep import SleepNotice, WakeNotice
 from prenv.github.client import GitHub
 from prenv.github.http import GitHubError
@@ -56,6 +58,8 @@ from prenv.report.sticky import CommentMemory, StickyComment
 
 Warn = Callable[[str], None]
 _UNFINISHED = frozenset({"in_progress", "queued", "pending"})
+# The "deploying" comment shows what the deploy waits for, edited at most this often (seconds).
+WAITING_EVERY = 30.0
 
 
 def comment_body(state: CommentState, ctx: Context, config: Config, **parts: Any) -> str:
@@ -71,6 +75,8 @@ class _Comments:
 
     config: Config
     template_dir: Path | None = None  # the repository, where comment.templates overrides are found
+    clock: Callable[[], float] = field(default=time.monotonic, kw_only=True)
+    _waiting_shown: float | None = field(default=None, init=False)
 
     def _publish(self, ctx: Context, body: str, *, create: bool, state: CommentState) -> None:
         raise NotImplementedError
@@ -87,6 +93,16 @@ class _Comments:
     def planned(self, ctx: Context, outcome: PlanOutcome) -> None:
         if ctx.command is Command.PLAN:
             self._comment(CommentState.PLANNED, ctx, plan=outcome)
+
+    def waiting(self, ctx: Context, progress: Progress) -> None:
+        """The "deploying" comment with what AWS says the deploy waits for (ready or failed: the next
+        comment says it), edited at most every WAITING_EVERY seconds."""
+        now = self.clock()
+        shown = self._waiting_shown
+        if progress.phase is not Phase.WAITING or (shown is not None and now - shown < WAITING_EVERY):
+            return
+        self._waiting_shown = now
+        self._comment(CommentState.DEPLOYING, ctx, waiting=progress)
 
     def ready(self, ctx: Context, outcome: DeployOutcome) -> None:
         state = CommentState.READY if outcome.applied else CommentState.NO_CHANGES

@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 from prenv.core.domain import Context, DeployOutcome, DestroyOutcome, PlanOutcome
 from prenv.core.errors import PrenvError
+from prenv.core.readiness import Progress
 
 Clock = Callable[[], float]
 # How many risky changes the compact summary names (the comment files have them all).
@@ -172,6 +173,11 @@ class SandboxTerminal:
             self.log.detail(f"risky: {change.address} will be {change.action}d{loss}")
         if not self.verbose and len(risky) > RISKY_SHOWN:
             self.log.detail(f"risky: {len(risky) - RISKY_SHOWN} more in the comment")
+
+    def waiting(self, ctx: Context, progress: Progress) -> None:
+        self.log.detail(progress.summary)  # what readiness waits for; its detail lines only when verbose
+        for line in progress.details if self.verbose else ():
+            self.log.detail(f"  {line}")
 
     def ready(self, ctx: Context, outcome: DeployOutcome) -> None:
         if outcome.applied:

@@ -5,7 +5,16 @@ these changes in the process that runs moto, through moto's own configuration an
 models, never through the process environment (which Terraform and every other child would inherit):
 
 - AWS-managed IAM policies exist (the roots attach some);
-- an ECS service runs its task (moto reports 0 running tasks unless told otherwise);
+- an ECS service runs its task (moto reports 0 running tasks unless told otherwise), and does what ECS
+  does with them: it starts its tasks (moto starts none: getmoto/moto#6283), each with a container per
+  container definition (the app running, its init steps exited 0), registers their addresses in its
+  target groups (moto registers nothing; it calls every registered address healthy), rolls to a new
+  task definition with one new deployment, and stops its tasks (deregistered, their network
+  interfaces deleted) when scaled down or deleted;
+- RunTask accepts a Fargate task definition whose containers set no memory of their own (only the
+  task's, as Fargate allows and terraform/preview does; moto adds up the containers' and fails);
+- ECS tasks stay in the state they were put in (moto moves a task towards STOPPED every time it is
+  described, so a running service would show its tasks stopped);
 - each RDS instance gets its own resource id (moto 5.2 gives every instance the same one, and the AWS
   provider reads an `aws_db_instance` by it, so a second database made the first one's reads
   ambiguous).
@@ -25,7 +34,13 @@ from __future__ import annotations
 
 import secrets
 import string
+from datetime import UTC, datetime
 from typing import Any
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
 
 # Tasks an ECS service reports running (moto reads this setting when a service is created).
 _ECS_RUNNING_TASKS = "1"
@@ -87,6 +102,178 @@ def _keep_referenced_rule_descriptions() -> None:
     rule_class._prenv_patched = True  # type: ignore[attr-defined]
 
 
+def _ip(task: Any) -> str:
+    return next(
+        (
+            str(detail["value"])
+            for attachment in task.attachments
+            for detail in attachment.get("details", [])
+            if detail.get("name") == "privateIPv4Address"
+        ),
+        "",
+    )
+
+
+def _targets(backend: Any, service: Any, task: Any) -> list[tuple[Any, dict[str, Any]]]:
+    """(target group model, target) for each of the service's load balancers the task is behind."""
+    from moto.elbv2.models import elbv2_backends
+
+    groups = elbv2_backends[backend.account_id][backend.region_name].target_groups
+    address = _ip(task)
+    found = []
+    for balancer in service.load_balancers or []:
+        group = groups.get(balancer.get("targetGroupArn", ""))
+        if group is not None and address:
+            found.append((group, {"Id": address, "Port": int(balancer.get("containerPort") or group.port)}))
+    return found
+
+
+def _place(backend: Any, service: Any, task: Any) -> None:
+    """What ECS does once a service's task started: its containers' states, its targets registered."""
+    from moto.ecs import models
+
+    container_class: Any = models.Container  # moto's model; mypy sees its CloudFormation methods as abstract
+    definition = backend.describe_task_definition(task.task_definition_arn)
+    containers = []
+    for spec in definition.container_definitions:
+        container = container_class(definition)
+        container.name, container.image = spec.get("name"), spec.get("image")
+        essential = spec.get("essential", True)
+        container.last_status = "RUNNING" if essential else "STOPPED"
+        container.exitCode = None if essential else 0  # init steps ran and exited 0
+        containers.append(container)
+    task.containers = containers
+    task.started_at = utcnow()
+    for group, target in _targets(backend, service, task):
+        group.register([target])
+
+
+def _retire(backend: Any, service: Any, task: Any, reason: str) -> None:
+    """What ECS does when it stops a service's task: deregister it, stop it, release its interface."""
+    from moto.ec2.models import ec2_backends
+
+    for group, target in _targets(backend, service, task):
+        group.targets.pop(target["Id"], None)
+    backend.stop_task(task.cluster_name, task.task_arn, reason)
+    task.stop_code = "ServiceSchedulerInitiated"
+    task.stopped_at = utcnow()
+    for container in task.containers:
+        container.last_status = "STOPPED"
+    ec2 = ec2_backends[backend.account_id][backend.region_name]
+    for attachment in task.attachments:
+        for detail in attachment.get("details", []):
+            if detail.get("name") == "networkInterfaceId":
+                ec2.enis.pop(detail["value"], None)
+
+
+def _reconcile(backend: Any, service: Any) -> None:
+    """Make the service's tasks what ECS would make them: `desired_count` tasks of its task definition."""
+    group = f"service:{service.name}"
+    tasks = backend.tasks.get(service.cluster_name, {})
+    mine = [t for t in list(tasks.values()) if t.group == group and t.desired_status == "RUNNING"]
+    wanted = service.desired_count if service.status == "ACTIVE" else 0
+    current = [t for t in mine if t.task_definition_arn == service.task_definition][:wanted]
+    for task in mine:
+        if task not in current:
+            _retire(backend, service, task, f"Scaling activity initiated by (service {service.name})")
+    missing = wanted - len(current)
+    if missing > 0 and service.task_definition:
+        network = service.network_configuration or None
+        started = backend.run_task(
+            service.cluster_name,
+            service.task_definition,
+            missing,
+            None,
+            "ecs-svc",
+            None,
+            "FARGATE",
+            network,
+            group,
+        )
+        for task in started:
+            _place(backend, service, task)
+    service.running_count, service.pending_count = wanted, 0
+    if service.deployments:
+        deployment = service.deployments[0]
+        if deployment.get("taskDefinition") != service.task_definition:
+            deployment.update(id=f"ecs-svc/{secrets.randbelow(10**12)}", createdAt=utcnow())
+        deployment.update(
+            taskDefinition=service.task_definition,
+            desiredCount=wanted,
+            runningCount=wanted,
+            pendingCount=0,
+            rolloutState="COMPLETED",
+            rolloutStateReason=f"ECS deployment {deployment['id']} completed.",
+            updatedAt=utcnow(),
+        )
+        del service.deployments[1:]
+
+
+def _fargate_memory_is_the_tasks() -> None:
+    """moto sums each container's memory to place a task (EC2 placement) and fails on a container that
+    sets none; on Fargate only the task's memory counts. Count a container without one as 0."""
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    original = EC2ContainerServiceBackend._calculate_task_resource_requirements
+    if getattr(original, "_prenv_patched", False):
+        return
+
+    def requirements(task_definition: Any) -> Any:
+        definitions = task_definition.container_definitions
+        filled = [
+            c if c.get("memory") or c.get("memoryReservation") or c.get("Memory") else {**c, "memory": 0}
+            for c in definitions
+        ]
+        task_definition.container_definitions = filled
+        try:
+            return original(task_definition)
+        finally:
+            task_definition.container_definitions = definitions
+
+    requirements._prenv_patched = True  # type: ignore[attr-defined]
+    backend: Any = EC2ContainerServiceBackend  # a static method of moto's model, replaced
+    backend._calculate_task_resource_requirements = staticmethod(requirements)
+
+
+def _services_place_their_tasks() -> None:
+    from moto.ecs.models import EC2ContainerServiceBackend
+    from moto.moto_api import state_manager
+
+    # Tasks stay where they are put (a test may still set its own transition; unsetting it returns here).
+    state_manager.register_default_transition("ecs::task", {"progression": "manual", "times": 10**9})
+    backend_class = EC2ContainerServiceBackend
+    if getattr(backend_class.create_service, "_prenv_patched", False):
+        return
+    create, update, delete = (
+        backend_class.create_service,
+        backend_class.update_service,
+        backend_class.delete_service,
+    )
+
+    def create_service(self: Any, *args: Any, **kwargs: Any) -> Any:
+        service = create(self, *args, **kwargs)
+        _reconcile(self, service)
+        return service
+
+    def update_service(self: Any, *args: Any, **kwargs: Any) -> Any:
+        service = update(self, *args, **kwargs)
+        _reconcile(self, service)
+        return service
+
+    def delete_service(self: Any, *args: Any, **kwargs: Any) -> Any:
+        service = delete(self, *args, **kwargs)
+        _reconcile(self, service)
+        return service
+
+    for name, method in (
+        ("create_service", create_service),
+        ("update_service", update_service),
+        ("delete_service", delete_service),
+    ):
+        method._prenv_patched = True  # type: ignore[attr-defined]
+        setattr(backend_class, name, method)
+
+
 def _load_managed_policies() -> None:
     from moto.core.config import default_user_config
 
@@ -132,6 +319,8 @@ def apply() -> None:
     """Apply every fix (idempotent). Call in the process that runs the moto server."""
     _load_managed_policies()
     _services_run_their_tasks()
+    _fargate_memory_is_the_tasks()
+    _services_place_their_tasks()
     _unique_rds_resource_ids()
     _keep_ecs_service_settings()
     _keep_referenced_rule_descriptions()

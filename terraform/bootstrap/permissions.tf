@@ -322,6 +322,24 @@ data "aws_iam_policy_document" "compute" {
     actions   = ["ecs:DescribeTasks", "ecs:ListTasks"]
     resources = ["${local.arn.ecs}:task/${local.name}/*", "${local.arn.ecs}:container-instance/${local.name}/*"]
   }
+  # One-off tasks of a preview (prenv run, the pre_destroy hook): its own task definition, in the shared
+  # cluster only; the roles it names are passed under PassPreviewRolesToEcsTasksOnly.
+  statement {
+    sid       = "OneOffTasksOfPreviews"
+    actions   = ["ecs:RunTask"]
+    resources = ["${local.arn.ecs}:task-definition/${local.name}-pr*:*"]
+    condition {
+      test     = "ArnEquals"
+      variable = "ecs:cluster"
+      values   = ["${local.arn.ecs}:cluster/${local.name}"]
+    }
+  }
+  # A one-off task that outlives its timeout is stopped (tasks carry no tags to scope by).
+  statement {
+    sid       = "StopTasksOfTheSharedCluster"
+    actions   = ["ecs:StopTask"]
+    resources = ["${local.arn.ecs}:task/${local.name}/*"]
+  }
   # A preview role reads its own database's secret only: the boundary matches the secret's database to
   # the role's prenv:pr tag. So a role's name and its prenv:pr tag must agree when it is created, and the
   # tag can never change afterwards.

@@ -73,6 +73,43 @@ locals {
   }
 }
 
+# --- Init steps: prenv's hooks.migrate and hooks.seed ---------------------------------------------
+# Each step is a non-essential container of the same task, from the app's image with the app's
+# environment, secrets, user, filesystem and logs (stream <prefix>/<step>/<task id>), running its
+# command. It must exit 0 before the next step starts, and the app starts only after the last one:
+# `dependsOn` with SUCCESS (ECS allows it on non-essential containers only). A step that exits non-zero
+# keeps the app from starting, the task stops, and prenv reports `migrate-failed` / `seed-failed`.
+# Without steps the task definition is the app container alone, as before.
+
+locals {
+  init_steps = [
+    for step in [
+      { name = "migrate", command = var.migrate_command },
+      { name = "seed", command = var.seed_command },
+    ] : step if length(step.command) > 0
+  ]
+
+  init_containers = [
+    for index, step in local.init_steps : merge(
+      { for key, value in local.container : key => value if !contains(["name", "essential", "portMappings"], key) },
+      {
+        name         = step.name
+        essential    = false
+        command      = step.command
+        portMappings = []
+      },
+      { for key, value in { dependsOn = [for before in slice(local.init_steps, 0, index) : { containerName = before.name, condition = "SUCCESS" }] } : key => value if index > 0 },
+    )
+  ]
+
+  app_container = merge(
+    local.container,
+    { for key, value in { dependsOn = [for step in local.init_steps : { containerName = step.name, condition = "SUCCESS" }] } : key => value if length(local.init_steps) > 0 },
+  )
+
+  container_definitions = concat(local.init_containers, [local.app_container])
+}
+
 resource "aws_ecs_task_definition" "app" {
   family                   = local.names.task_family
   requires_compatibilities = ["FARGATE"]
@@ -81,7 +118,7 @@ resource "aws_ecs_task_definition" "app" {
   memory                   = tostring(var.memory)
   execution_role_arn       = aws_iam_role.execution.arn
   task_role_arn            = aws_iam_role.task.arn
-  container_definitions    = jsonencode([local.container])
+  container_definitions    = jsonencode(local.container_definitions)
 
   runtime_platform {
     operating_system_family = "LINUX"

@@ -199,6 +199,32 @@ variable "pull_repository_arns" {
   }
 }
 
+# --- Init steps: prenv's hooks.migrate and hooks.seed (see ecs.tf) ---------------------------------
+
+variable "migrate_command" {
+  description = "Command (an argument list, no shell) of the migrate step: a container from the app's image, with the app's environment and secrets, that must exit 0 before the app container starts, in every task. Empty: no step. prenv passes the config's hooks.migrate."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = length(var.migrate_command) == 0 || length(trimspace(try(var.migrate_command[0], ""))) > 0
+    error_message = "migrate_command must start with the program to run (an argument list such as [\"python\", \"app.py\", \"migrate\"])."
+  }
+}
+
+variable "seed_command" {
+  description = "Command (an argument list, no shell) of the seed step: like the migrate step, after it and before the app. prenv passes the config's hooks.seed on a preview's first deploy (and with --reseed) and an empty list afterwards, so the seed runs once per preview."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = length(var.seed_command) == 0 || length(trimspace(try(var.seed_command[0], ""))) > 0
+    error_message = "seed_command must start with the program to run (an argument list such as [\"python\", \"app.py\", \"seed\"])."
+  }
+}
+
 # --- Database --------------------------------------------------------------------------------------
 
 variable "database_mode" {

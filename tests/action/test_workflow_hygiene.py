@@ -187,7 +187,13 @@ def test_the_repository_config_is_valid_and_prices_the_documented_sizes() -> Non
     assert (example.build.context, example.build.dockerfile) == ("examples/app", "")
     # examples/app's health endpoint is /healthz (load balancer and prenv).
     assert example.app.health_path == "/healthz"
-    assert (example.health_check.enabled, example.health_check.path) == (True, "/healthz")
+    # Readiness from AWS (the target group asks /healthz); the runner's HTTP probe stays off.
+    assert example.readiness.enabled
+    assert (example.health_check.enabled, example.health_check.path) == (False, "/healthz")
+    # The init steps are examples/app's, as docker-compose.yml runs them.
+    compose = load_yaml(REPO_ROOT / "docker-compose.yml")["services"]
+    assert example.hooks.migrate == compose["migrate"]["command"]
+    assert example.hooks.seed == compose["seed"]["command"]
     setup = (REPO_ROOT / "docs" / "setup.md").read_text(encoding="utf-8")
     assert "0.25 vCPU" in setup
     assert "db.t4g.micro" in setup

@@ -122,3 +122,29 @@ def _label_target(labels: tuple[str, ...], *, comment: str = "", configured: str
 )
 def test_label_opt_in(labels: tuple[str, ...], comment: str, configured: str, deploys: bool) -> None:
     assert _label_target(labels, comment=comment, configured=configured) is deploys
+
+
+@pytest.mark.parametrize(
+    ("body", "association", "options"),
+    [
+        ("/prenv deploy --reseed", "MEMBER", ("--reseed",)),
+        ("/prenv deploy --reseed\nbecause the seed changed", "OWNER", ("--reseed",)),
+        ("  /prenv   deploy  --reseed  ", "COLLABORATOR", ("--reseed",)),
+        ("/prenv deploy", "MEMBER", ()),
+        ("/prenv plan --reseed", "MEMBER", ()),  # an option of another command
+        ("please /prenv deploy --reseed", "MEMBER", ()),  # not a command: it does not start the comment
+        ("/prenv deploy\n--reseed", "MEMBER", ()),  # only the command's own line counts
+        ("/prenv deploy --reseed", "CONTRIBUTOR", ()),  # not trusted, as in the workflow's `if:`
+        ("/prenv deploy --reseed", "NONE", ()),
+        ("", "MEMBER", ()),
+        ("   ", "MEMBER", ()),
+    ],
+)
+def test_comment_options_of_a_trusted_command(body: str, association: str, options: tuple[str, ...]) -> None:
+    event = events.PullRequestEvent(number=4, comment_body=body, author_association=association)
+    assert events.comment_options(event, "deploy") == options
+
+
+def test_no_event_has_no_options() -> None:
+    assert events.comment_options(None, "deploy") == ()
+    assert events.comment_options(events.PullRequestEvent(number=4), "deploy") == ()

@@ -47,6 +47,11 @@ def test_minimal_config_gets_defaults() -> None:
     assert cfg.app == config.App(port=contract.PORT, health_path=contract.HEALTH_PATH, environment={})
     assert cfg.health_check.path == contract.HEALTH_PATH
     assert cfg.build == config.Build(context="", dockerfile="")
+    # Readiness from AWS by default; the HTTP probe from the runner only when asked.
+    assert cfg.readiness == config.Readiness(enabled=True, timeout=timedelta(minutes=10))
+    assert cfg.health_check.enabled is False
+    assert cfg.hooks == config.Hooks(migrate=[], seed=[], pre_destroy=[])
+    assert (cfg.hooks.pre_destroy_timeout, cfg.hooks.pre_destroy_blocking) == (timedelta(minutes=10), False)
 
 
 def test_app_settings_reach_the_health_check_unless_it_has_its_own_path() -> None:
@@ -63,6 +68,24 @@ def test_app_settings_reach_the_health_check_unless_it_has_its_own_path() -> Non
     assert cfg.build == config.Build(context=".", dockerfile="docker/Dockerfile")
     own = parse("backend: {bucket: b, region: r}\napp: {health_path: /up}\nhealth_check: {path: /ready}\n")
     assert own.health_check.path == "/ready"
+
+
+def test_hooks_and_readiness() -> None:
+    cfg = parse("""
+        backend: {bucket: b, region: us-east-1}
+        readiness: {timeout: 15m}
+        hooks:
+          migrate: [python, app.py, migrate]
+          seed: [python, app.py, seed, --small]
+          pre_destroy: [python, app.py, export, "s3://backups/a b"]
+          pre_destroy_timeout: 2m
+          pre_destroy_blocking: true
+    """)
+    assert cfg.readiness.timeout == timedelta(minutes=15)
+    assert cfg.hooks.migrate == ["python", "app.py", "migrate"]
+    assert cfg.hooks.seed == ["python", "app.py", "seed", "--small"]
+    assert cfg.hooks.pre_destroy == ["python", "app.py", "export", "s3://backups/a b"]
+    assert (cfg.hooks.pre_destroy_timeout, cfg.hooks.pre_destroy_blocking) == (timedelta(minutes=2), True)
 
 
 def test_full_config() -> None:
@@ -218,6 +241,22 @@ def test_full_config() -> None:
         (
             "backend: {bucket: b, region: r}\ndatabase:\n  server: x\n",
             ".github/prenv.yml:3: unknown key 'database.server' in database; known keys: mode",
+        ),
+        (
+            "backend: {bucket: b, region: r}\nhooks:\n  migrate: python app.py migrate\n",
+            ".github/prenv.yml:3: hooks.migrate: expected a list, got a string 'python app.py migrate'",
+        ),
+        (
+            "backend: {bucket: b, region: r}\nhooks:\n  seed: ['', seed]\n",
+            ".github/prenv.yml:3: hooks.seed must start with the program to run",
+        ),
+        (
+            "backend: {bucket: b, region: r}\nhooks:\n  pre_destroy: [export, 3]\n",
+            ".github/prenv.yml:3: hooks.pre_destroy[1]: expected a string, got an integer 3",
+        ),
+        (
+            "backend: {bucket: b, region: r}\nreadiness:\n  timeout: 0s\n",
+            ".github/prenv.yml:3: readiness.timeout must be longer than 0s",
         ),
     ],
 )

@@ -117,6 +117,13 @@ def terraform_drift(root: Path) -> list[str]:
         problems.append("variables.tf: image must default to null (the placeholder runs then)")
     if f'coalesce(var.image, "{contract.PLACEHOLDER_IMAGE}")' not in ecs:
         problems.append(f"ecs.tf: the placeholder image is not {contract.PLACEHOLDER_IMAGE}")
+    steps = re.findall(r'\{\s*name\s*=\s*"([^"]+)",\s*command\s*=', _block(ecs, "init_steps = ["))
+    if tuple(steps) != contract.INIT_STEPS:
+        problems.append(f"ecs.tf: the init steps are {steps}, the contract's {list(contract.INIT_STEPS)}")
+    if 'container_name = "' + contract.APP_CONTAINER + '"' not in re.sub(
+        r"\s+", " ", (root / "main.tf").read_text(encoding="utf-8")
+    ):
+        problems.append(f"main.tf: the app container is not named {contract.APP_CONTAINER!r}")
     main = (root / "main.tf").read_text(encoding="utf-8")
     if not re.search(r"^\s*path\s*=\s*var\.health_check_path\s*$", _block(main, "health_check {"), re.M):
         problems.append("main.tf: the target group's health check does not ask var.health_check_path")
@@ -429,6 +436,12 @@ def _planted_root(tmp_path: Path, file: str, old: str, new: str) -> Path:
             'tmp              = "/tmp"',
             'tmp              = "/scratch"',
             "ecs.tf: no writable volume at /tmp",
+        ),
+        (
+            "ecs.tf",
+            '{ name = "seed", command = var.seed_command }',
+            '{ name = "load", command = var.seed_command }',
+            "ecs.tf: the init steps are ['migrate', 'load'], the contract's ['migrate', 'seed']",
         ),
     ],
 )

@@ -258,6 +258,32 @@ def test_the_status_text_of_a_failing_preview() -> None:
     assert document["names_from"] == "terraform-outputs"
 
 
+def test_status_shows_each_tasks_init_steps() -> None:
+    location = troubleshoot.locate(None, NAMES, default_region="us-east-1")
+    steps = [
+        {"name": "migrate", "lastStatus": "STOPPED", "exitCode": 0},
+        {"name": "seed", "lastStatus": "RUNNING"},
+        {"name": "app", "lastStatus": "PENDING"},
+    ]
+    running = _task(
+        "t1", lastStatus="PENDING", startedAt=NOW, taskDefinitionArn="arn:td/app:4", containers=steps
+    )
+    plain = _task("t2", lastStatus="RUNNING", startedAt=NOW, taskDefinitionArn="arn:td/app:4")
+    status = troubleshoot.Status(location=location, service=_service(), running=(running, plain))
+    text = describe.render_status(status, NOW)
+    section = text.split("Running tasks:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert section[1:] == [
+        "  t1    PENDING  -       app:4     0s ago",
+        "  t2    RUNNING  -       app:4     0s ago",
+        "  t1 init steps: migrate: exited 0, seed: RUNNING",
+    ]
+    document = describe.status_document(status)
+    assert [t["init_steps"] for t in document["running_tasks"]] == [
+        ["migrate: exited 0", "seed: RUNNING"],
+        [],
+    ]
+
+
 def test_the_exec_task_prefers_a_running_exec_agent() -> None:
     agent = [{"name": "app", "managedAgents": [{"name": "ExecuteCommandAgent", "lastStatus": "RUNNING"}]}]
     older_with_agent = _task(

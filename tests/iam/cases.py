@@ -273,6 +273,30 @@ NEGATIVE: list[Case] = [
         Request("ecs:RegisterTaskDefinition", f"arn:{ARN % 'ecs'}:task-definition/orders-api:7"),
     ),
     Case(
+        "run a task of another family in the shared cluster",
+        Request(
+            "ecs:RunTask",
+            f"arn:{ARN % 'ecs'}:task-definition/orders-api:7",
+            {"ecs:cluster": f"arn:{ARN % 'ecs'}:cluster/{NAME}"},
+        ),
+    ),
+    Case(
+        "run a preview's task in another cluster",
+        Request(
+            "ecs:RunTask",
+            f"arn:{ARN % 'ecs'}:task-definition/{NAME}-pr101-app:1",
+            {"ecs:cluster": f"arn:{ARN % 'ecs'}:cluster/orders"},
+        ),
+    ),
+    Case(
+        "stop another cluster's task",
+        Request(
+            "ecs:StopTask",
+            f"arn:{ARN % 'ecs'}:task/orders/0123456789abcdef0123456789abcdef",
+            {"ecs:cluster": f"arn:{ARN % 'ecs'}:cluster/orders"},
+        ),
+    ),
+    Case(
         "delete another cluster's service",
         Request(
             "ecs:DeleteService",

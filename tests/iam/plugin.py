@@ -56,6 +56,7 @@ EXEMPT: dict[str, tuple[frozenset[tuple[str, str]], str]] = {
         "terraform/preview's oidc reads the identity provider's client secret, which the bootstrap role "
         "may read only once the maintainer grants it (extra_policy_documents, docs/setup.md)",
     ),
+    "test_run_on_a_pr_without_a_preview_is_preview_not_found": (_SEARCH, _SEARCH_REASON),
 }
 
 

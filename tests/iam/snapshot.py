@@ -49,7 +49,7 @@ _IDS = [
     (re.compile(r":db:db-[A-Z0-9]{26}\b"), ":db:db-ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
     (re.compile(r"(-pr|/pr|pr-)\d+"), r"\g<1>101"),
     (re.compile(r'("aws:(?:RequestTag|ResourceTag|PrincipalTag)/prenv:pr": ")\d+'), r"\g<1>101"),
-    (re.compile(r"(:log-stream:app/app/)\w+"), r"\g<1>0"),
+    (re.compile(r"(:log-stream:app/[a-z_-]+/)[0-9a-f-]+"), r"\g<1>0"),
 ]
 
 

@@ -452,6 +452,19 @@ def _list_tasks(call: Call, reg: Registry) -> list[Request]:
     ]
 
 
+def _run_task(call: Call, reg: Registry) -> list[Request]:
+    """RunTask on the task definition, in the cluster (ecs:cluster), and iam:PassRole of its roles.
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html"""
+    definition = call.params["taskDefinition"]
+    arn = definition if definition.startswith("arn:") else _arn("ecs", call, f"task-definition/{definition}")
+    return [Request("ecs:RunTask", arn, _ecs_cluster(call)), *_pass_roles(reg.task_roles.get(arn, []))]
+
+
+def _stop_task(call: Call, reg: Registry) -> list[Request]:
+    arn = _arn("ecs", call, f"task/{_cluster_name(call)}/{_name(call.params['task'])}")
+    return [Request("ecs:StopTask", arn, _ecs_cluster(call))]
+
+
 # --- IAM (the preview roles) -------------------------------------------------------------------------
 
 
@@ -513,6 +526,12 @@ def _on_log_group(call: Call, reg: Registry) -> list[Request]:
 
 def _name_of_log_group(identifier: str) -> str:
     return identifier.split(":log-group:", 1)[-1].removesuffix(":*")
+
+
+def _on_log_stream(call: Call, reg: Registry) -> list[Request]:
+    name = call.params.get("logGroupName") or _name_of_log_group(call.params["logGroupIdentifier"])
+    arn = f"{_log_group_arn(call, name)}:log-stream:{call.params['logStreamName']}"
+    return [Request(f"logs:{call.operation}", arn)]
 
 
 def _logs_resource(call: Call, reg: Registry) -> list[Request]:
@@ -780,6 +799,8 @@ TABLE: dict[tuple[str, str], Row] = {
     ("ecs", "DescribeTasks"): _describe_tasks,
     ("ecs", "ListTasks"): _list_tasks,
     ("ecs", "ListClusters"): unscoped("ecs:ListClusters"),
+    ("ecs", "RunTask"): _run_task,
+    ("ecs", "StopTask"): _stop_task,
     # IAM: the preview roles
     ("iam", "CreateRole"): _create_role,
     ("iam", "PutRolePolicy"): _put_role_policy,
@@ -801,6 +822,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("logs", "PutRetentionPolicy"): _on_log_group,
     ("logs", "DeleteRetentionPolicy"): _on_log_group,
     ("logs", "FilterLogEvents"): _on_log_group,
+    ("logs", "GetLogEvents"): _on_log_stream,
     ("logs", "DescribeLogGroups"): unscoped("logs:DescribeLogGroups"),
     ("logs", "ListTagsForResource"): _logs_resource,
     ("logs", "TagResource"): _logs_resource,

@@ -45,6 +45,12 @@ CASES: dict[str, Callable[[], str]] = {
     "comment_deploying_local.md": lambda: render.comment(
         "deploying", fx.context(run_url="", head_sha="", head_ref=""), config=fx.config()
     ),
+    "comment_deploying_waiting.md": lambda: render.comment(
+        "deploying",
+        fx.context(),
+        config=fx.config(mask_patterns=["cannot read secret \\S+"]),
+        waiting=fx.waiting(),
+    ),
     "comment_planned.md": lambda: render.comment(
         "planned", fx.context(command="plan"), config=fx.config(), plan=fx.plan()
     ),
@@ -90,6 +96,14 @@ CASES: dict[str, Callable[[], str]] = {
         fx.context(command="destroy"),
         config=fx.config(),
         destroy=fx.destroy(existed=False, destroyed=0, workspace_deleted=False),
+    ),
+    "comment_destroyed_warning.md": lambda: render.comment(
+        "destroyed",
+        fx.context(command="destroy"),
+        config=fx.config(),
+        destroy=fx.destroy(
+            warnings=(f"the pre_destroy hook failed: task 5f1c2e: app exited with code 2 {fx.INJECTION}",)
+        ),
     ),
     "comment_idle_warning.md": lambda: render.comment(
         "idle_warning", fx.context(command="cleanup"), config=fx.config(), expires_at=EXPIRES

@@ -94,3 +94,27 @@ def test_the_actions_runtime_masks_each_sensitive_value(tmp_path: Path) -> None:
     ActionsReporter(runtime, make_config()).ready(make_ctx(), deployed())
     assert "::add-mask::hunter2-Sup3r-S3cret\n" in out.getvalue()
     assert "::add-mask::https://pr-7.preview.example/" not in out.getvalue()
+
+
+def test_waiting_edits_the_deploying_comment_at_most_every_30_seconds(tmp_path: Path) -> None:
+    from prenv.core.readiness import Phase, Progress
+
+    now = [100.0]
+    path = tmp_path / "pr.md"
+    local = LocalCommentReporter(config=make_config(), path=path, clock=lambda: now[0])
+    ctx = make_ctx(sandbox=True)
+    pending = Progress(Phase.WAITING, "waiting for 1 task of app:2 to run", ("0 of 1 running, 1 starting",))
+    unhealthy = Progress(Phase.WAITING, "waiting for 1 target to be healthy in the target group")
+
+    local.waiting(ctx, pending)
+    assert "waiting for 1 task of app:2 to run" in path.read_text()
+    assert "0 of 1 running, 1 starting" in path.read_text()
+    now[0] += 29
+    local.waiting(ctx, unhealthy)  # too soon: the next edit shows it
+    assert "1 task of app:2" in path.read_text()
+    now[0] += 1
+    local.waiting(ctx, unhealthy)
+    assert "waiting for 1 target to be healthy" in path.read_text()
+    now[0] += 60
+    local.waiting(ctx, Progress(Phase.READY, "ready: 1 task of app:2 running"))  # the ready comment says it
+    assert "waiting for 1 target to be healthy" in path.read_text()

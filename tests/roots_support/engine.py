@@ -23,6 +23,7 @@ def preview_config(
     region: str,
     variables: Mapping[str, Any] | None = None,
     database_mode: str = "dedicated",
+    hooks: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A .github/prenv.yml document for `root` against the emulator's `bucket`."""
     return {
@@ -30,6 +31,7 @@ def preview_config(
         "terraform": {"root": str(root), "lock_timeout": "60s", "variables": dict(variables or {})},
         "repository": repository,
         "database": {"mode": database_mode},
+        "hooks": dict(hooks or {}),
     }
 
 
@@ -44,8 +46,11 @@ def preview_engine(
     image: str = "",
     variables: Mapping[str, Any] | None = None,
     database_mode: str = "dedicated",
+    hooks: Mapping[str, Any] | None = None,
+    seed: bool = False,
 ) -> Engine:
-    """An Engine for PR `pr` of `repository` on `root` (a private copy of terraform/preview)."""
+    """An Engine for PR `pr` of `repository` on `root` (a private copy of terraform/preview); `hooks` and
+    `seed` as `prenv deploy` would pass them."""
     document = preview_config(
         root,
         repository=repository,
@@ -53,6 +58,7 @@ def preview_engine(
         region=env.get("AWS_REGION", "us-east-1"),
         variables=variables,
         database_mode=database_mode,
+        hooks=hooks,
     )
     config = config_mod.parse(yaml.safe_dump(document), path=str(root.parent / "prenv.yml"))
     names = names_for(pr, repository, config.workspace_pattern)
@@ -75,4 +81,5 @@ def preview_engine(
         backend=backend_settings(config.backend, custom_endpoint=True),  # the emulator's S3
         head_sha=head_sha,
         image=image,
+        seed=seed,
     )

@@ -106,6 +106,9 @@ def test_both_previews_deploy_at_once(stack: Stack) -> None:
         url = f"http://{stack.base['alb_dns_name']}:{10000 + pr}/"
         assert f"Preview URL: {url}" in result.stdout
         assert stack.outputs(pr)["url"] == url
+        # Ready from AWS: the emulator's ECS ran the task and registered it (prenv/sandbox/moto_compat.py).
+        family = stack.names(pr).ecs_service
+        assert f"Ready: 1 task of {family}:1 running, 1 healthy target\n" in result.stdout
 
 
 def test_outputs_are_the_contract(stack: Stack, session_boto: Client) -> None:

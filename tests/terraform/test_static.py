@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from prenv.core import naming
-from prenv.engine.lifecycle import declared_variables
+from prenv.engine.lifecycle import HOOK_VARIABLES, declared_variables
 from scripts import tfdocs
 from tests.roots_support.tf import ROOTS, TERRAFORM, copy_root, terraform
 
@@ -96,6 +96,7 @@ def test_preview_declares_every_variable_prenv_passes() -> None:
     declared = declared_variables(TERRAFORM / "preview")
     assert declared is not None
     assert {"pr_number", "workspace", "name_prefix", "repository", "head_sha", "image"} <= declared
+    assert set(HOOK_VARIABLES.values()) <= declared  # hooks.migrate and hooks.seed
 
 
 def test_base_needs_only_the_repository() -> None:

@@ -39,7 +39,9 @@ def deploy_outputs(
 
     def deploy(pr: int, outputs: dict[str, str]) -> Deployed:
         root = planting.outputs_root(tmp_path / f"root-{pr}", outputs)
-        write_config(tmp_path, light_config(state_bucket, root, repository=repository))
+        # These tests plant what status, logs and exec read; readiness has its own (tests/commands/hooks).
+        config = light_config(state_bucket, root, repository=repository, readiness={"enabled": False})
+        write_config(tmp_path, config)
         done = run_cli(["deploy", "--pr", str(pr)], env=aws_env, cwd=tmp_path)
         assert done.exit_code == 0, done.stderr
         return Deployed(directory=tmp_path, env=aws_env, names=names_for(pr, repository))

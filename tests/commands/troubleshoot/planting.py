@@ -68,17 +68,20 @@ def plant_preview(
     arn = elbv2.create_target_group(
         Name=target_group, Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip", HealthCheckPath="/healthz"
     )["TargetGroups"][0]["TargetGroupArn"]
+    # Created with no tasks, so the emulator's ECS (prenv/sandbox/moto_compat.py) starts none and
+    # registers no target: the tasks and targets below are planted one by one.
     ecs.create_service(
         cluster=cluster,
         serviceName=service,
         taskDefinition=service,
-        desiredCount=running,
+        desiredCount=0,
         launchType="FARGATE",
         networkConfiguration=network,
         loadBalancers=[{"targetGroupArn": arn, "containerName": "app", "containerPort": 8080}],
     )
     model = next(s for s in _backend(region).services.values() if s.name == service)
     model.enable_execute_command = exec_enabled
+    model.desired_count = model.running_count = running
     planted = Planted(cluster=cluster, service=service, region=region, target_group_arn=arn)
     for index in range(running):
         started = ecs.run_task(
