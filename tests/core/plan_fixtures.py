@@ -1,15 +1,17 @@
-"""Real plans of the bundled roots at their defaults, trimmed to what prenv/core/cost.py reads.
+"""Real plans of the bundled roots, trimmed to what prenv/core/cost.py reads: one per database mode.
 
-tests/core/fixtures/{base,preview}.plan.json are `terraform show -json` of plans that real Terraform made
-against moto: terraform/base as a maintainer applies it, terraform/preview through prenv's own engine
-(dedicated database) against a stand-in base. Trimming keeps each managed resource's address, type and
+tests/core/fixtures/*.plan.json are `terraform show -json` of plans that real Terraform made against moto:
+terraform/base as a maintainer applies it (at its defaults, and with `shared_database = true`), and
+terraform/preview through prenv's own engine against a stand-in base, in each `database.mode`
+(dedicated, the default, then shared and none). Trimming keeps each managed resource's address, type and
 actions, and of its values only the attributes cost.READS names (IDs and names that change from run to
 run are dropped), plus the configuration's references for those attributes.
 
-    python -m tests.core.plan_fixtures     regenerate them (needs Terraform and moto, about 30 s)
+    python -m tests.core.plan_fixtures     regenerate them (needs Terraform and moto, about a minute)
 
 tests/core/test_plan_fixtures.py makes the same plans in the test session and fails when the committed
 files differ, so the golden tests and scripts/cost_docs.py always read plans of the roots as they are.
+Plans only: moto cannot apply the shared server (no EnableHttpEndpoint), and nothing here needs an apply.
 """
 
 from __future__ import annotations
@@ -23,12 +25,23 @@ from pathlib import Path
 from typing import Any
 
 from prenv.core.cost import READS
+from prenv.core.naming import names_for
 from tests.roots_support.engine import preview_engine
 from tests.roots_support.fake_base import create_fake_base
 from tests.roots_support.tf import copy_root, init_s3, plan_json
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-NAMES = ("base", "preview")
+# Fixture name -> what it is a plan of. "base" and "preview" are the defaults (dedicated database).
+PLANS = {
+    "base": "terraform/base at its defaults",
+    "base-shared-database": "terraform/base with shared_database = true",
+    "preview": "terraform/preview with database.mode dedicated",
+    "preview-shared": "terraform/preview with database.mode shared",
+    "preview-none": "terraform/preview with database.mode none",
+}
+NAMES = tuple(PLANS)
+BASE_VARIABLES = {"base": {}, "base-shared-database": {"shared_database": True}}
+PREVIEW_MODES = {"preview": "dedicated", "preview-shared": "shared", "preview-none": "none"}
 # Fixed, so the trimmed plans are the same on every run (task family names derive from it).
 REPOSITORY = "acme/shop"
 PR = 7
@@ -114,22 +127,47 @@ def make_plans(
     bucket: Callable[[], str],
     repository: str = REPOSITORY,
 ) -> dict[str, Any]:
-    """Real plans of terraform/base and terraform/preview (dedicated database) for `repository`, at the
-    roots' defaults (the committed fixtures are REPOSITORY's)."""
+    """Real plans of terraform/base (with and without the shared database server) and terraform/preview
+    (in each database mode) for `repository`, otherwise at the roots' defaults, keyed as NAMES (the
+    committed fixtures are REPOSITORY's)."""
     base = copy_root("base", workdir / "base")
     init_s3(base, env, bucket(), key="base.tfstate")
-    variables = workdir / "base.tfvars.json"
-    variables.write_text(json.dumps({"repository": repository}), encoding="utf-8")
-    plans = {"base": plan_json(base, env, variables, workdir / "base.tfplan")}
-    # The preview plan reads the base by name: a stand-in base is enough (and takes seconds).
-    create_fake_base(client, repository)
-    root = copy_root("preview", workdir / "preview")
+    plans: dict[str, Any] = {}
+    for name, extra in BASE_VARIABLES.items():  # one init, two plans: nothing is applied
+        variables = workdir / f"{name}.tfvars.json"
+        variables.write_text(json.dumps({"repository": repository, **extra}), encoding="utf-8")
+        plans[name] = plan_json(base, env, variables, workdir / f"{name}.tfplan")
+    # The preview plans read the base by name: a stand-in base is enough (and takes seconds). It has
+    # the shared server, which only the shared plan reads; and what prenv makes before a shared plan
+    # (prenv/engine/shared_db.py): the PR's database secret, whose ARN the root reads.
+    create_fake_base(client, repository, shared_database=True)
+    names = names_for(PR, repository)
+    client("secretsmanager").create_secret(
+        Name=names.database_secret,
+        SecretString=json.dumps({"username": names.pr_database, "password": "never-in-the-plan"}),
+        Tags=[{"Key": "prenv:repository", "Value": repository}],
+    )
     image = "public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine"
-    with preview_engine(
-        root, env, repository=repository, pr=PR, bucket=bucket(), head_sha=SHA, image=image
-    ) as engine:
-        _, plan_file, _ = engine.plan()
-        plans["preview"] = engine.tf.show_json(plan_file)
+    # One copy, one init and one (empty) workspace for the three modes: only the variables differ. The
+    # engine's init, workspace and variables file, but not Engine.plan: its `terraform show` of the
+    # plan as text, and the JSON again here, would add about 10 s a mode for nothing the fixtures keep.
+    root, state = copy_root("preview", workdir), bucket()
+    for name, mode in PREVIEW_MODES.items():
+        with preview_engine(
+            root,
+            env,
+            repository=repository,
+            pr=PR,
+            bucket=state,
+            head_sha=SHA,
+            image=image,
+            database_mode=mode,
+        ) as engine:
+            engine.init()
+            engine.tf.select_workspace(engine.names.workspace, create=True)
+            plan_file = engine.work_dir / "preview.tfplan"
+            engine.tf.plan(plan_file, engine.var_file())
+            plans[name] = engine.tf.show_json(plan_file)
     return plans
 
 

@@ -1,9 +1,11 @@
-"""The cost estimate: golden figures on real plans of the bundled stack, and hand-made plans for the rest.
+"""The cost estimate: golden figures on real plans of the bundled stack in each database mode (dedicated,
+shared, none: tests/core/fixtures), and hand-made plans for the rest.
 
 Every expected figure is worked out by hand from prenv/core/prices.json (us-east-1):
 Fargate x86 $0.04048/vCPU-hour and $0.004445/GB-hour, ARM $0.03238 and $0.00356; RDS PostgreSQL
-db.t4g.micro $0.016/hour, gp3 $0.115/GB-month; Aurora Serverless v2 $0.12/ACU-hour; ALB $0.0225/hour;
-NAT gateway $0.045/hour; public IPv4 $0.005/hour; Secrets Manager $0.40/secret-month; a month is 730 h.
+db.t4g.micro $0.016/hour, gp3 $0.115/GB-month; Aurora Serverless v2 $0.12/ACU-hour (storage $0.10/GB-month,
+usage); ALB $0.0225/hour; NAT gateway $0.045/hour; public IPv4 $0.005/hour; Secrets Manager
+$0.40/secret-month; a month is 730 h (test_the_hand_figures_are_the_price_tables checks them).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from prenv.core.cost import (
     usd,
 )
 from prenv.core.prices import bundled_prices
+from tests.core.plan_fixtures import NAMES
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PRICES = bundled_prices()
@@ -183,8 +186,10 @@ def test_live_previews_must_be_a_whole_number_of_at_least_one(live: Any) -> None
     )
 
 
-def test_a_resource_type_the_table_does_not_know_is_not_priced_and_not_guessed() -> None:
-    plan = _fixture("preview")
+@pytest.mark.parametrize("name", NAMES)
+def test_a_resource_type_the_table_does_not_know_is_not_priced_and_not_guessed(name: str) -> None:
+    """On a copy of each real plan (every database mode), with two types prices.json has no row for."""
+    plan = _fixture(name)
     plan["resource_changes"].append(
         _resource("aws_elasticache_cluster.cache", {"node_type": "cache.t4g.micro", "num_cache_nodes": 1})
     )
@@ -202,8 +207,22 @@ def test_a_resource_type_the_table_does_not_know_is_not_priced_and_not_guessed()
             "no price for aws_sqs_queue in prenv's price table",
         ),
     )
-    # The priced part is unchanged: the unknown resources add nothing.
-    assert result.per_day == estimate(_fixture("preview"), PRICES).per_day
+    # Not guessed: the figure is the real plan's to the last digit, the unknown resources add nothing,
+    # and neither counts as free or as usage.
+    real = estimate(_fixture(name), PRICES)
+    assert (result.per_day, result.lines, result.usage, result.free) == (
+        real.per_day,
+        real.lines,
+        real.usage,
+        real.free,
+    )
+    assert real.not_priced == ()
+    # What the summary says of them: "not priced", with the reason.
+    assert summary_lines(result)[-2:] == [
+        "  not priced: aws_elasticache_cluster.cache: no price for aws_elasticache_cluster in prenv's "
+        "price table",
+        "  not priced: module.queue.aws_sqs_queue.this[0]: no price for aws_sqs_queue in prenv's price table",
+    ]
 
 
 def test_a_class_or_option_the_table_lacks_is_not_priced_with_the_reason() -> None:
@@ -235,106 +254,192 @@ def test_a_class_or_option_the_table_lacks_is_not_priced_with_the_reason() -> No
     assert [n.reason for n in estimate(plan, PRICES).not_priced] == ["instance class not known until apply"]
 
 
-# --- Database modes: dedicated above; a shared Aurora Serverless v2 server and no database here ----------
+# --- Database modes, on the real plans: dedicated (above), shared and none ------------------------------
+#
+# The parts, by hand from the rates in this module's docstring (each checked against prices.json below):
+TASK = 1 * (D("0.25") * D("0.04048") + D("0.5") * D("0.004445")) * 24  # 1 x (0.01012 + 0.0022225) x 24
+RDS_INSTANCE = D("0.016") * 24  # db.t4g.micro, Single-AZ
+RDS_STORAGE = 20 * D("0.115") * 24 / 730  # 20 GB gp3 = 55.2 / 730
+SECRET = D("0.40") * 24 / 730  # one secret-month, per day = 9.6 / 730
+BASE = D("0.005") * 24 + D("0.0225") * 24 + 2 * D("0.005") * 24 + D("0.045") * 24  # EIP, ALB, 2 ALB IPs, NAT
+SERVER_PAUSED = 0 * D("0.12") * 24 + SECRET  # Aurora at its 0 ACU minimum, and its master secret
 
 
-def _aurora_base(min_capacity: float) -> dict[str, Any]:
-    """A base holding the shared server: an Aurora Serverless v2 cluster and its one instance."""
-    cluster = _resource(
-        "aws_rds_cluster.shared",
-        {
-            "engine": "aurora-postgresql",
-            "storage_type": "",
-            "serverlessv2_scaling_configuration": [{"min_capacity": min_capacity, "max_capacity": 4}],
-            "manage_master_user_password": True,
-        },
-        unknown={"cluster_identifier": True},
-    )
-    instance = _resource(
-        "aws_rds_cluster_instance.shared",
-        {"engine": "aurora-postgresql", "instance_class": "db.serverless"},
-        unknown={"cluster_identifier": True},
-    )
-    configuration = {
-        "resources": [
-            {
-                "address": "aws_rds_cluster_instance.shared",
-                "type": "aws_rds_cluster_instance",
-                "expressions": {
-                    "cluster_identifier": {
-                        "references": ["aws_rds_cluster.shared.id", "aws_rds_cluster.shared"]
-                    }
-                },
-            }
-        ]
+def test_the_hand_figures_are_the_price_tables() -> None:
+    """The rates written by hand above and in the module docstring are prices.json's, at 730 h a month."""
+    rates = {
+        "fargate/linux_x86/vcpu_hour": "0.04048",
+        "fargate/linux_x86/gb_hour": "0.004445",
+        "rds_postgres_single_az/instance_hour/db.t4g.micro": "0.016",
+        "rds_postgres_single_az/storage_gb_month/gp3": "0.115",
+        "aurora_postgres/serverless_v2_acu_hour": "0.12",
+        "aurora_postgres/storage_gb_month": "0.10",
+        "alb/hour": "0.0225",
+        "nat_gateway/hour": "0.045",
+        "public_ipv4/hour": "0.005",
+        "secrets_manager/secret_month": "0.40",
     }
-    base = _fixture("base")
-    base["resource_changes"] += [cluster, instance]
-    base["configuration"]["root_module"]["resources"] += configuration["resources"]
-    return base
+    for key, usd_ in rates.items():
+        rate = PRICES.rate(key)
+        assert rate is not None, key
+        assert rate.usd == D(usd_), key
+    assert PRICES.hours_per_month == 730
+    worked_out = (TASK, RDS_INSTANCE, BASE)  # the sums in the comments below
+    assert worked_out == (D("0.29622"), D("0.384"), D("1.98"))
 
 
-def _without_database(plan: dict[str, Any]) -> dict[str, Any]:
-    stripped = copy.deepcopy(plan)
-    stripped["resource_changes"] = [
-        rc
-        for rc in stripped["resource_changes"]
-        if rc["type"] != "aws_db_instance" and rc["address"] != "aws_cloudwatch_log_group.db[0]"
+# mode -> (base fixture, preview fixture, the preview's own cost per day, the base's cost per day)
+MODES = {
+    # the preview's own RDS instance, its storage and the secret RDS manages; the base as it is
+    "dedicated": ("base", "preview", RDS_INSTANCE + RDS_STORAGE + SECRET + TASK, BASE),
+    # the preview's task only: its database is on the base's server, a base cost
+    "shared": ("base-shared-database", "preview-shared", TASK, BASE + SERVER_PAUSED),
+    # the preview's task only, and the base as it is
+    "none": ("base", "preview-none", TASK, BASE),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("live", [1, 5])
+def test_each_database_mode_costs_its_own_parts_plus_its_share_of_the_base(mode: str, live: int) -> None:
+    base_plan, preview_plan, own, base_per_day = MODES[mode]
+    base = estimate(_fixture(base_plan), PRICES)
+    preview = estimate_preview(_fixture(preview_plan), PRICES, base=base, live_previews=live)
+    assert base.per_day == base_per_day
+    assert preview.own_per_day == own
+    assert preview.shared_per_day == base_per_day / live
+    assert preview.per_day == own + base_per_day / live
+    assert preview.not_priced == base.not_priced == ()
+
+
+def test_the_figures_per_mode_to_the_cent() -> None:
+    """What the comment shows, one preview alone and one of five, by hand:
+
+    dedicated: 0.384 + 55.2/730 + 9.6/730 + 0.29622 = 0.76898712... own; + 1.98 = 2.74898712... alone,
+               + 1.98/5 = 0.396 -> 1.16498712... of five
+    shared:    0.29622 own; the base 1.98 + 9.6/730 = 1.99315068...; alone 2.28937068...,
+               of five 0.29622 + 0.39863013... = 0.69485013...
+    none:      0.29622 own; alone 0.29622 + 1.98 = 2.27622, of five 0.29622 + 0.396 = 0.69222
+    """
+    shown = {
+        mode: [
+            per_day(
+                estimate_preview(
+                    _fixture(preview), PRICES, base=estimate(_fixture(base), PRICES), live_previews=live
+                ).per_day
+            )
+            for live in (1, 5)
+        ]
+        for mode, (base, preview, _, _) in MODES.items()
+    }
+    assert shown == {
+        "dedicated": ["$2.75/day", "$1.16/day"],
+        "shared": ["$2.29/day", "$0.69/day"],
+        "none": ["$2.28/day", "$0.69/day"],
+    }
+
+
+def test_the_base_with_its_shared_database_server() -> None:
+    """terraform/base with shared_database = true: the base's lines, then the Aurora cluster's."""
+    base = estimate(_fixture("base-shared-database"), PRICES)
+    assert _figures(base) == [
+        ("aws_eip.nat", "public IPv4: an Elastic IP", D("0.120")),  # $0.005 x 24 h
+        ("aws_lb.this", "Application Load Balancer", D("0.5400")),  # $0.0225 x 24 h
+        ("aws_lb.this", "public IPv4: one per zone (2 subnets)", D("0.240")),  # 2 x $0.005 x 24 h
+        ("aws_nat_gateway.this", "NAT gateway", D("1.080")),  # $0.045 x 24 h
+        # $0.40 x 24 h / 730 h = 9.6 / 730 = $0.01315068... (the master password secret Aurora manages)
+        (
+            "aws_rds_cluster.shared[0]",
+            "Secrets Manager: the master password secret RDS manages",
+            D("9.6") / 730,
+        ),
+        # the root's minimum is 0 ACU: 0 ACU x $0.12 x 24 h = $0 while paused
+        ("aws_rds_cluster_instance.shared[0]", "Aurora Serverless v2: 0 ACU, its minimum", D(0)),
     ]
-    return stripped
-
-
-def test_a_shared_aurora_serverless_v2_server_is_a_base_cost_at_its_minimum_capacity() -> None:
-    base = estimate(_aurora_base(0.5), PRICES)
-    aurora = [line for line in base.lines if line.address.startswith("aws_rds_cluster")]
-    assert [(line.address, line.what, line.per_day) for line in aurora] == [
-        # $0.40 x 24 h / 730 h = 9.6 / 730 (the master password secret Aurora manages)
-        ("aws_rds_cluster.shared", "Secrets Manager: the master password secret RDS manages", D("9.6") / 730),
-        # 0.5 ACU x $0.12 x 24 h = $1.44
-        ("aws_rds_cluster_instance.shared", "Aurora Serverless v2: 0.5 ACU, its minimum", D("1.440")),
-    ]
-    assert aurora[1].arithmetic == "0.5 ACU x $0.12 x 24 h"
-    assert aurora[1].note == "at least: capacity above the minimum is billed per ACU-second as load needs it"
-    assert UsageCharge("aws_rds_cluster.shared", "Aurora storage", "$0.10 per GB-month") in base.usage
-    assert (
-        UsageCharge("aws_rds_cluster.shared", "Aurora I/O", "rate not in prenv's price table") in base.usage
+    server = base.lines[-1]
+    assert server.arithmetic == "0 ACU x $0.12 x 24 h"
+    assert server.note == (
+        "0 while paused (the minimum is 0 ACU); billed per ACU-second from the first connection"
     )
+    # 1.98 + 9.6 / 730 = $1.99315068...
+    assert base.per_day == BASE + SERVER_PAUSED == D("1.98") + D("9.6") / 730
+    assert per_day(base.per_day) == "$1.99/day"
+    assert UsageCharge("aws_rds_cluster.shared[0]", "Aurora storage", "$0.10 per GB-month") in base.usage
+    assert (
+        UsageCharge("aws_rds_cluster.shared[0]", "Aurora I/O", "rate not in prenv's price table")
+        in base.usage
+    )
+    # Its security groups and their rules cost nothing: 26 free resources of the base, and 4 more.
+    assert len(base.free) == 30
+    assert {"aws_security_group.db[0]", "aws_security_group.db_clients[0]"} <= set(base.free)
+    assert base.not_priced == ()
+
+
+def test_a_shared_preview_pays_its_task_and_a_share_of_the_server_said_so() -> None:
+    """database.mode shared: the preview's plan has no database resource (the root reads the base's
+    cluster and the PR's secret); the server is in the base, divided among the live previews."""
+    base = estimate(_fixture("base-shared-database"), PRICES)
+    preview = estimate_preview(_fixture("preview-shared"), PRICES, base=base, live_previews=3)
+    assert _figures(preview) == [
+        # 1 x (0.25 vCPU x $0.04048 + 0.5 GB x $0.004445) x 24 h = $0.29622
+        ("aws_ecs_service.app", "Fargate Spot: 1 task of 0.25 vCPU and 0.5 GB (Linux/x86)", D("0.29622")),
+        # (1.98 + 9.6 / 730) / 3 = 1.99315068... / 3 = $0.66438356...
+        (
+            "(base)",
+            "share of the base (public IPv4, Application Load Balancer, NAT gateway, Secrets Manager, "
+            "Aurora Serverless v2)",
+            (D("1.98") + D("9.6") / 730) / 3,
+        ),
+    ]
+    share = preview.lines[-1]
+    assert (share.arithmetic, share.note, share.shared) == (
+        "$1.99/day / 3 live previews",
+        "shared by every live preview of the repository",
+        True,
+    )
+    # 0.29622 + 0.66438356... = $0.96060356...
+    assert _close(preview.per_day) == _close(D("0.29622") + (D("1.98") + D("9.6") / 730) / 3)
+    assert per_day(preview.per_day) == "$0.96/day"
+    assert not {"aws_db_instance", "aws_rds_cluster"} & {n.split(".")[0] for n in preview.free}
+    # Asleep it saves its task only: the shared server is not the preview's to stop.
+    assert preview.sleeping_saves_per_day == D("0.29622")
+
+
+def test_a_server_awake_at_half_an_acu_is_divided_the_same_way() -> None:
+    """The real shared base with its minimum raised to 0.5 ACU (what an awake server bills at least)."""
+    plan = _fixture("base-shared-database")
+    cluster = next(rc for rc in plan["resource_changes"] if rc["type"] == "aws_rds_cluster")
+    cluster["change"]["after"]["serverlessv2_scaling_configuration"][0]["min_capacity"] = 0.5
+    base = estimate(plan, PRICES)
+    server = base.lines[-1]
+    # 0.5 ACU x $0.12 x 24 h = $1.44
+    assert (server.what, server.per_day, server.arithmetic) == (
+        "Aurora Serverless v2: 0.5 ACU, its minimum",
+        D("1.440"),
+        "0.5 ACU x $0.12 x 24 h",
+    )
+    assert server.note == "at least: capacity above the minimum is billed per ACU-second as load needs it"
     # 1.98 + 1.44 + 9.6 / 730 = 3.42 + 0.01315068... = $3.43315068...
     assert _close(base.per_day) == _close(D("3.42") + D("9.6") / 730)
-
-    # A preview in shared mode has no database of its own: its Fargate task, and its share of the base.
-    preview = estimate_preview(_without_database(_fixture("preview")), PRICES, base=base, live_previews=3)
-    assert [line.what for line in preview.lines] == [
-        "Fargate Spot: 1 task of 0.25 vCPU and 0.5 GB (Linux/x86)",
-        "share of the base (public IPv4, Application Load Balancer, NAT gateway, Secrets Manager, "
-        "Aurora Serverless v2)",
-    ]
+    preview = estimate_preview(_fixture("preview-shared"), PRICES, base=base, live_previews=3)
     # 0.29622 + 3.43315068... / 3 = 0.29622 + 1.14438356... = $1.44060356...
     assert _close(preview.per_day) == _close(D("0.29622") + (D("3.42") + D("9.6") / 730) / 3)
     assert per_day(preview.per_day) == "$1.44/day"
 
 
-def test_an_aurora_server_that_pauses_at_zero_costs_nothing_while_paused() -> None:
-    base = estimate(_aurora_base(0), PRICES)
-    line = next(line for line in base.lines if line.address == "aws_rds_cluster_instance.shared")
-    assert line.per_day == 0  # 0 ACU x $0.12 x 24 h
-    assert (
-        line.note == "0 while paused (the minimum is 0 ACU); billed per ACU-second from the first connection"
-    )
-
-
 def test_aurora_that_the_table_cannot_price_is_not_priced() -> None:
-    plan = _aurora_base(0.5)
-    cluster, instance = plan["resource_changes"][-2:]
+    plan = _fixture("base-shared-database")
+    cluster = next(rc for rc in plan["resource_changes"] if rc["type"] == "aws_rds_cluster")
+    instance = next(rc for rc in plan["resource_changes"] if rc["type"] == "aws_rds_cluster_instance")
     instance["change"]["after"]["instance_class"] = "db.r6g.large"
     cluster["change"]["after"]["storage_type"] = "aurora-iopt1"
     assert [(n.address, n.reason) for n in estimate(plan, PRICES).not_priced] == [
         (
-            "aws_rds_cluster.shared",
+            "aws_rds_cluster.shared[0]",
             "storage configuration aurora-iopt1 is not in prenv's price table (Aurora Standard only)",
         ),
         (
-            "aws_rds_cluster_instance.shared",
+            "aws_rds_cluster_instance.shared[0]",
             "Aurora instance class db.r6g.large is not in prenv's price table (Serverless v2 only)",
         ),
     ]
@@ -346,10 +451,19 @@ def test_aurora_that_the_table_cannot_price_is_not_priced() -> None:
 
 
 def test_a_preview_without_a_database_is_its_task_alone() -> None:
-    preview = estimate(_without_database(_fixture("preview")), PRICES)
+    preview = estimate(_fixture("preview-none"), PRICES)
     # 1 x (0.25 x 0.04048 + 0.5 x 0.004445) x 24 = $0.29622
-    assert preview.per_day == D("0.29622")
+    assert _figures(preview) == [
+        ("aws_ecs_service.app", "Fargate Spot: 1 task of 0.25 vCPU and 0.5 GB (Linux/x86)", D("0.29622")),
+    ]
     assert per_day(preview.per_day) == "$0.30/day"
+    # No database log group either: the app's is the only usage.
+    assert [u.address for u in preview.usage] == ["aws_cloudwatch_log_group.app"] * 2
+    # Against the plain base: 0.29622 + 1.98 / 2 = $1.28622
+    base = estimate(_fixture("base"), PRICES)
+    shared = estimate_preview(_fixture("preview-none"), PRICES, base=base, live_previews=2)
+    assert shared.per_day == D("1.28622")
+    assert shared.lines[-1].what == "share of the base (public IPv4, Application Load Balancer, NAT gateway)"
 
 
 # --- Fargate: architecture, capacity providers, public addresses ------------------------------------------

@@ -1,4 +1,5 @@
-"""The committed plan fixtures are trimmed real plans of the roots as they are now (Terraform + moto)."""
+"""The committed plan fixtures are trimmed real plans of the roots as they are now (Terraform + moto): the
+base with and without its shared database server, a preview in each database mode."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.core.plan_fixtures import FIXTURES, NAMES, REPOSITORY, dump, make_plans, trim
+from tests.core.plan_fixtures import FIXTURES, NAMES, PLANS, REPOSITORY, dump, make_plans, trim
 from tests.terraform.conftest import Client
 
 pytestmark = pytest.mark.terraform
@@ -28,9 +29,10 @@ def test_the_fixtures_are_the_trimmed_plans_terraform_makes_of_the_roots(
     repository: str,
 ) -> None:
     plans = make_plans(tmp_path, tf_env, session_boto, new_bucket, repository)
+    assert sorted(plans) == sorted(NAMES)
     for name in NAMES:
         committed = (FIXTURES / f"{name}.plan.json").read_text(encoding="utf-8")
         assert dump(trim(plans[name])) == committed, (
-            f"tests/core/fixtures/{name}.plan.json is out of date with terraform/{name}: "
+            f"tests/core/fixtures/{name}.plan.json is out of date with {PLANS[name]}: "
             "run `python -m tests.core.plan_fixtures` and commit the result"
         )
