@@ -118,6 +118,9 @@ def preview(
             root,
             repository=repository,
             cleanup={"max_age": "7d", "warn_before": "1d", "sleep_after": "2d"},
+            # The service is planted (no load balancer for the emulator's ECS to register tasks in):
+            # readiness from AWS is tested in tests/commands/hooks, sleep and wake here.
+            readiness={"enabled": False},
         ),
     )
     with s3_time(timedelta(days=3)):
