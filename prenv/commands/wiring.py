@@ -256,6 +256,56 @@ def resolve_repository(config: Config, environment: Environment, remotes: Callab
     return repository
 
 
+def resolve_setup_repository(services: Services) -> str:
+    """`prenv setup` and `prenv init`, which run before any config exists: GITHUB_REPOSITORY, else the
+    clone's git remote."""
+    environment = services.environment
+    repository = environment.repository.strip() or repository_from_remotes(
+        git_remotes(services.cwd, environment.path)
+    )
+    if not repository or "/" not in repository.strip("/"):
+        raise UsageError(
+            "cannot tell which repository this is",
+            hint="pass --repository OWNER/NAME, or run in a clone whose remote `origin` is the GitHub "
+            "repository",
+        )
+    return repository
+
+
+def setup_record_path(environment: Environment, repository: str) -> Path:
+    """Where `prenv setup` keeps its outputs for `prenv init` (prenv's cache: losing it costs a question)."""
+    return Path(environment.cache_home) / "prenv" / "setup" / f"{naming.repository_hash(repository)}.json"
+
+
+def release_commit(action: str, tag: str, path: str | None) -> str:
+    """The commit the release tag `tag` of the action's repository points at (`git ls-remote`), or ''."""
+    git = shutil.which("git", path=path)
+    if git is None:
+        return ""
+    try:
+        done = subprocess.run(  # noqa: S603 - git found on PATH, fixed arguments, no shell
+            [
+                git,
+                "ls-remote",
+                f"https://github.com/{action}.git",
+                f"refs/tags/{tag}^{{}}",
+                f"refs/tags/{tag}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    refs: dict[str, str] = {}
+    for line in done.stdout.splitlines():
+        commit, _, ref = line.partition("\t")
+        refs[ref.strip()] = commit.strip()
+    # An annotated tag's commit is the peeled ref (^{}); a lightweight tag's is the ref itself.
+    return refs.get(f"refs/tags/{tag}^{{}}") or refs.get(f"refs/tags/{tag}") or ""
+
+
 # --- the ports of one run ----------------------------------------------------------------------------
 
 

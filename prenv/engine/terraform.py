@@ -320,11 +320,15 @@ class Terraform:
         ).stdout
         return str(json.loads(out).get("terraform_version", ""))
 
-    def init(self, backend_config: Mapping[str, str]) -> None:
+    def init(self, backend_config: Mapping[str, str], *, migrate_state: bool = False) -> None:
         """Initialise the backend as if `default` were selected: the workspace a data directory last
         selected may have been deleted since (the PR's preview destroyed, here or by another run's
-        cleanup), and Terraform's init refuses a selected workspace that does not exist."""
+        cleanup), and Terraform's init refuses a selected workspace that does not exist.
+
+        `migrate_state`: copy the state of the backend the data directory last used into this one
+        (`prenv setup` moves the bootstrap's first, local state into the bucket it created)."""
         args = ["init", "-input=false", "-no-color", f"-lock-timeout={_duration_flag(self.lock_timeout)}"]
+        args += ["-migrate-state", "-force-copy"] if migrate_state else []
         args += [f"-backend-config={key}={value}" for key, value in backend_config.items()]
         self.run(
             args,
@@ -439,6 +443,15 @@ class Terraform:
             ["state", "list"], reason=FailureReason.DESTROY_FAILED, what="terraform state list"
         ).stdout
         return [line for line in out.splitlines() if line.strip()]
+
+    def state_rm(self, address: str) -> None:
+        """Stop tracking `address` (the resource stays): `prenv setup --destroy` removes the state bucket,
+        which Terraform may not destroy (`prevent_destroy`), itself."""
+        self.run(
+            ["state", "rm", f"-lock-timeout={_duration_flag(self.lock_timeout)}", address],
+            reason=FailureReason.DESTROY_FAILED,
+            what=f"terraform state rm {address}",
+        )
 
     def force_unlock(self, lock_id: str, *, after_cancel: bool = False) -> None:
         self.run(
