@@ -29,6 +29,7 @@ from prenv.commands.wiring import Services
 from prenv.core.config import parse_duration
 from prenv.core.errors import Cancelled, ExitStatus, FailureReason, PrenvError, UsageError
 from prenv.core.limits import MAX_CONCURRENCY, MIN_CONCURRENCY
+from prenv.core.onboarding import ACTION_REPOSITORY
 from prenv.engine.process import CANCELLATION
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -263,7 +264,7 @@ def setup(
 @click.option("--label", metavar="NAME", help="Opt-in label [default: none, every PR].")
 @click.option(
     "--action",
-    default=init_command.ACTION_REPOSITORY,
+    default=ACTION_REPOSITORY,
     show_default=True,
     metavar="OWNER/NAME",
     help="The action's repository.",

@@ -28,7 +28,7 @@ from prenv.commands import wiring
 from prenv.commands.wiring import Services
 from prenv.core.errors import ExitStatus, UsageError
 from prenv.core.onboarding import (
-    ACTION_REPOSITORY as ACTION_REPOSITORY,
+    ACTION_REPOSITORY,
     Answers,
     OnboardingError,
     answers_from_config,

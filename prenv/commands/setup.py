@@ -31,7 +31,6 @@ from typing import Any
 
 from prenv.aws import setup as aws_setup
 from prenv.aws.client import Aws, client_factory
-from prenv.aws.state_bucket import StateBucket
 from prenv.commands import wiring
 from prenv.commands.wiring import Services
 from prenv.core import naming
@@ -65,7 +64,7 @@ class SetupOptions:
 
 
 @dataclass
-class _Run:
+class _SetupRun:
     """One `prenv setup` run: its environment (region and profile set), AWS, Terraform, scratch folder."""
 
     services: Services
@@ -114,7 +113,7 @@ class _Run:
         return {key: value.get("value") for key, value in tf.outputs().items()}
 
 
-def _start(services: Services, options: SetupOptions, scratch: Path) -> _Run:
+def _start(services: Services, options: SetupOptions, scratch: Path) -> _SetupRun:
     env = dict(services.env)
     region = options.region or services.environment.aws.region
     if not region:
@@ -135,7 +134,7 @@ def _start(services: Services, options: SetupOptions, scratch: Path) -> _Run:
     path_style = settings.custom_s3_endpoint
     aws = Aws(client_factory(settings, region, s3={"addressing_style": "path" if path_style else "auto"}))
     binary = wiring.terraform_binary(services.environment)
-    return _Run(services, env, repository, region, aws, binary, scratch, path_style)
+    return _SetupRun(services, env, repository, region, aws, binary, scratch, path_style)
 
 
 def run(services: Services, options: SetupOptions) -> ExitStatus:
@@ -149,7 +148,7 @@ def run(services: Services, options: SetupOptions) -> ExitStatus:
         return _apply(setup, options, bucket)
 
 
-def _bootstrap_copy(setup: _Run, *, with_backend: bool) -> Path:
+def _bootstrap_copy(setup: _SetupRun, *, with_backend: bool) -> Path:
     """A private copy of the shipped bootstrap root (its first state is local: it lives in the copy)."""
     root = setup.scratch / "bootstrap"
     if not root.exists():
@@ -160,7 +159,7 @@ def _bootstrap_copy(setup: _Run, *, with_backend: bool) -> Path:
     return root
 
 
-def _apply(setup: _Run, options: SetupOptions, bucket: str) -> ExitStatus:
+def _apply(setup: _SetupRun, options: SetupOptions, bucket: str) -> ExitStatus:
     variables = {
         "repository": setup.repository,
         "state_bucket_name": bucket,
@@ -191,11 +190,11 @@ def _apply(setup: _Run, options: SetupOptions, bucket: str) -> ExitStatus:
     return ExitStatus.SUCCESS
 
 
-def _roots_cache(setup: _Run) -> Path:
+def _roots_cache(setup: _SetupRun) -> Path:
     return Path(setup.services.environment.cache_home) / "prenv" / "roots"
 
 
-def _migrate(setup: _Run, root: Path, tf: Terraform, bucket: str) -> None:
+def _migrate(setup: _SetupRun, root: Path, tf: Terraform, bucket: str) -> None:
     """Move the bootstrap's local state into the bucket; the local file is dropped only once it is there."""
     local = root / "terraform.tfstate"
     (root / BACKEND_FILE).write_text(BACKEND_BLOCK, encoding="utf-8")
@@ -214,7 +213,7 @@ def _migrate(setup: _Run, root: Path, tf: Terraform, bucket: str) -> None:
     setup.say(f"the bootstrap's state moved into s3://{bucket}/{BOOTSTRAP_KEY}")
 
 
-def _check_migrated(setup: _Run, bucket: str) -> None:
+def _check_migrated(setup: _SetupRun, bucket: str) -> None:
     if not aws_setup.object_exists(setup.aws, bucket, BOOTSTRAP_KEY):
         raise PrenvError(
             f"terraform init -migrate-state left no {BOOTSTRAP_KEY} in {bucket}",
@@ -222,7 +221,7 @@ def _check_migrated(setup: _Run, bucket: str) -> None:
         )
 
 
-def _report(setup: _Run, bootstrap: Mapping[str, Any], base: Mapping[str, Any]) -> None:
+def _report(setup: _SetupRun, bootstrap: Mapping[str, Any], base: Mapping[str, Any]) -> None:
     variables = {
         "PRENV_AWS_ROLE_ARN": str(bootstrap["role_arn"]),
         "PRENV_AWS_REGION": str(bootstrap["region"]),
@@ -258,13 +257,12 @@ def _report(setup: _Run, bootstrap: Mapping[str, Any], base: Mapping[str, Any]) 
     out.flush()
 
 
-def _destroy(setup: _Run, bucket: str) -> ExitStatus:
+def _destroy(setup: _SetupRun, bucket: str) -> ExitStatus:
     if not aws_setup.bucket_exists(setup.aws, bucket):
         setup.say(f"nothing to remove: there is no state bucket {bucket} in {setup.region}")
         return ExitStatus.SUCCESS
-    listing = StateBucket(
-        Config(backend=Backend(bucket=bucket, region=setup.region)), setup.aws
-    ).list_previews()
+    bare = Config(backend=Backend(bucket=bucket, region=setup.region))
+    listing = wiring.state_bucket_of(bare, setup.aws).list_previews()
     if listing.previews:
         previews = ", ".join(f"PR #{p.pr_number} ({p.workspace})" for p in listing.previews)
         raise PrenvError(

@@ -272,6 +272,11 @@ def resolve_setup_repository(services: Services) -> str:
     return repository
 
 
+def state_bucket_of(config: Config, aws: Aws) -> StateBucket:
+    """The state bucket of `config` (`prenv setup`'s, before any config file names it: a bare one)."""
+    return StateBucket(config, aws)
+
+
 def setup_record_path(environment: Environment, repository: str) -> Path:
     """Where `prenv setup` keeps its outputs for `prenv init` (prenv's cache: losing it costs a question)."""
     return Path(environment.cache_home) / "prenv" / "setup" / f"{naming.repository_hash(repository)}.json"
@@ -382,7 +387,7 @@ def build_ports(services: Services, config: Config) -> Ports:
         repository=resolve_repository(
             config, environment, lambda: git_remotes(services.cwd, environment.path)
         ),
-        bucket=StateBucket(config, bucket_aws),
+        bucket=state_bucket_of(config, bucket_aws),
         backend=backend_settings(config.backend, custom_endpoint=custom_endpoint),
         _s3_options=s3_options,
         _aws={config.backend.region: bucket_aws},
