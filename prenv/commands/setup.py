@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from prenv import SETUP_USER_AGENT
 from prenv.aws import setup as aws_setup
 from prenv.aws.client import Aws, client_factory
 from prenv.commands import wiring
@@ -91,6 +92,7 @@ class _SetupRun:
             data_dir=self.scratch / f"data-{name}",
             verbose=self.services.verbose,
             show=show,
+            user_agent=SETUP_USER_AGENT,
         )
 
     def backend(self, bucket: str, key: str) -> dict[str, str]:
@@ -132,7 +134,8 @@ def _start(services: Services, options: SetupOptions, scratch: Path) -> _SetupRu
             env.pop(name, None)  # the profile's credentials, not the environment's
     settings = wiring.aws_settings(env)
     path_style = settings.custom_s3_endpoint
-    aws = Aws(client_factory(settings, region, s3={"addressing_style": "path" if path_style else "auto"}))
+    s3 = {"addressing_style": "path" if path_style else "auto"}
+    aws = Aws(client_factory(settings, region, s3=s3, user_agent_extra=SETUP_USER_AGENT))
     binary = wiring.terraform_binary(services.environment)
     return _SetupRun(services, env, repository, region, aws, binary, scratch, path_style)
 

@@ -66,12 +66,10 @@ def uses_line(action: str, commit: str, version: str) -> str:
 
 
 def pin_workflow(text: str, *, action: str, commit: str, version: str) -> str:
-    """A workflow of prenv's with every `uses: ./` replaced by the pinned action of the release."""
+    """A workflow of prenv's with every `uses: ./` replaced by the pinned action of the release (the
+    fork notice uses no action: it is written as it is)."""
     pinned = uses_line(action, commit, version)
-    rendered, count = _LOCAL_USES.subn(lambda m: f"{m.group('indent')}uses: {pinned}", text)
-    if count == 0:
-        raise OnboardingError("the workflow has no `uses: ./` step to pin (prenv's package is damaged)")
-    return rendered
+    return _LOCAL_USES.sub(lambda m: f"{m.group('indent')}uses: {pinned}", text)
 
 
 @dataclass(frozen=True)

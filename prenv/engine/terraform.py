@@ -183,6 +183,7 @@ class Terraform:
     calls: list[Result] = field(default_factory=list)
     _held: list[tuple[str, str]] | None = None  # output shown when `holding()` ends
     cancellation: Cancellation = field(default_factory=lambda: CANCELLATION)
+    user_agent: str = USER_AGENT  # appended to the AWS provider's User-Agent (prenv setup: its own)
 
     def environment(self) -> dict[str, str]:
         env = dict(self.env)
@@ -192,7 +193,7 @@ class Terraform:
         # The AWS provider and the S3 backend append this to their User-Agent (prenv's runs, in CloudTrail);
         # a suffix the caller's environment already sets is kept in front of ours (composed, not configured).
         user_suffix = env.pop("TF_APPEND_USER_AGENT", "")
-        env["TF_APPEND_USER_AGENT"] = f"{user_suffix} {USER_AGENT}".strip()
+        env["TF_APPEND_USER_AGENT"] = f"{user_suffix} {self.user_agent}".strip()
         if self.data_dir is not None:
             env["TF_DATA_DIR"] = str(self.data_dir)
         return env
