@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from prenv.core.onboarding import Answers, config_text
 from tests.action.runner import BASH
 from tests.helpers import REPO_ROOT, CliResult, run_cli
 
+GIT = shutil.which("git") or "git"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 REPOSITORY = "octo-org/shop"
 WORKFLOWS = ("preview.yml", "cleanup.yml", "fork-notice.yml")
@@ -29,9 +31,9 @@ FLAGS = ["--bucket", "shop-tfstate", "--region", "eu-west-1", "--action-ref", CO
 def _repo(tmp_path: Path, *, dockerfile: bool = True) -> Path:
     repo = tmp_path / "shop"
     repo.mkdir()
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([GIT, "init", "-q", str(repo)], check=True)
     subprocess.run(
-        ["git", "-C", str(repo), "remote", "add", "origin", f"git@github.com:{REPOSITORY}.git"], check=True
+        [GIT, "-C", str(repo), "remote", "add", "origin", f"git@github.com:{REPOSITORY}.git"], check=True
     )
     if dockerfile:
         (repo / "Dockerfile").write_text("FROM scratch\n", encoding="utf-8")
