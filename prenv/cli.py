@@ -243,6 +243,10 @@ def doctor(
     default=True,
     help="Create GitHub's OIDC provider [default: yes]; --no-oidc-provider when the account has one.",
 )
+@click.option(
+    "--bootstrap-vars", default="", metavar="FILE", help="JSON file of terraform/bootstrap's variables."
+)
+@click.option("--base-vars", default="", metavar="FILE", help="JSON file of terraform/base's variables.")
 @click.option("--destroy", is_flag=True, help="Remove the base and the bootstrap (no preview may be left).")
 @_common
 @click.pass_context

@@ -62,6 +62,8 @@ class SetupOptions:
     main_branch: str = "main"
     create_oidc_provider: bool = True
     destroy: bool = False
+    bootstrap_vars: str = ""  # a JSON file of terraform/bootstrap's variables (extra_policy_documents, ...)
+    base_vars: str = ""  # a JSON file of terraform/base's variables (domain, ingress_cidrs, ...)
 
 
 @dataclass
@@ -141,6 +143,9 @@ def _start(services: Services, options: SetupOptions, scratch: Path) -> _SetupRu
 
 
 def run(services: Services, options: SetupOptions) -> ExitStatus:
+    # Bad input fails before any AWS call.
+    user_variables(options.bootstrap_vars, "--bootstrap-vars", BOOTSTRAP_OURS)
+    user_variables(options.base_vars, "--base-vars", BASE_OURS)
     with tempfile.TemporaryDirectory(prefix="prenv-setup-") as folder:
         setup = _start(services, options, Path(folder))
         account = aws_setup.account_id(setup.aws)
@@ -162,12 +167,42 @@ def _bootstrap_copy(setup: _SetupRun, *, with_backend: bool) -> Path:
     return root
 
 
+BOOTSTRAP_OURS = ("repository", "state_bucket_name", "main_branch", "create_oidc_provider")
+BASE_OURS = ("repository",)
+
+
+def user_variables(path: str, option: str, ours: tuple[str, ...]) -> dict[str, Any]:
+    """The variables of a `--bootstrap-vars` / `--base-vars` JSON file (prenv's own are refused)."""
+    if not path:
+        return {}
+    try:
+        given = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{option} {path}: cannot read a JSON object of variables: {exc}") from None
+    if not isinstance(given, dict):
+        raise UsageError(
+            f'{option} {path}: must hold a JSON object of variables, such as {{"domain": "..."}}'
+        )
+    clash = sorted(set(given) & set(ours))
+    if clash:
+        raise UsageError(
+            f"{option} {path}: sets {', '.join(clash)}, which prenv setup sets itself",
+            hint="remove them from the file (use --repository, --main-branch, --no-oidc-provider)",
+        )
+    return given
+
+
 def _apply(setup: _SetupRun, options: SetupOptions, bucket: str) -> ExitStatus:
-    variables = {
+    ours = {
         "repository": setup.repository,
         "state_bucket_name": bucket,
         "main_branch": options.main_branch,
         "create_oidc_provider": options.create_oidc_provider,
+    }
+    variables = {**user_variables(options.bootstrap_vars, "--bootstrap-vars", BOOTSTRAP_OURS), **ours}
+    base_variables = {
+        **user_variables(options.base_vars, "--base-vars", BASE_OURS),
+        "repository": setup.repository,
     }
     var_file = setup.var_file("bootstrap", variables)
     migrated = aws_setup.bucket_exists(setup.aws, bucket) and aws_setup.object_exists(
@@ -188,7 +223,7 @@ def _apply(setup: _SetupRun, options: SetupOptions, bucket: str) -> ExitStatus:
         _migrate(setup, root, tf, bucket)
     base = setup.terraform(bundled.working_copy(_roots_cache(setup), name="base"), "base")
     base.init(setup.backend(bucket, BASE_KEY))
-    base_outputs = setup.apply(base, setup.var_file("base", {"repository": setup.repository}), "base")
+    base_outputs = setup.apply(base, setup.var_file("base", base_variables), "base")
     _report(setup, outputs, base_outputs)
     return ExitStatus.SUCCESS
 
@@ -264,6 +299,13 @@ def _destroy(setup: _SetupRun, bucket: str) -> ExitStatus:
     if not aws_setup.bucket_exists(setup.aws, bucket):
         setup.say(f"nothing to remove: there is no state bucket {bucket} in {setup.region}")
         return ExitStatus.SUCCESS
+    if not aws_setup.object_exists(setup.aws, bucket, BOOTSTRAP_KEY):
+        raise PrenvError(
+            f"the state bucket {bucket} holds no {BOOTSTRAP_KEY}: it was not made by prenv setup; "
+            "nothing was removed",
+            reason=FailureReason.SETUP_FAILED,
+            hint="remove what it holds yourself (prenv deletes only a bucket it made)",
+        )
     bare = Config(backend=Backend(bucket=bucket, region=setup.region))
     listing = wiring.state_bucket_of(bare, setup.aws).list_previews()
     if listing.previews:
@@ -288,20 +330,19 @@ def _destroy(setup: _SetupRun, bucket: str) -> ExitStatus:
                 reason=FailureReason.DESTROY_FAILED,
                 hint="run prenv setup --destroy again",
             )
-    if aws_setup.object_exists(setup.aws, bucket, BOOTSTRAP_KEY):
-        root = _bootstrap_copy(setup, with_backend=True)
-        tf = setup.terraform(root, "bootstrap")
-        tf.init(setup.backend(bucket, BOOTSTRAP_KEY))
-        if PROTECTED in tf.state_list():
-            tf.state_rm(PROTECTED)  # prevent_destroy: the bucket is deleted below, once it is empty
-        setup.say("destroying terraform/bootstrap (the role, the OIDC provider, the bucket's settings)")
-        tf.destroy(setup.var_file("bootstrap", {"repository": setup.repository, "state_bucket_name": bucket}))
-        if tf.state_list():
-            raise PrenvError(
-                "terraform/bootstrap's state still holds resources after its destroy; the bucket was kept",
-                reason=FailureReason.DESTROY_FAILED,
-                hint="run prenv setup --destroy again",
-            )
+    root = _bootstrap_copy(setup, with_backend=True)
+    tf = setup.terraform(root, "bootstrap")
+    tf.init(setup.backend(bucket, BOOTSTRAP_KEY))
+    if PROTECTED in tf.state_list():
+        tf.state_rm(PROTECTED)  # prevent_destroy: the bucket is deleted below, once it is empty
+    setup.say("destroying terraform/bootstrap (the role, the OIDC provider, the bucket's settings)")
+    tf.destroy(setup.var_file("bootstrap", {"repository": setup.repository, "state_bucket_name": bucket}))
+    if tf.state_list():
+        raise PrenvError(
+            "terraform/bootstrap's state still holds resources after its destroy; the bucket was kept",
+            reason=FailureReason.DESTROY_FAILED,
+            hint="run prenv setup --destroy again",
+        )
     deleted = aws_setup.empty_and_delete_bucket(setup.aws, bucket)
     setup.say(f"deleted the state bucket {bucket} ({deleted} object versions and delete markers)")
     left = aws_setup.remaining(setup.aws, setup.repository)
