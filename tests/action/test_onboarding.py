@@ -194,9 +194,15 @@ def test_setup_init_a_preview_and_setup_destroy_leave_nothing_behind(
     sha = _git(repo, "rev-parse", "HEAD")
 
     # 3. A pull request opened: the workflow init wrote builds the app and deploys it on setup's base.
+    # The jobs run as the role setup made (what the workflows' OIDC step gives them; `prenv doctor
+    # --quick` checks it), not with the maintainer's credentials.
+    assumed = session_boto("sts").assume_role(RoleArn=role, RoleSessionName="prenv-preview")["Credentials"]
     stub = docker_stub.install(tmp_path / "stub-bin")
     runner_env = {
         **env,
+        "AWS_ACCESS_KEY_ID": assumed["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": assumed["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": assumed["SessionToken"],
         "PATH": f"{stub}{os.pathsep}{tf_env['PATH']}",
         "STUB_DOCKER_LOG": str(tmp_path / "docker-log"),
         "GITHUB_API_URL": github_api.url,
