@@ -23,24 +23,23 @@ def account_id(aws: Aws) -> str:
     return str(identity["Account"])
 
 
-def bucket_exists(aws: Aws, bucket: str) -> bool:
+def _found(aws: Aws, what: str, operation: str, **kwargs: Any) -> bool:
+    """Whether the S3 HEAD call finds what it asks for (a missing one is not an error)."""
     try:
-        aws.call("S3 HeadBucket", "s3", "head_bucket", Bucket=bucket)
+        aws.call(what, "s3", operation, **kwargs)
     except AwsError as exc:
         if exc.code in _MISSING:
             return False
         raise
     return True
+
+
+def bucket_exists(aws: Aws, bucket: str) -> bool:
+    return _found(aws, "S3 HeadBucket", "head_bucket", Bucket=bucket)
 
 
 def object_exists(aws: Aws, bucket: str, key: str) -> bool:
-    try:
-        aws.call("S3 HeadObject", "s3", "head_object", Bucket=bucket, Key=key)
-    except AwsError as exc:
-        if exc.code in _MISSING:
-            return False
-        raise
-    return True
+    return _found(aws, "S3 HeadObject", "head_object", Bucket=bucket, Key=key)
 
 
 def delete_images(aws: Aws, repository_name: str) -> int:

@@ -224,22 +224,23 @@ def resolve_pr(services: Services, pr_option: str | None) -> tuple[int, PullRequ
     )
 
 
-def git_remotes(cwd: Path, path: str | None) -> str:
-    """The clone's remote URLs (`git config --get-regexp` output), or '' without git or a clone."""
+def _git(path: str | None, args: Sequence[str], timeout: int) -> str:
+    """`git <args>`'s output, or '' without git or when it fails."""
     git = shutil.which("git", path=path)
     if git is None:
         return ""
     try:
         done = subprocess.run(  # noqa: S603 - git found on PATH, fixed arguments, no shell
-            [git, "-C", str(cwd), "config", "--get-regexp", r"^remote\..*\.url$"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
+            [git, *args], capture_output=True, text=True, timeout=timeout, check=False
         )
     except (OSError, subprocess.TimeoutExpired):
         return ""
     return done.stdout if done.returncode == 0 else ""
+
+
+def git_remotes(cwd: Path, path: str | None) -> str:
+    """The clone's remote URLs (`git config --get-regexp` output), or '' without git or a clone."""
+    return _git(path, ["-C", str(cwd), "config", "--get-regexp", r"^remote\..*\.url$"], 10)
 
 
 def resolve_repository(config: Config, environment: Environment, remotes: Callable[[], str]) -> str:
@@ -284,27 +285,10 @@ def setup_record_path(environment: Environment, repository: str) -> Path:
 
 def release_commit(action: str, tag: str, path: str | None) -> str:
     """The commit the release tag `tag` of the action's repository points at (`git ls-remote`), or ''."""
-    git = shutil.which("git", path=path)
-    if git is None:
-        return ""
-    try:
-        done = subprocess.run(  # noqa: S603 - git found on PATH, fixed arguments, no shell
-            [
-                git,
-                "ls-remote",
-                f"https://github.com/{action}.git",
-                f"refs/tags/{tag}^{{}}",
-                f"refs/tags/{tag}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
+    url = f"https://github.com/{action}.git"
+    listing = _git(path, ["ls-remote", url, f"refs/tags/{tag}^{{}}", f"refs/tags/{tag}"], 30)
     refs: dict[str, str] = {}
-    for line in done.stdout.splitlines():
+    for line in listing.splitlines():
         commit, _, ref = line.partition("\t")
         refs[ref.strip()] = commit.strip()
     # An annotated tag's commit is the peeled ref (^{}); a lightweight tag's is the ref itself.
