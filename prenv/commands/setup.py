@@ -14,9 +14,10 @@ outputs in prenv's cache for `prenv init`. A second run applies nothing new.
 
 `prenv setup --destroy` removes both when no preview is left (it lists the previews otherwise, and
 refuses): the base's images first (Terraform deletes only an empty ECR repository), then the base, then
-the bootstrap. The state bucket is protected from `terraform destroy` (`prevent_destroy`) and versioned,
-so it is handled explicitly: Terraform forgets it (`state rm`), destroys everything else, and prenv
-deletes every object version and delete marker, then the bucket.
+the bootstrap. The state bucket is protected from `terraform destroy` (`prevent_destroy`), versioned, and
+holds the bootstrap's own state, so it is handled explicitly: Terraform forgets it and its settings
+(`state rm`), destroys everything else (role, policies, OIDC provider), and prenv deletes every object
+version and delete marker, then the bucket.
 """
 
 from __future__ import annotations
@@ -51,7 +52,9 @@ BOOTSTRAP_KEY = "bootstrap.tfstate"
 BASE_KEY = "base.tfstate"
 BACKEND_FILE = "prenv_backend.tf"  # makes the bootstrap's local state an S3 one once the bucket exists
 BACKEND_BLOCK = 'terraform {\n  backend "s3" {}\n}\n'
-PROTECTED = "aws_s3_bucket.state"  # prevent_destroy: removed by prenv itself
+# The state bucket (prevent_destroy) and its settings: removed by prenv itself, with the bucket. Terraform
+# does not dismantle the bucket that holds the very state it writes while it destroys.
+BUCKET_RESOURCES = "aws_s3_bucket"
 
 
 @dataclass(frozen=True)
@@ -333,9 +336,10 @@ def _destroy(setup: _SetupRun, bucket: str) -> ExitStatus:
     root = _bootstrap_copy(setup, with_backend=True)
     tf = setup.terraform(root, "bootstrap")
     tf.init(setup.backend(bucket, BOOTSTRAP_KEY))
-    if PROTECTED in tf.state_list():
-        tf.state_rm(PROTECTED)  # prevent_destroy: the bucket is deleted below, once it is empty
-    setup.say("destroying terraform/bootstrap (the role, the OIDC provider, the bucket's settings)")
+    bucket_resources = [a for a in tf.state_list() if a.split(".", 1)[0].startswith(BUCKET_RESOURCES)]
+    if bucket_resources:  # the bucket, with its settings, is deleted below once it is empty
+        tf.state_rm(bucket_resources)
+    setup.say("destroying terraform/bootstrap (the role, its policies, the OIDC provider)")
     tf.destroy(setup.var_file("bootstrap", {"repository": setup.repository, "state_bucket_name": bucket}))
     if tf.state_list():
         raise PrenvError(

@@ -445,13 +445,13 @@ class Terraform:
         ).stdout
         return [line for line in out.splitlines() if line.strip()]
 
-    def state_rm(self, address: str) -> None:
-        """Stop tracking `address` (the resource stays): `prenv setup --destroy` removes the state bucket,
-        which Terraform may not destroy (`prevent_destroy`), itself."""
+    def state_rm(self, addresses: Sequence[str]) -> None:
+        """Stop tracking `addresses` (the resources stay): `prenv setup --destroy` removes the state
+        bucket, which Terraform may not destroy (`prevent_destroy`), itself."""
         self.run(
-            ["state", "rm", f"-lock-timeout={_duration_flag(self.lock_timeout)}", address],
+            ["state", "rm", f"-lock-timeout={_duration_flag(self.lock_timeout)}", *addresses],
             reason=FailureReason.DESTROY_FAILED,
-            what=f"terraform state rm {address}",
+            what=f"terraform state rm {' '.join(addresses)}",
         )
 
     def force_unlock(self, lock_id: str, *, after_cancel: bool = False) -> None:
