@@ -91,6 +91,19 @@ def empty_and_delete_bucket(aws: Aws, bucket: str) -> int:
 
 def remaining(aws: Aws, repository: str) -> list[str]:
     """The ARNs of resources still tagged with this repository in this region (AWS's tagging API), less
-    those AWS keeps listing after their deletion (ECS services and task definitions, INACTIVE)."""
+    those AWS keeps listing after their deletion: ECS services and task definitions (INACTIVE), and the
+    base's NAT gateway (`deleted`) and ECS cluster (INACTIVE)."""
     arns = sorted(str(item["ResourceARN"]) for item in tagged_resources(aws, repository))
-    return [arn for arn in arns if not gone(aws, arn)]
+    return [arn for arn in arns if not gone(aws, arn) and not _deleted(aws, arn)]
+
+
+def _deleted(aws: Aws, arn: str) -> bool:
+    if ":natgateway/" in arn:
+        found = aws.call(
+            "EC2 DescribeNatGateways", "ec2", "describe_nat_gateways", NatGatewayIds=[arn.rsplit("/", 1)[1]]
+        ).get("NatGateways", [])
+        return all(gateway.get("State") in {"deleted", "deleting"} for gateway in found)
+    if ":cluster/" in arn and arn.split(":", 3)[2] == "ecs":
+        clusters = aws.call("ECS DescribeClusters", "ecs", "describe_clusters", clusters=[arn])
+        return all(cluster.get("status") == "INACTIVE" for cluster in clusters.get("clusters", []))
+    return False

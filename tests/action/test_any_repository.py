@@ -28,7 +28,7 @@ import pytest
 import yaml
 
 import prenv
-from prenv.core.naming import base_name, names_for
+from prenv.core.naming import base_name, names_for, workflow_role_name
 from tests import docker_stub
 from tests.action import gha_expr
 from tests.action.conftest import copy_action, payload
@@ -204,6 +204,23 @@ def _event(base: str, repository: str, sha: str) -> dict[str, Any]:
     return event
 
 
+def workflow_credentials(boto: Client, repository: str) -> dict[str, str]:
+    """The credentials of the workflows' role (named as terraform/bootstrap names it, made here), as the
+    workflow's OIDC step gives them; `prenv doctor --quick` before the first deploy checks the role."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Federated": "github"}, "Action": "sts:AssumeRole"}],
+    }
+    iam = boto("iam")
+    arn = iam.create_role(RoleName=workflow_role_name(repository), AssumeRolePolicyDocument=json.dumps(trust))
+    credentials = boto("sts").assume_role(RoleArn=arn["Role"]["Arn"], RoleSessionName="prenv-preview")
+    return {
+        "AWS_ACCESS_KEY_ID": credentials["Credentials"]["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": credentials["Credentials"]["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": credentials["Credentials"]["SessionToken"],
+    }
+
+
 def _failure(job: Job) -> str:
     return "\n".join(step.stdout + step.stderr for run in job.runs for step in run.steps)
 
@@ -218,7 +235,15 @@ def test_a_repository_set_up_as_documented_deploys_redeploys_and_destroys_its_ow
 ) -> None:
     region = tf_env["AWS_REGION"]
     base = create_fake_base(session_boto, repository)
-    repo, sha = user_repository(tmp_path / "shop", new_bucket(), region)
+    bucket = new_bucket()
+    # Encrypted by default, as terraform/bootstrap makes it (`prenv doctor --quick` checks it).
+    session_boto("s3").put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    repo, sha = user_repository(tmp_path / "shop", bucket, region)
     assert not (repo / "terraform").exists()
     assert _git(repo, "grep", "-l", "examples/app", check=False) == ""  # nothing names prenv's own app
     action = copy_action(tmp_path / "actions" / "prenv")  # the pinned action: not the workspace
@@ -226,6 +251,7 @@ def test_a_repository_set_up_as_documented_deploys_redeploys_and_destroys_its_ow
     stub = docker_stub.install(tmp_path / "stub-bin")
     env = {
         **tf_env,
+        **workflow_credentials(session_boto, repository),
         "PATH": f"{stub}{os.pathsep}{tf_env['PATH']}",
         "HOME": str(home),
         "STUB_DOCKER_LOG": str(tmp_path / "docker-log"),
@@ -254,6 +280,7 @@ def test_a_repository_set_up_as_documented_deploys_redeploys_and_destroys_its_ow
         ("image", "success"),
         ("deploy", "success"),
         ("destroy", "skipped"),
+        ("wake", "skipped"),
     ], _failure(next(j for j in opened.values() if j.result == "failure"))
     assert opened["image"].outputs == {"image": image, "sha": ""}
     build = next(call for call in docker_stub.calls(tmp_path / "docker-log") if call[0] == "build")
@@ -295,6 +322,7 @@ def test_a_repository_set_up_as_documented_deploys_redeploys_and_destroys_its_ow
         ("image", "skipped"),
         ("deploy", "skipped"),
         ("destroy", "success"),
+        ("wake", "skipped"),
     ], _failure(closed["destroy"])
     destroyed = closed["destroy"].runs[0].outputs
     assert (destroyed["failure-reason"], destroyed["workspace"]) == ("", f"pr-{PR}")

@@ -86,13 +86,20 @@ def _left_behind(boto: Client, repository: str) -> dict[str, list[str]]:
         for item in page["ResourceTagMappingList"]
     ]
     ecs = boto("ecs")
-    # moto (like AWS for task definitions) keeps deleted task definitions listed, tagged, as INACTIVE.
-    live = [
-        arn
-        for arn in tagged
-        if ":task-definition/" not in arn
-        or ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]["status"] == "ACTIVE"
-    ]
+
+    def deleted(arn: str) -> bool:
+        """What AWS (and moto) keep listing, tagged, after its deletion: task definitions and clusters
+        (INACTIVE), NAT gateways (`deleted`)."""
+        if ":task-definition/" in arn:
+            return ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]["status"] == "INACTIVE"
+        if ":ecs:" in arn and ":cluster/" in arn:
+            return all(c["status"] == "INACTIVE" for c in ecs.describe_clusters(clusters=[arn])["clusters"])
+        if ":natgateway/" in arn:
+            gateways = boto("ec2").describe_nat_gateways(NatGatewayIds=[arn.rsplit("/", 1)[1]])["NatGateways"]
+            return all(g["State"] == "deleted" for g in gateways)
+        return False
+
+    live = [arn for arn in tagged if not deleted(arn)]
     iam = boto("iam")
     found = {
         "tagged": live,
