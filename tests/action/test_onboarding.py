@@ -88,8 +88,12 @@ def _left_behind(boto: Client, repository: str) -> dict[str, list[str]]:
     ecs = boto("ecs")
 
     def deleted(arn: str) -> bool:
-        """What AWS (and moto) keep listing, tagged, after its deletion: task definitions and clusters
-        (INACTIVE), NAT gateways (`deleted`)."""
+        """What AWS (and moto) keep listing, tagged, after its deletion: task definitions, services and
+        clusters (INACTIVE, or no longer described), NAT gateways (`deleted`)."""
+        if ":service/" in arn:
+            _, cluster, name = arn.split(":", 5)[5].split("/", 2)
+            services = ecs.describe_services(cluster=cluster, services=[name])["services"]
+            return all(s["status"] == "INACTIVE" for s in services)
         if ":task-definition/" in arn:
             return ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]["status"] == "INACTIVE"
         if ":ecs:" in arn and ":cluster/" in arn:
