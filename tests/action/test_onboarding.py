@@ -92,7 +92,10 @@ def _left_behind(boto: Client, repository: str) -> dict[str, list[str]]:
         clusters (INACTIVE, or no longer described), NAT gateways (`deleted`)."""
         if ":service/" in arn:
             _, cluster, name = arn.split(":", 5)[5].split("/", 2)
-            services = ecs.describe_services(cluster=cluster, services=[name])["services"]
+            try:
+                services = ecs.describe_services(cluster=cluster, services=[name])["services"]
+            except ClientError:  # its cluster is gone
+                return True
             return all(s["status"] == "INACTIVE" for s in services)
         if ":task-definition/" in arn:
             return ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]["status"] == "INACTIVE"
