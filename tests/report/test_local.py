@@ -125,4 +125,3 @@ def test_waiting_edits_the_deploying_comment_at_most_every_30_seconds(tmp_path: 
     now[0] += 60
     local.waiting(ctx, ReadyProgress(ReadyPhase.READY, "ready: 1 task of app:2 running"))
     assert len(comments()) == 2  # the ready comment says it
-
