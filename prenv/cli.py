@@ -17,10 +17,12 @@ from prenv.commands import destroy as destroy_command
 from prenv.commands import doctor as doctor_command
 from prenv.commands import exec_ as exec_command
 from prenv.commands import image as image_command
+from prenv.commands import init as init_command
 from prenv.commands import logs as logs_command
 from prenv.commands import plan as plan_command
 from prenv.commands import run as run_command
 from prenv.commands import sandbox as sandbox_command
+from prenv.commands import setup as setup_command
 from prenv.commands import status as status_command
 from prenv.commands import unlock as unlock_command
 from prenv.commands import wake as wake_command
@@ -28,6 +30,7 @@ from prenv.commands.wiring import Services
 from prenv.core.config import parse_duration
 from prenv.core.errors import Cancelled, ExitStatus, FailureReason, PrenvError, UsageError
 from prenv.core.limits import MAX_CONCURRENCY, MIN_CONCURRENCY
+from prenv.core.onboarding import ACTION_REPOSITORY
 from prenv.engine.process import CANCELLATION
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -224,6 +227,75 @@ def doctor(
     """Check everything a first deploy needs, one line each with its fix (exit 1 when one fails)."""
     services = _services(ctx, config_path=config_path, verbose=verbose, debug=debug)
     return doctor_command.run(services, doctor_command.DoctorOptions(**options))
+
+
+# --- onboarding: the AWS side, then the repository's files ----------------------------------------
+
+
+@cli.command()
+@click.option("--region", default="", metavar="REGION", help="AWS region [default: AWS_REGION].")
+@click.option("--profile", default="", metavar="NAME", help="AWS profile with administrator credentials.")
+@click.option(
+    "--repository", default="", metavar="OWNER/NAME", help="GitHub repository [default: the git remote]."
+)
+@click.option(
+    "--main-branch", default="main", show_default=True, metavar="BRANCH", help="The default branch."
+)
+@click.option(
+    "--oidc-provider/--no-oidc-provider",
+    "create_oidc_provider",
+    default=True,
+    help="Create GitHub's OIDC provider [default: yes]; --no-oidc-provider when the account has one.",
+)
+@click.option(
+    "--bootstrap-vars", default="", metavar="FILE", help="JSON file of terraform/bootstrap's variables."
+)
+@click.option("--base-vars", default="", metavar="FILE", help="JSON file of terraform/base's variables.")
+@click.option("--destroy", is_flag=True, help="Remove the base and the bootstrap (no preview may be left).")
+@_common
+@click.pass_context
+def setup(
+    ctx: click.Context, /, config_path: str | None, verbose: bool | None, debug: bool | None, **options: Any
+) -> int:
+    """Apply prenv's bootstrap and base roots in the AWS account; print the repository variables."""
+    services = _services(ctx, config_path=config_path, verbose=verbose, debug=debug)
+    return setup_command.run(services, setup_command.SetupOptions(**options))
+
+
+@cli.command("init")
+@click.option("--bucket", metavar="NAME", help="State bucket [default: from prenv setup].")
+@click.option("--region", metavar="REGION", help="Its region [default: from prenv setup].")
+@click.option("--context", metavar="DIR", help="Folder docker builds [default: . with a Dockerfile].")
+@click.option("--dockerfile", metavar="PATH", help="Dockerfile [default: <context>/Dockerfile].")
+@click.option("--port", type=int, metavar="PORT", help="Port the app listens on [default: 8080].")
+@click.option("--health-path", metavar="PATH", help="Path answering 200 [default: /healthz].")
+@click.option("--label", metavar="NAME", help="Opt-in label [default: none, every PR].")
+@click.option(
+    "--action",
+    default=ACTION_REPOSITORY,
+    show_default=True,
+    metavar="OWNER/NAME",
+    help="The action's repository.",
+)
+@click.option(
+    "--action-ref", default="", metavar="SHA", help="Commit of the release [default: its tag's, by git]."
+)
+@click.option("--force", is_flag=True, help="Overwrite files that differ.")
+@_common
+@click.pass_context
+def init_(
+    ctx: click.Context, /, config_path: str | None, verbose: bool | None, debug: bool | None, **options: Any
+) -> int:
+    """Write .github/prenv.yml and the workflows, pinned to this prenv's release."""
+    services = _services(ctx, config_path=config_path, verbose=verbose, debug=debug)
+    interactive = sys.stdin.isatty() and services.out is not None
+    return init_command.run(
+        services,
+        init_command.InitOptions(**options, interactive=interactive),
+        ask=lambda question, default: click.prompt(
+            question, default=default, type=type(default) if default is not None else str
+        ),
+    )
 
 
 # --- troubleshooting: read-only views of a running preview ------------------------------------

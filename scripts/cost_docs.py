@@ -7,8 +7,8 @@ The figures are prenv.core.cost's estimates of real plans of the bundled roots a
 (tests/core/fixtures/{base,preview}.plan.json: terraform/base, and terraform/preview with its dedicated
 database; tests/core/test_plan_fixtures.py keeps them equal to what Terraform plans from the roots) at
 the prices of prenv/core/prices.json. README.md holds a summary between `<!-- cost-summary:start -->` and
-`<!-- cost-summary:end -->`, docs/setup.md the breakdown between `<!-- cost-table:start -->` and
-`<!-- cost-table:end -->`; both pairs of markers must already be there, each once.
+`<!-- cost-summary:end -->`, docs/setup.md the same summary (its quick start) and the breakdown between
+`<!-- cost-table:start -->` and `<!-- cost-table:end -->`; the markers must already be there, each once.
 """
 
 from __future__ import annotations
@@ -141,13 +141,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     base = estimate(_load(args.plans / "base.plan.json"), table)
     preview = estimate(_load(args.plans / "preview.plan.json"), table)
     failed = False
-    for path, markers, block in (
-        (args.readme, SUMMARY, summary(table, base, preview)),
-        (args.setup, TABLE, breakdown(table, base, preview)),
+    short = summary(table, base, preview)
+    for path, blocks in (
+        (args.readme, [(SUMMARY, short)]),
+        # The set-up guide: the summary in its quick start, the breakdown in "What a preview costs".
+        (args.setup, [(SUMMARY, short), (TABLE, breakdown(table, base, preview))]),
     ):
-        current = path.read_text(encoding="utf-8")
+        current = wanted = path.read_text(encoding="utf-8")
         try:
-            wanted = updated(current, markers, block)
+            for markers, block in blocks:
+                wanted = updated(wanted, markers, block)
         except ValueError as exc:
             print(f"cost_docs: {path}: {exc}", file=sys.stderr)
             return 1

@@ -5,6 +5,8 @@
 #
 #   scripts/gates.sh                                  the repository's workflows and action.yml
 #   scripts/gates.sh WORKFLOW_DIR ACTION_FILE...      other files (the tests run the known-bad fixture)
+#   PINS=FILE scripts/gates.sh ...                    check the pins against FILE instead of scripts/pins.txt
+#                                                     (a repository `prenv init` wrote pins prenv's release)
 #
 # Runs every gate, prints what each one found, and exits 1 when any of them failed. Needs no network.
 # Output is never coloured (zizmor colours it whenever CI=true), so logs and the tests read plain text.
@@ -53,7 +55,9 @@ gate zizmor env -u GH_TOKEN -u GITHUB_TOKEN -u ZIZMOR_GITHUB_TOKEN \
   "${workflow_files[@]}" "${actions[@]}"
 gate "check-jsonschema (workflows)" "$check_jsonschema" --color never --builtin-schema vendor.github-workflows "${workflow_files[@]}"
 gate "check-jsonschema (actions)" "$check_jsonschema" --color never --builtin-schema vendor.github-actions "${actions[@]}"
-gate "pinned actions" "$python" "$root/scripts/check_pins.py" "${workflow_files[@]}" "${actions[@]}"
+pins=()
+if [ -n "${PINS:-}" ]; then pins=(--pins "$PINS"); fi
+gate "pinned actions" "$python" "$root/scripts/check_pins.py" "${pins[@]}" "${workflow_files[@]}" "${actions[@]}"
 if [ "$repository" = true ]; then
   gate "README action table" "$python" "$root/scripts/action_docs.py" --check
   gate "IAM policies (parliament, policy_sentry)" "$python" "$root/scripts/iam_lint.py"

@@ -35,12 +35,12 @@ def test_the_changelog_starts_with_this_version() -> None:
 
 
 def test_the_docs_pin_this_release() -> None:
-    """Every release the docs name (clone, `uses:` pins, module sources, tag commands) is this one."""
+    """Every release the docs name (install, `uses:` pins, module sources, tag commands) is this one."""
     for name in ("docs/setup.md", "README.md"):
         text = (REPO_ROOT / name).read_text(encoding="utf-8")
         tags = set(re.findall(r"(?<![\w.])v\d+\.\d+\.\d+\b", text))
         assert tags <= {TAG}, f"{name} names {sorted(tags - {TAG})}, this release is {TAG}"
     setup = (REPO_ROOT / "docs" / "setup.md").read_text(encoding="utf-8")
     assert f"uses: OWNER/prenv@<40-hex commit of {TAG}> # {TAG}" in setup
-    assert f"--branch {TAG} " in setup
+    assert f'pip install "git+https://github.com/OWNER/prenv@{TAG}"' in setup
     assert f"//terraform/preview?ref={TAG}" in setup

@@ -82,9 +82,8 @@ def make_client(settings: AwsSettings, region: str, service: str, **options: Any
     )
     retries = {"max_attempts": settings.max_attempts, "mode": settings.retry_mode}
     # prenv's calls carry its name in the User-Agent, so CloudTrail (and the tests' recorder) tell them apart.
-    config = Config(
-        retries=retries, connect_timeout=10, read_timeout=30, user_agent_extra=USER_AGENT, **options
-    )
+    options.setdefault("user_agent_extra", USER_AGENT)
+    config = Config(retries=retries, connect_timeout=10, read_timeout=30, **options)
     return session.client(service, endpoint_url=settings.endpoint_for(service) or None, config=config)
 
 

@@ -228,22 +228,23 @@ def resolve_pr(services: Services, pr_option: str | None) -> tuple[int, PullRequ
     )
 
 
-def git_remotes(cwd: Path, path: str | None) -> str:
-    """The clone's remote URLs (`git config --get-regexp` output), or '' without git or a clone."""
+def _git(path: str | None, args: Sequence[str], timeout: int) -> str:
+    """`git <args>`'s output, or '' without git or when it fails."""
     git = shutil.which("git", path=path)
     if git is None:
         return ""
     try:
         done = subprocess.run(  # noqa: S603 - git found on PATH, fixed arguments, no shell
-            [git, "-C", str(cwd), "config", "--get-regexp", r"^remote\..*\.url$"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
+            [git, *args], capture_output=True, text=True, timeout=timeout, check=False
         )
     except (OSError, subprocess.TimeoutExpired):
         return ""
     return done.stdout if done.returncode == 0 else ""
+
+
+def git_remotes(cwd: Path, path: str | None) -> str:
+    """The clone's remote URLs (`git config --get-regexp` output), or '' without git or a clone."""
+    return _git(path, ["-C", str(cwd), "config", "--get-regexp", r"^remote\..*\.url$"], 10)
 
 
 def resolve_repository(config: Config, environment: Environment, remotes: Callable[[], str]) -> str:
@@ -258,6 +259,44 @@ def resolve_repository(config: Config, environment: Environment, remotes: Callab
             "prenv in a clone whose remote `origin` is the GitHub repository",
         )
     return repository
+
+
+def resolve_setup_repository(services: Services) -> str:
+    """`prenv setup` and `prenv init`, which run before any config exists: GITHUB_REPOSITORY, else the
+    clone's git remote."""
+    environment = services.environment
+    repository = environment.repository.strip() or repository_from_remotes(
+        git_remotes(services.cwd, environment.path)
+    )
+    if not repository or "/" not in repository.strip("/"):
+        raise UsageError(
+            "cannot tell which repository this is",
+            hint="pass --repository OWNER/NAME, or run in a clone whose remote `origin` is the GitHub "
+            "repository",
+        )
+    return repository
+
+
+def state_bucket_of(config: Config, aws: Aws) -> StateBucket:
+    """The state bucket of `config` (`prenv setup`'s, before any config file names it: a bare one)."""
+    return StateBucket(config, aws)
+
+
+def setup_record_path(environment: Environment, repository: str) -> Path:
+    """Where `prenv setup` keeps its outputs for `prenv init` (prenv's cache: losing it costs a question)."""
+    return Path(environment.cache_home) / "prenv" / "setup" / f"{naming.repository_hash(repository)}.json"
+
+
+def release_commit(action: str, tag: str, path: str | None) -> str:
+    """The commit the release tag `tag` of the action's repository points at (`git ls-remote`), or ''."""
+    url = f"https://github.com/{action}.git"
+    listing = _git(path, ["ls-remote", url, f"refs/tags/{tag}^{{}}", f"refs/tags/{tag}"], 30)
+    refs: dict[str, str] = {}
+    for line in listing.splitlines():
+        commit, _, ref = line.partition("\t")
+        refs[ref.strip()] = commit.strip()
+    # An annotated tag's commit is the peeled ref (^{}); a lightweight tag's is the ref itself.
+    return refs.get(f"refs/tags/{tag}^{{}}") or refs.get(f"refs/tags/{tag}") or ""
 
 
 # --- the ports of one run ----------------------------------------------------------------------------
@@ -336,7 +375,7 @@ def build_ports(services: Services, config: Config) -> Ports:
         repository=resolve_repository(
             config, environment, lambda: git_remotes(services.cwd, environment.path)
         ),
-        bucket=StateBucket(config, bucket_aws),
+        bucket=state_bucket_of(config, bucket_aws),
         backend=backend_settings(config.backend, custom_endpoint=custom_endpoint),
         _s3_options=s3_options,
         _aws={config.backend.region: bucket_aws},

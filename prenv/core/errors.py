@@ -51,6 +51,7 @@ class FailureReason(StrEnum):
     SLEEP_FAILED = "sleep-failed"
     WAKE_FAILED = "wake-failed"
     SETUP_INVALID = "setup-invalid"  # `prenv doctor` found a set-up mistake
+    SETUP_FAILED = "setup-failed"  # `prenv setup` could not set up, or tear down, the AWS side
     IMAGE_MISSING = "image-missing"
     IMAGE_FAILED = "image-failed"
     DATABASE_FAILED = "database-failed"  # the shared server refused a pull request's database or role

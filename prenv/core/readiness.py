@@ -26,7 +26,7 @@ STOP_LIMIT = 3
 _STARTING = ("PROVISIONING", "PENDING", "ACTIVATING")
 
 
-class Phase(StrEnum):
+class ReadyPhase(StrEnum):
     WAITING = "waiting"
     READY = "ready"
     FAILED = "failed"
@@ -53,8 +53,8 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
-class Progress:
-    phase: Phase
+class ReadyProgress:
+    phase: ReadyPhase
     summary: str  # one line
     details: tuple[str, ...] = ()  # what is pending, unhealthy or stopped, and why
     step_failure: StepFailure | None = None
@@ -136,7 +136,7 @@ def _healthy_targets(snapshot: Snapshot, tasks: Sequence[Task]) -> tuple[int, li
 
 def assess(
     snapshot: Snapshot, *, steps: Sequence[str] = INIT_STEPS, stop_limit: int = STOP_LIMIT
-) -> Progress:
+) -> ReadyProgress:
     """Ready, failed, or what it is still waiting for. Ready wins: tasks that failed before a later
     one of the same version got healthy (a retry ECS made) do not fail the deploy."""
     service = snapshot.service
@@ -173,14 +173,18 @@ def assess(
                 details.append("no target is registered in the target group yet")
     if not waiting:
         if desired == 0:
-            return Progress(Phase.READY, f"ready: the service runs {version} with 0 tasks (scaled to zero)")
+            return ReadyProgress(
+                ReadyPhase.READY, f"ready: the service runs {version} with 0 tasks (scaled to zero)"
+            )
         targets = "" if snapshot.targets is None else f", {_plural(desired, 'healthy target')}"
-        return Progress(Phase.READY, f"ready: {_plural(len(up), 'task')} of {version} running{targets}")
+        return ReadyProgress(
+            ReadyPhase.READY, f"ready: {_plural(len(up), 'task')} of {version} running{targets}"
+        )
 
     failure = step_failure([*stopped, *running], steps)
     if failure is not None:
-        return Progress(
-            Phase.FAILED,
+        return ReadyProgress(
+            ReadyPhase.FAILED,
             f"the {failure.step} step of task {failure.task} exited with code {failure.exit_code}",
             stopped_lines,
             step_failure=failure,
@@ -189,13 +193,15 @@ def assess(
     if primary is not None and primary.rollout_state == "FAILED":
         reason = f": {primary.rollout_reason}" if primary.rollout_reason else ""
         summary = f"ECS failed the deployment of {version}{reason}"
-        return Progress(Phase.FAILED, summary, stopped_lines, stopped=stopped)
+        return ReadyProgress(ReadyPhase.FAILED, summary, stopped_lines, stopped=stopped)
     if len(stopped) >= stop_limit:
-        return Progress(
-            Phase.FAILED,
+        return ReadyProgress(
+            ReadyPhase.FAILED,
             f"{_plural(len(stopped), 'task')} of {version} stopped before the service was ready",
             stopped_lines,
             stopped=stopped,
         )
     details += list(stopped_lines)
-    return Progress(Phase.WAITING, "waiting for " + "; ".join(waiting), tuple(details), stopped=stopped)
+    return ReadyProgress(
+        ReadyPhase.WAITING, "waiting for " + "; ".join(waiting), tuple(details), stopped=stopped
+    )

@@ -23,7 +23,7 @@ from prenv.aws.tasks import LogLine, last_lines, log_location
 from prenv.core import readiness, troubleshoot
 from prenv.core.contract import APP_CONTAINER, MIGRATE_STEP, SEED_STEP
 from prenv.core.errors import FailureReason, PrenvError
-from prenv.core.readiness import Phase, Progress, Snapshot
+from prenv.core.readiness import ReadyPhase, ReadyProgress, Snapshot
 from prenv.core.troubleshoot import Location
 
 LOG_LINES = 50  # the last lines of the failed container shown with a failure
@@ -81,7 +81,7 @@ class Waiter:
     aws: Aws
     where: Watch
     timeout: timedelta
-    report: Callable[[Progress], None]
+    report: Callable[[ReadyProgress], None]
     scrub: Callable[[str], str] = str
     commands: Mapping[str, Sequence[str]] | None = None  # init step -> its command (for the hints)
     # Called once for each init step as soon as ECS says it exited 0 in a task of the new version, even
@@ -91,7 +91,7 @@ class Waiter:
     clock: Callable[[], float] = time.monotonic
     _succeeded: set[str] = field(default_factory=set, init=False)
 
-    def wait(self) -> Progress:
+    def wait(self) -> ReadyProgress:
         deadline = self.clock() + self.timeout.total_seconds()
         delay, shown = _FIRST_DELAY, ""
         while True:
@@ -103,11 +103,11 @@ class Waiter:
             if progress.text() != shown:
                 shown = progress.text()
                 self.report(progress)
-            if progress.phase is Phase.READY:
+            if progress.phase is ReadyPhase.READY:
                 return progress
             left = deadline - self.clock()
-            if progress.phase is Phase.FAILED or left <= 0:
-                raise self._failure(progress, raw, timed_out=progress.phase is not Phase.FAILED)
+            if progress.phase is ReadyPhase.FAILED or left <= 0:
+                raise self._failure(progress, raw, timed_out=progress.phase is not ReadyPhase.FAILED)
             self.sleep(min(delay, left))
             delay = min(delay * 1.5, _MAX_DELAY)
 
@@ -135,7 +135,7 @@ class Waiter:
             *(f"| {line.message}" for line in lines),
         ]
 
-    def _failure(self, progress: Progress, raw: Mapping[str, Any], *, timed_out: bool) -> PrenvError:
+    def _failure(self, progress: ReadyProgress, raw: Mapping[str, Any], *, timed_out: bool) -> PrenvError:
         pr = self.where.pr
         step = progress.step_failure
         if step is not None:

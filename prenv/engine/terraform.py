@@ -183,6 +183,7 @@ class Terraform:
     calls: list[Result] = field(default_factory=list)
     _held: list[tuple[str, str]] | None = None  # output shown when `holding()` ends
     cancellation: Cancellation = field(default_factory=lambda: CANCELLATION)
+    user_agent: str = USER_AGENT  # appended to the AWS provider's User-Agent (prenv setup: its own)
 
     def environment(self) -> dict[str, str]:
         env = dict(self.env)
@@ -192,7 +193,7 @@ class Terraform:
         # The AWS provider and the S3 backend append this to their User-Agent (prenv's runs, in CloudTrail);
         # a suffix the caller's environment already sets is kept in front of ours (composed, not configured).
         user_suffix = env.pop("TF_APPEND_USER_AGENT", "")
-        env["TF_APPEND_USER_AGENT"] = f"{user_suffix} {USER_AGENT}".strip()
+        env["TF_APPEND_USER_AGENT"] = f"{user_suffix} {self.user_agent}".strip()
         if self.data_dir is not None:
             env["TF_DATA_DIR"] = str(self.data_dir)
         return env
@@ -320,11 +321,15 @@ class Terraform:
         ).stdout
         return str(json.loads(out).get("terraform_version", ""))
 
-    def init(self, backend_config: Mapping[str, str]) -> None:
+    def init(self, backend_config: Mapping[str, str], *, migrate_state: bool = False) -> None:
         """Initialise the backend as if `default` were selected: the workspace a data directory last
         selected may have been deleted since (the PR's preview destroyed, here or by another run's
-        cleanup), and Terraform's init refuses a selected workspace that does not exist."""
+        cleanup), and Terraform's init refuses a selected workspace that does not exist.
+
+        `migrate_state`: copy the state of the backend the data directory last used into this one
+        (`prenv setup` moves the bootstrap's first, local state into the bucket it created)."""
         args = ["init", "-input=false", "-no-color", f"-lock-timeout={_duration_flag(self.lock_timeout)}"]
+        args += ["-migrate-state", "-force-copy"] if migrate_state else []
         args += [f"-backend-config={key}={value}" for key, value in backend_config.items()]
         self.run(
             args,
@@ -439,6 +444,15 @@ class Terraform:
             ["state", "list"], reason=FailureReason.DESTROY_FAILED, what="terraform state list"
         ).stdout
         return [line for line in out.splitlines() if line.strip()]
+
+    def state_rm(self, addresses: Sequence[str]) -> None:
+        """Stop tracking `addresses` (the resources stay): `prenv setup --destroy` removes the state
+        bucket, which Terraform may not destroy (`prevent_destroy`), itself."""
+        self.run(
+            ["state", "rm", f"-lock-timeout={_duration_flag(self.lock_timeout)}", *addresses],
+            reason=FailureReason.DESTROY_FAILED,
+            what=f"terraform state rm {' '.join(addresses)}",
+        )
 
     def force_unlock(self, lock_id: str, *, after_cancel: bool = False) -> None:
         self.run(

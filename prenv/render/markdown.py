@@ -39,7 +39,7 @@ from prenv.core.limits import COMMENT_LIMIT, SUMMARY_LIMIT_BYTES
 from prenv.core.links import links as reviewer_links
 from prenv.core.mask import Block, Cut, block, cut_block, escape_untrusted, fit_markdown, redact, tail_block
 from prenv.core.plan import PlanSummary, ResourceChange
-from prenv.core.readiness import Progress
+from prenv.core.readiness import ReadyProgress
 from prenv.core.sleep import SleepNotice, WakeNotice
 from prenv.render import templating
 from prenv.render.cost_view import cost_view, sleep_view, wake_view
@@ -136,7 +136,7 @@ def _error_view(error: PrenvError, scrub: Callable[[str], str]) -> dict[str, Any
     }
 
 
-def _waiting_view(progress: Progress, scrub: Callable[[str], str]) -> dict[str, Any]:
+def _waiting_view(progress: ReadyProgress, scrub: Callable[[str], str]) -> dict[str, Any]:
     """What the deploy waits for: AWS's words (reasons, descriptions), redacted and bounded."""
 
     def short(text: str) -> str:
@@ -273,7 +273,7 @@ def comment(
     template_dir: Path | None = None,
     asleep: SleepNotice | None = None,
     woken: WakeNotice | None = None,
-    waiting: Progress | None = None,
+    waiting: ReadyProgress | None = None,
 ) -> str:
     """The sticky comment's body for `state` (without the hidden marker), at most `limit` characters."""
     state = _state(state, tuple(CommentState), "comment state")

@@ -18,7 +18,7 @@ from prenv.core.domain import (
     sensitive_values,
 )
 from prenv.core.errors import PrenvError
-from prenv.core.readiness import Progress
+from prenv.core.readiness import ReadyProgress
 from prenv.render import markdown
 from prenv.report.runtime import Runtime
 
@@ -62,7 +62,7 @@ class ActionsReporter:
             self._outputs(ctx, **self._counts(outcome), **{"failure-reason": ""})
             self._summary(ctx, CommentState.PLANNED, plan=outcome)
 
-    def waiting(self, ctx: Context, progress: Progress) -> None:
+    def waiting(self, ctx: Context, progress: ReadyProgress) -> None:
         return None  # the terminal reporter's lines are the log; outputs come with the outcome
 
     def ready(self, ctx: Context, outcome: DeployOutcome) -> None:

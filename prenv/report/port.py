@@ -12,7 +12,7 @@ from typing import Protocol
 
 from prenv.core.domain import Context, DeployOutcome, DestroyOutcome, PlanOutcome
 from prenv.core.errors import PrenvError
-from prenv.core.readiness import Progress
+from prenv.core.readiness import ReadyProgress
 
 
 class Reporter(Protocol):
@@ -20,7 +20,7 @@ class Reporter(Protocol):
 
     def planned(self, ctx: Context, outcome: PlanOutcome) -> None: ...
 
-    def waiting(self, ctx: Context, progress: Progress) -> None:
+    def waiting(self, ctx: Context, progress: ReadyProgress) -> None:
         """The applied preview is not ready yet (or just got ready): what AWS says it waits for."""
         ...
 
@@ -53,7 +53,7 @@ class Reporters:
     def planned(self, ctx: Context, outcome: PlanOutcome) -> None:
         self._each(lambda member: member.planned(ctx, outcome))
 
-    def waiting(self, ctx: Context, progress: Progress) -> None:
+    def waiting(self, ctx: Context, progress: ReadyProgress) -> None:
         self._each(lambda member: member.waiting(ctx, progress))
 
     def ready(self, ctx: Context, outcome: DeployOutcome) -> None:

@@ -49,7 +49,7 @@ from prenv.core.domain import (
 from prenv.core.errors import FailureReason, PrenvError
 from prenv.core.limits import COMMENT_LIMIT
 from prenv.core.marker import Marker, format_marker
-from prenv.core.readiness import Phase, Progress
+from prenv.core.readiness import ReadyPhase, ReadyProgress
 from prenv.core.sleep import SleepNotice, WakeNotice
 from prenv.github.client import GitHub
 from prenv.github.http import GitHubError
@@ -94,12 +94,12 @@ class _Comments:
         if ctx.command is Command.PLAN:
             self._comment(CommentState.PLANNED, ctx, plan=outcome)
 
-    def waiting(self, ctx: Context, progress: Progress) -> None:
+    def waiting(self, ctx: Context, progress: ReadyProgress) -> None:
         """The "deploying" comment with what AWS says the deploy waits for (ready or failed: the next
         comment says it), edited at most every WAITING_EVERY seconds."""
         now = self.clock()
         shown = self._waiting_shown
-        if progress.phase is not Phase.WAITING or (shown is not None and now - shown < WAITING_EVERY):
+        if progress.phase is not ReadyPhase.WAITING or (shown is not None and now - shown < WAITING_EVERY):
             return
         self._waiting_shown = now
         self._comment(CommentState.DEPLOYING, ctx, waiting=progress)

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from prenv.core.domain import Context, DeployOutcome, DestroyOutcome, PlanOutcome
 from prenv.core.errors import PrenvError
-from prenv.core.readiness import Progress
+from prenv.core.readiness import ReadyProgress
 
 Clock = Callable[[], float]
 # How many risky changes the compact summary names (the comment files have them all).
@@ -174,7 +174,7 @@ class SandboxTerminal:
         if not self.verbose and len(risky) > RISKY_SHOWN:
             self.log.detail(f"risky: {len(risky) - RISKY_SHOWN} more in the comment")
 
-    def waiting(self, ctx: Context, progress: Progress) -> None:
+    def waiting(self, ctx: Context, progress: ReadyProgress) -> None:
         self.log.detail(progress.summary)  # what readiness waits for; its detail lines only when verbose
         for line in progress.details if self.verbose else ():
             self.log.detail(f"  {line}")

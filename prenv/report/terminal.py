@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from prenv.core.domain import Context, DeployOutcome, DestroyOutcome, PlanOutcome
 from prenv.core.errors import PrenvError
-from prenv.core.readiness import Phase, Progress
+from prenv.core.readiness import ReadyPhase, ReadyProgress
 
 
 def _format_value(value: Any) -> str:
@@ -39,9 +39,9 @@ class TerminalReporter:
         else:
             self._say("No changes. The preview matches the configuration.")
 
-    def waiting(self, ctx: Context, progress: Progress) -> None:
+    def waiting(self, ctx: Context, progress: ReadyProgress) -> None:
         # Indented detail lines: nothing AWS reports can start a line (as a workflow command would).
-        label = "Ready" if progress.phase is Phase.READY else "Waiting"
+        label = "Ready" if progress.phase is ReadyPhase.READY else "Waiting"
         self._say(f"{label}: {progress.summary.removeprefix('ready: ').removeprefix('waiting for ')}")
         for line in progress.details:
             self._say(f"  - {line}")

@@ -29,12 +29,16 @@ def copy_action(target: Path) -> Path:
     for name in ("action.yml", "pyproject.toml", "README.md"):
         shutil.copy2(REPO_ROOT / name, target / name)
     shutil.copytree(REPO_ROOT / "prenv", target / "prenv", ignore=shutil.ignore_patterns("__pycache__"))
-    # The preview root the package ships (pyproject.toml's package-dir), without Terraform's leftovers.
-    shutil.copytree(
-        REPO_ROOT / "terraform" / "preview",
-        target / "terraform" / "preview",
-        ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"),
-    )
+    # The roots and workflows the package ships (pyproject.toml's package-dir), without Terraform's leftovers.
+    for root in ("preview", "bootstrap", "base"):
+        shutil.copytree(
+            REPO_ROOT / "terraform" / root,
+            target / "terraform" / root,
+            ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"),
+        )
+    (target / ".github" / "workflows").mkdir(parents=True)
+    for name in ("preview.yml", "cleanup.yml", "fork-notice.yml"):
+        shutil.copy2(WORKFLOWS / name, target / ".github" / "workflows" / name)
     return target / "action.yml"
 
 

@@ -1,10 +1,10 @@
 """prenv in a repository that is not this one, set up as docs/setup.md says, through its workflow.
 
-A throwaway git repository with its own tiny app and Dockerfile gets exactly what docs/setup.md tells
-a user to write: `.github/prenv.yml` (the documented block, with this run's bucket and region) and
-prenv's workflows with the documented one-line change (`uses: ./` becomes the pinned action); no
-Terraform. The workflow's jobs then run as GitHub would run them for a pull request opened, pushed again
-and closed: each job's `if:`, its steps' `if:` and `with:` read from the copied workflow file, the
+A throwaway git repository with its own tiny app and Dockerfile gets what docs/setup.md's quick start
+writes into it: `prenv init` (run as its command, with this run's bucket and region) writes
+`.github/prenv.yml` and prenv's workflows pinned to the release; no Terraform. The workflow's jobs then
+run as GitHub would run them for a pull request opened, pushed again and closed: each job's `if:`, its
+steps' `if:` and `with:` read from the written workflow file, the
 prenv steps run through the action (tests/action/runner.py) from a folder of their own, against the AWS
 emulator and the GitHub stand-in. Checkout and AWS credentials are the two steps not run (the workspace
 is the clone, the emulator's credentials are in the job's environment); docker is a stand-in
@@ -28,14 +28,14 @@ import pytest
 import yaml
 
 import prenv
-from prenv.core.naming import base_name, names_for
+from prenv.core.naming import base_name, names_for, workflow_role_name
 from tests import docker_stub
 from tests.action import gha_expr
-from tests.action.conftest import WORKFLOWS, copy_action, payload
+from tests.action.conftest import copy_action, payload
 from tests.action.fake_github import FakeGitHub
 from tests.action.runner import ActionRun, CompositeRunner
 from tests.action.test_action_moto import STAND_INS
-from tests.helpers import REPO_ROOT
+from tests.helpers import REPO_ROOT, run_cli
 from tests.roots_support.fake_base import create_fake_base
 
 # The shipped roots' fixtures (one environment for Terraform and the emulator, its clients and buckets).
@@ -79,6 +79,21 @@ def documented(marker: str) -> str:
     return match.group(1)
 
 
+def init_command(bucket: str, region: str) -> list[str]:
+    """The quick start's `prenv init` (docs/setup.md), as arguments, with this run's values."""
+    (line,) = [line for line in documented("quick-start").splitlines() if line.startswith("prenv init")]
+    # The release's commit is looked up with git ls-remote, which needs GitHub: given here instead.
+    return [
+        *line.split("#", 1)[0].split()[1:],
+        "--action-ref",
+        ACTION_COMMIT,
+        "--bucket",
+        bucket,
+        "--region",
+        region,
+    ]
+
+
 def _git(folder: Path, *args: str, check: bool = True) -> str:
     done = subprocess.run([GIT, "-C", str(folder), *args], capture_output=True, text=True, check=check)
     return done.stdout.strip()
@@ -89,16 +104,10 @@ def user_repository(folder: Path, bucket: str, region: str) -> tuple[Path, str]:
     folder.mkdir(parents=True)
     (folder / "server.py").write_text(APP, encoding="utf-8")
     (folder / "Dockerfile").write_text(DOCKERFILE, encoding="utf-8")
-    config = documented("config").replace("<state_bucket>", bucket).replace("<region>", region)
-    assert not re.search(r"<(state_bucket|region)>", config), config
-    (folder / ".github" / "workflows").mkdir(parents=True)
-    (folder / ".github" / "prenv.yml").write_text(config, encoding="utf-8")
-    uses = documented("uses").strip().replace("<40-hex commit of v" + prenv.__version__ + ">", ACTION_COMMIT)
-    for name in ("preview.yml", "fork-notice.yml", "cleanup.yml"):
-        text = (WORKFLOWS / name).read_text(encoding="utf-8")
-        text = re.sub(r"^ *uses: \./$", "        " + uses, text, flags=re.M)
-        (folder / ".github" / "workflows" / name).write_text(text, encoding="utf-8")
     _git(folder.parent, "init", "-q", "-b", "main", folder.name)
+    env = {"PATH": os.environ["PATH"], "HOME": str(folder.parent / "init-home")}
+    done = run_cli(init_command(bucket, region), env=env, cwd=folder)
+    assert done.exit_code == 0, done.stdout + done.stderr
     _git(folder, "add", "-A")
     _git(folder, "-c", "user.name=Dev", "-c", "user.email=dev@example.com", "commit", "-q", "-m", "app")
     return folder, _git(folder, "rev-parse", "HEAD")
@@ -195,6 +204,23 @@ def _event(base: str, repository: str, sha: str) -> dict[str, Any]:
     return event
 
 
+def workflow_credentials(boto: Client, repository: str) -> dict[str, str]:
+    """The credentials of the workflows' role (named as terraform/bootstrap names it, made here), as the
+    workflow's OIDC step gives them; `prenv doctor --quick` before the first deploy checks the role."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Federated": "github"}, "Action": "sts:AssumeRole"}],
+    }
+    iam = boto("iam")
+    arn = iam.create_role(RoleName=workflow_role_name(repository), AssumeRolePolicyDocument=json.dumps(trust))
+    credentials = boto("sts").assume_role(RoleArn=arn["Role"]["Arn"], RoleSessionName="prenv-preview")
+    return {
+        "AWS_ACCESS_KEY_ID": credentials["Credentials"]["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": credentials["Credentials"]["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": credentials["Credentials"]["SessionToken"],
+    }
+
+
 def _failure(job: Job) -> str:
     return "\n".join(step.stdout + step.stderr for run in job.runs for step in run.steps)
 
@@ -209,7 +235,15 @@ def test_a_repository_set_up_as_documented_deploys_redeploys_and_destroys_its_ow
 ) -> None:
     region = tf_env["AWS_REGION"]
     base = create_fake_base(session_boto, repository)
-    repo, sha = user_repository(tmp_path / "shop", new_bucket(), region)
+    bucket = new_bucket()
+    # Encrypted by default, as terraform/bootstrap makes it (`prenv doctor --quick` checks it).
+    session_boto("s3").put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    repo, sha = user_repository(tmp_path / "shop", bucket, region)
     assert not (repo / "terraform").exists()
     assert _git(repo, "grep", "-l", "examples/app", check=False) == ""  # nothing names prenv's own app
     action = copy_action(tmp_path / "actions" / "prenv")  # the pinned action: not the workspace
@@ -217,6 +251,7 @@ def test_a_repository_set_up_as_documented_deploys_redeploys_and_destroys_its_ow
     stub = docker_stub.install(tmp_path / "stub-bin")
     env = {
         **tf_env,
+        **workflow_credentials(session_boto, repository),
         "PATH": f"{stub}{os.pathsep}{tf_env['PATH']}",
         "HOME": str(home),
         "STUB_DOCKER_LOG": str(tmp_path / "docker-log"),
@@ -245,6 +280,7 @@ def test_a_repository_set_up_as_documented_deploys_redeploys_and_destroys_its_ow
         ("image", "success"),
         ("deploy", "success"),
         ("destroy", "skipped"),
+        ("wake", "skipped"),
     ], _failure(next(j for j in opened.values() if j.result == "failure"))
     assert opened["image"].outputs == {"image": image, "sha": ""}
     build = next(call for call in docker_stub.calls(tmp_path / "docker-log") if call[0] == "build")
@@ -286,6 +322,7 @@ def test_a_repository_set_up_as_documented_deploys_redeploys_and_destroys_its_ow
         ("image", "skipped"),
         ("deploy", "skipped"),
         ("destroy", "success"),
+        ("wake", "skipped"),
     ], _failure(closed["destroy"])
     destroyed = closed["destroy"].runs[0].outputs
     assert (destroyed["failure-reason"], destroyed["workspace"]) == ("", f"pr-{PR}")

@@ -8,7 +8,7 @@ import pytest
 
 from prenv.core import troubleshoot
 from prenv.core.readiness import (
-    Phase,
+    ReadyPhase,
     Snapshot,
     assess,
     init_step_states,
@@ -78,7 +78,7 @@ def snap(
 
 def test_ready_when_the_new_version_runs_and_its_target_is_healthy() -> None:
     progress = assess(snap(running=(task("a1"),), targets=(target(),)))
-    assert progress.phase is Phase.READY
+    assert progress.phase is ReadyPhase.READY
     assert progress.summary == "ready: 1 task of prenv-abc123-pr7-app:4 running, 1 healthy target"
     assert progress.details == ()
 
@@ -86,20 +86,20 @@ def test_ready_when_the_new_version_runs_and_its_target_is_healthy() -> None:
 def test_a_service_without_a_load_balancer_is_ready_when_its_tasks_run() -> None:
     progress = assess(snap(running=(task("a1"),), targets=None))
     assert (progress.phase, progress.summary) == (
-        Phase.READY,
+        ReadyPhase.READY,
         "ready: 1 task of prenv-abc123-pr7-app:4 running",
     )
 
 
 def test_a_service_scaled_to_zero_is_ready_at_once() -> None:
     progress = assess(snap(service(desired=0), targets=()))
-    assert progress.phase is Phase.READY
+    assert progress.phase is ReadyPhase.READY
     assert "0 tasks" in progress.summary
 
 
 def test_waiting_for_a_pending_task_says_so() -> None:
     progress = assess(snap(running=(task("a1", status="PROVISIONING"),), targets=()))
-    assert progress.phase is Phase.WAITING
+    assert progress.phase is ReadyPhase.WAITING
     assert progress.summary == (
         "waiting for 1 task of prenv-abc123-pr7-app:4 to run; 1 target to be healthy in the target group"
     )
@@ -116,7 +116,7 @@ def test_an_unhealthy_target_is_shown_with_the_reason_elb_gives() -> None:
         description="Health checks failed with these codes: [503]",
     )
     progress = assess(snap(running=(task("a1"),), targets=(unhealthy,)))
-    assert progress.phase is Phase.WAITING
+    assert progress.phase is ReadyPhase.WAITING
     assert progress.summary == "waiting for 1 target to be healthy in the target group"
     assert progress.details == (
         "target 10.0.1.5:8080 unhealthy: Target.ResponseCodeMismatch "
@@ -130,7 +130,7 @@ def test_only_the_new_versions_targets_count() -> None:
     new = task("n1", ip="10.0.1.5")
     initial = target("10.0.1.5", state="initial", reason="Elb.RegistrationInProgress")
     progress = assess(snap(running=(old, new), targets=(target("10.0.1.9"), initial)))
-    assert progress.phase is Phase.WAITING
+    assert progress.phase is ReadyPhase.WAITING
     assert progress.details == ("target 10.0.1.5:8080 initial: Elb.RegistrationInProgress",)
 
 
@@ -140,7 +140,7 @@ def test_an_older_deployment_still_running_keeps_it_waiting() -> None:
         {"status": "ACTIVE", "taskDefinition": OLD_TD, "runningCount": 1},
     ]
     progress = assess(snap(service(deployments=deployments), running=(task("n1"),), targets=(target(),)))
-    assert progress.phase is Phase.WAITING
+    assert progress.phase is ReadyPhase.WAITING
     assert progress.summary == "waiting for the older version to be replaced"
     assert progress.details == ("deployment of prenv-abc123-pr7-app:3 still has 1 running",)
 
@@ -154,7 +154,7 @@ def test_a_stopped_task_is_shown_with_its_reason_and_exit_codes_while_waiting() 
         containers=[{"name": "app", "lastStatus": "STOPPED", "exitCode": 1}],
     )
     progress = assess(snap(stopped=(stopped,), targets=()))
-    assert progress.phase is Phase.WAITING
+    assert progress.phase is ReadyPhase.WAITING
     assert progress.details[-1] == (
         "task s1 stopped: EssentialContainerExited: Essential container in task exited; app exit 1"
     )
@@ -164,14 +164,14 @@ def test_a_stopped_task_is_shown_with_its_reason_and_exit_codes_while_waiting() 
 def test_stopped_tasks_of_an_older_version_are_not_this_deploys_problem() -> None:
     old = task("s0", status="STOPPED", td=OLD_TD, stoppedReason="Scaling activity initiated by deployment")
     progress = assess(snap(running=(task("a1"),), stopped=(old,), targets=(target(),)))
-    assert progress.phase is Phase.READY
+    assert progress.phase is ReadyPhase.READY
 
 
 def test_three_stopped_tasks_of_the_new_version_fail_at_once() -> None:
     reason = "CannotPullContainerError: pull image manifest has been retried 5 time(s)"
     stopped = tuple(task(f"s{i}", status="STOPPED", stoppedReason=reason) for i in range(3))
     progress = assess(snap(stopped=stopped, targets=()))
-    assert progress.phase is Phase.FAILED
+    assert progress.phase is ReadyPhase.FAILED
     assert progress.summary == "3 tasks of prenv-abc123-pr7-app:4 stopped before the service was ready"
     assert progress.details == tuple(f"task s{i} stopped: {reason}" for i in range(3))
 
@@ -186,7 +186,7 @@ def test_a_failed_rollout_fails_at_once() -> None:
         }
     ]
     progress = assess(snap(service(deployments=deployments), targets=()))
-    assert progress.phase is Phase.FAILED
+    assert progress.phase is ReadyPhase.FAILED
     assert progress.summary == (
         "ECS failed the deployment of prenv-abc123-pr7-app:4: "
         "ECS deployment circuit breaker: tasks failed to start."
@@ -202,7 +202,7 @@ def test_an_init_step_that_exited_non_zero_fails_with_its_name_and_exit_code(ste
     ]
     failing = task("s1", status="STOPPED", containers=containers, stoppedReason="Essential container exited")
     progress = assess(snap(stopped=(failing,), targets=()))
-    assert progress.phase is Phase.FAILED
+    assert progress.phase is ReadyPhase.FAILED
     assert progress.step_failure is not None
     assert (progress.step_failure.step, progress.step_failure.task, progress.step_failure.exit_code) == (
         step,
@@ -235,7 +235,7 @@ def test_ready_wins_over_an_earlier_failure_of_the_same_version() -> None:
         containers=[{"name": "migrate", "lastStatus": "STOPPED", "exitCode": 1}, {"name": "app"}],
     )
     progress = assess(snap(running=(task("a1"),), stopped=(failed,), targets=(target(),)))
-    assert progress.phase is Phase.READY
+    assert progress.phase is ReadyPhase.READY
 
 
 def test_the_steps_that_succeeded_in_a_task_of_the_new_version() -> None:

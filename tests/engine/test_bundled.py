@@ -111,13 +111,21 @@ def test_the_wheel_carries_terraform_preview(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     (wheel,) = tmp_path.glob("prenv-*.whl")
     assert wheel.name.startswith(f"prenv-{prenv.__version__}-")
-    prefix = "prenv/bundled/preview/"
     with zipfile.ZipFile(wheel) as archive:
-        shipped = {
-            name.removeprefix(prefix): archive.read(name)
-            for name in archive.namelist()
-            if name.startswith(prefix)
-        }
-    expected = {path.as_posix(): (PREVIEW / path).read_bytes() for path in bundled.files(PREVIEW)}
-    assert sorted(shipped) == sorted(expected)
-    assert shipped == expected
+        names = archive.namelist()
+        for root, patterns in bundled.ROOTS.items():  # preview (deploy), bootstrap and base (setup)
+            prefix = f"prenv/bundled/{root}/"
+            shipped = {
+                name.removeprefix(prefix): archive.read(name) for name in names if name.startswith(prefix)
+            }
+            folder = REPO_ROOT / "terraform" / root
+            expected = {
+                path.as_posix(): (folder / path).read_bytes() for path in bundled.files(folder, patterns)
+            }
+            assert sorted(shipped) == sorted(expected), root
+            assert shipped == expected, root
+        # The workflows `prenv init` writes, and no other (ci.yml is this repository's own).
+        prefix = "prenv/bundled/workflows/"
+        shipped = {name.removeprefix(prefix): archive.read(name) for name in names if name.startswith(prefix)}
+        workflows = REPO_ROOT / ".github" / "workflows"
+        assert shipped == {name: (workflows / name).read_bytes() for name in bundled.WORKFLOWS}

@@ -46,11 +46,11 @@ def test_an_unreadable_root_gets_the_hooks_that_are_set() -> None:
 
 
 def test_a_hook_the_root_does_not_declare_is_a_configuration_error() -> None:
-    config = parse(HOOKS, path="repo/.github/prenv.yml")
+    config = parse(HOOKS + "terraform:\n  root: infra\n", path="repo/.github/prenv.yml")
     with pytest.raises(ConfigError) as info:
         hook_variables(config, seed=False, declared={"pr_number", "seed_command"})
     assert info.value.one_line() == (
-        "repo/.github/prenv.yml: hooks.migrate is set, but the Terraform root terraform/preview declares no "
+        "repo/.github/prenv.yml: hooks.migrate is set, but the Terraform root infra declares no "
         "variable 'migrate_command' to run it; use prenv's preview root, or declare `variable "
         '"migrate_command"` (a list of strings) in yours and run it before the app starts'
     )

@@ -33,6 +33,8 @@ def test_the_app_settings_reach_the_shipped_root() -> None:
         "container_port": 3000,
         "health_check_path": "/up",
         "environment": {"LOG_LEVEL": "debug"},
+        "migrate_command": [],  # no hooks: the root's init steps get empty commands
+        "seed_command": [],
         "cpu": 512,
     }
 

@@ -17,7 +17,7 @@ from prenv.core.errors import FailureReason, PrenvError
 from prenv.core.ledger import Ledger, PreviewCost
 from prenv.core.plan import PlanSummary, summarize
 from prenv.core.prices import bundled_prices
-from prenv.core.readiness import Phase, Progress
+from prenv.core.readiness import ReadyPhase, ReadyProgress
 from prenv.core.sleep import SleepNotice, WakeNotice
 
 INJECTION = "</details><img src=x onerror=alert(1)> @org/team [x](javascript:alert(1))"
@@ -274,10 +274,10 @@ def destroy(**changes: Any) -> DestroyOutcome:
     return DestroyOutcome(**{"existed": True, "destroyed": 14, "workspace_deleted": True, **changes})
 
 
-def waiting() -> Progress:
+def waiting() -> ReadyProgress:
     """What a deploy waits for, with AWS's words: one carries PR-influenced text, one a secret."""
-    return Progress(
-        Phase.WAITING,
+    return ReadyProgress(
+        ReadyPhase.WAITING,
         "waiting for 1 target to be healthy in the target group",
         (
             "target 10.0.12.7:8080 unhealthy: Target.ResponseCodeMismatch Health checks failed with these "

@@ -97,24 +97,31 @@ def test_the_actions_runtime_masks_each_sensitive_value(tmp_path: Path) -> None:
 
 
 def test_waiting_edits_the_deploying_comment_at_most_every_30_seconds(tmp_path: Path) -> None:
-    from prenv.core.readiness import Phase, Progress
+    from prenv.core.readiness import ReadyPhase, ReadyProgress
 
     now = [100.0]
-    path = tmp_path / "pr.md"
-    local = LocalCommentReporter(config=make_config(), path=path, clock=lambda: now[0])
+    local = LocalCommentReporter(config=make_config(), directory=tmp_path, clock=lambda: now[0])
     ctx = make_ctx(sandbox=True)
-    pending = Progress(Phase.WAITING, "waiting for 1 task of app:2 to run", ("0 of 1 running, 1 starting",))
-    unhealthy = Progress(Phase.WAITING, "waiting for 1 target to be healthy in the target group")
+    pending = ReadyProgress(
+        ReadyPhase.WAITING, "waiting for 1 task of app:2 to run", ("0 of 1 running, 1 starting",)
+    )
+    unhealthy = ReadyProgress(ReadyPhase.WAITING, "waiting for 1 target to be healthy in the target group")
+
+    def comments() -> list[str]:  # each edit of the comment is a file of its own, in order
+        files = sorted(tmp_path.glob("*.md"), key=lambda path: int(path.name.split("-")[0]))
+        return [path.read_text(encoding="utf-8") for path in files]
 
     local.waiting(ctx, pending)
-    assert "waiting for 1 task of app:2 to run" in path.read_text()
-    assert "0 of 1 running, 1 starting" in path.read_text()
+    assert len(comments()) == 1
+    assert "waiting for 1 task of app:2 to run" in comments()[-1]
+    assert "0 of 1 running, 1 starting" in comments()[-1]
     now[0] += 29
     local.waiting(ctx, unhealthy)  # too soon: the next edit shows it
-    assert "1 task of app:2" in path.read_text()
+    assert len(comments()) == 1
     now[0] += 1
     local.waiting(ctx, unhealthy)
-    assert "waiting for 1 target to be healthy" in path.read_text()
+    assert len(comments()) == 2
+    assert "waiting for 1 target to be healthy" in comments()[-1]
     now[0] += 60
-    local.waiting(ctx, Progress(Phase.READY, "ready: 1 task of app:2 running"))  # the ready comment says it
-    assert "waiting for 1 target to be healthy" in path.read_text()
+    local.waiting(ctx, ReadyProgress(ReadyPhase.READY, "ready: 1 task of app:2 running"))
+    assert len(comments()) == 2  # the ready comment says it
