@@ -22,6 +22,7 @@ from prenv.core.phases import Stopwatch
 from prenv.engine.health import wait_healthy
 from prenv.engine.lifecycle import Engine
 from prenv.engine.shared_db import SharedDatabase
+from prenv.report.port import Reporter
 
 RESEED = "--reseed"
 
@@ -131,6 +132,26 @@ class SeedRecord:
             )
 
 
+def _wait_ready(
+    ports: Ports,
+    config: Config,
+    tgt: Target,
+    outcome: DeployOutcome,
+    *,
+    reporter: Reporter,
+    seeded: SeedRecord,
+    watch: Stopwatch,
+) -> None:
+    """Readiness from AWS, then the optional HTTP probe: the phase `readiness`, when either waits."""
+    probe = config.health_check.enabled and bool(outcome.url)
+    if not (config.readiness.enabled or probe):
+        return
+    with watch.phase("readiness"):
+        ready.become_ready(ports, config, tgt, outcome, reporter, step_succeeded=seeded.step_succeeded)
+        if probe:
+            wait_healthy(outcome.url, config.health_check)
+
+
 def _skipped(services: Services, ports: Ports, config: Config, tgt: Target) -> ExitStatus:
     services.out.write(
         f"PR #{tgt.ctx.pr_number} does not carry the label {config.label!r}: no preview is deployed "
@@ -169,12 +190,7 @@ def run(
             outcome = eng.apply(planned, plan_file, changed)
             phase = _APPLIED
             _warn_unmarked_secrets(services, outcome)
-            with watch.phase("readiness"):
-                ready.become_ready(
-                    ports, config, tgt, outcome, reporter, step_succeeded=seeded.step_succeeded
-                )
-                if config.health_check.enabled and outcome.url:
-                    wait_healthy(outcome.url, config.health_check)
+            _wait_ready(ports, config, tgt, outcome, reporter=reporter, seeded=seeded, watch=watch)
     except KeyboardInterrupt:  # a signal while no Terraform command ran
         error = wiring.cancelled(phase, hint=_AGAIN)
         reporter.failed(tgt.ctx, error, planned)

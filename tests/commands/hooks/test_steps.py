@@ -137,7 +137,10 @@ def test_a_failing_migrate_step_is_migrate_failed_with_its_exit_code_and_last_li
     unescaped = comment.replace("\\", "")
     assert "`prenv logs 2`" in unescaped
     assert "`prenv run 2 -- python app.py migrate`" in unescaped
-    for text in (comment, result.stdout, result.stderr):
+    # The only place a secret may appear is the runner's own ::add-mask:: command, which hides it.
+    masking = [line for line in result.stdout.splitlines() if line.startswith("::add-mask::")]
+    assert f"::add-mask::{PASSWORD}" in masking
+    for text in (comment, _unmasked(result.stdout), result.stderr):
         assert PASSWORD not in text
         assert "ghp_0123456789abcdef" not in text
     assert seed_record(boto, repo) is None
@@ -224,3 +227,8 @@ def test_hooks_a_root_cannot_take_are_a_configuration_error(
         "'migrate_command' to run it [config-invalid]; use prenv's preview root, or declare "
         '`variable "migrate_command"` (a list of strings) in yours and run it before the app starts'
     )
+
+
+def _unmasked(stdout: str) -> str:
+    """The log without the ::add-mask:: commands (the runner shows none of them)."""
+    return "\n".join(line for line in stdout.splitlines() if not line.startswith("::add-mask::"))

@@ -237,7 +237,9 @@ def test_status_shows_the_last_deploys_phases(
         "ecs_service": names.ecs_service,
     }
     root = planting.outputs_root(tmp_path / "root", outputs)
-    write_config(tmp_path, light_config(state_bucket, root, repository=repository))
+    # The service is planted after the deploy: readiness (tested in tests/commands/hooks) is off here.
+    config = light_config(state_bucket, root, repository=repository, readiness={"enabled": False})
+    write_config(tmp_path, config)
     sha = "abcdef0123456789abcdef0123456789abcdef01"
     deployed = run_cli(["deploy", "--pr", "31", "--sha", sha], env=aws_env, cwd=tmp_path, clock=clock)
     assert deployed.exit_code == 0, deployed.stderr
