@@ -315,8 +315,31 @@ def _unique_rds_resource_ids() -> None:
     models.DBInstance.__init__ = init  # type: ignore[method-assign]
 
 
+def _network_interfaces_have_a_dns_name() -> None:
+    """moto gives a network interface a private DNS name only in a VPC with DNS hostnames on, and its
+    RunTask reads the name of every task's interface: in another VPC the task (and with it CreateService,
+    which Terraform then retries for many minutes) fails with a 500. AWS names every interface
+    (`ip-10-0-1-5.ec2.internal`); so does this, from the interface's address."""
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+    from moto.ec2.utils import generate_dns_from_ip
+
+    if getattr(NetworkInterface, "_prenv_dns_name", False):
+        return
+
+    def private_dns_name(self: Any) -> str:
+        named = self.__dict__.get("private_dns_name")
+        return str(named) if named else str(generate_dns_from_ip(self.private_ip_address))
+
+    def set_private_dns_name(self: Any, value: str) -> None:
+        self.__dict__["private_dns_name"] = value
+
+    NetworkInterface.private_dns_name = property(private_dns_name, set_private_dns_name)  # type: ignore[assignment]
+    NetworkInterface._prenv_dns_name = True  # type: ignore[attr-defined]
+
+
 def apply() -> None:
     """Apply every fix (idempotent). Call in the process that runs the moto server."""
+    _network_interfaces_have_a_dns_name()
     _load_managed_policies()
     _services_run_their_tasks()
     _fargate_memory_is_the_tasks()
