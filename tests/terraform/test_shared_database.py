@@ -221,7 +221,9 @@ def test_the_job_summary_shows_the_phases_of_the_deploy(stack: SharedStack) -> N
     for run in stack.deployed.values():
         (line,) = [line for line in run.summary.splitlines() if line.startswith("**Time to URL:**")]
         assert re.fullmatch(
-            r"\*\*Time to URL:\*\* init \S+, database \S+, plan \S+, apply \S+, readiness \S+ \(total \S+( \S+)?\)", line
+            r"\*\*Time to URL:\*\* init \S+, database \S+, plan \S+, apply \S+, readiness \S+ "
+            r"\(total \S+( \S+)?\)",
+            line,
         ), line
 
 
