@@ -231,7 +231,7 @@ def run(services: Services, options: Options) -> ExitStatus:
 
 def _base_per_day(ports: Ports, config: Config) -> Decimal | None:
     """What the shared base costs per day, from what runs in AWS; None when it is not found."""
-    region = ports.environment.aws.region or config.backend.region
+    region = wiring.default_region(ports, config)
     try:
         base = costing.base_estimate(ports, region, base_name(ports.repository))
     except AwsError as exc:

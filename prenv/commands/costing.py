@@ -16,7 +16,7 @@ from typing import Any
 
 from prenv.aws.base import base_resources
 from prenv.aws.client import AwsError
-from prenv.commands.wiring import DeployRecord, Ports, Target
+from prenv.commands.wiring import DeployRecord, Ports, Target, default_region
 from prenv.core import ledger
 from prenv.core.config import Config
 from prenv.core.cost import Estimate, as_plan, estimate, share_of_base
@@ -26,7 +26,7 @@ from prenv.core.prices import bundled_prices
 
 def _region(config: Config, ports: Ports, outcome: DeployOutcome) -> str:
     output = next((o.value for o in outcome.outputs if o.name == "region" and not o.sensitive), "")
-    return str(output or ports.environment.aws.region or config.backend.region)
+    return str(output or default_region(ports, config))
 
 
 def base_estimate(ports: Ports, region: str, name: str) -> Estimate | None:

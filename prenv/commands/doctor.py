@@ -166,7 +166,7 @@ def _first_deploy_done(found: Doctor, ports: Ports, config: Config, repository: 
 
 
 def _base(found: Doctor, ports: Ports, config: Config, repository: str, root: Path) -> None:
-    region = ports.environment.aws.region or config.backend.region
+    region = wiring.default_region(ports, config)
     aws = ports.aws(region)
     texts = [path.read_text(encoding="utf-8", errors="replace") for path in sorted(root.glob("*.tf"))]
     if doctor.uses_base(texts):

@@ -58,7 +58,7 @@ def run(services: Services, *, sha: str = "", build: bool = True) -> ExitStatus:
     commit = _sha(services, sha)
     ports = wiring.build_ports(services, config)
     runtime = ports.runtime
-    aws = ports.aws(ports.environment.aws.region or config.backend.region)
+    aws = ports.aws(wiring.default_region(ports, config))
     repository = naming.base_name(ports.repository)
     login = registry.login(aws)
     image = reference(login.host, repository, commit)

@@ -132,7 +132,7 @@ class Sleeper:
                 reason=FailureReason.SLEEP_FAILED,
                 hint="nothing to put to sleep",
             )
-        region = self.ports.environment.aws.region or self.config.backend.region
+        region = wiring.default_region(self.ports, self.config)
         where = locate(outputs, tgt.names, default_region=region)
         aws = self.ports.aws(where.region)
         cluster = where.cluster or tgt.names.base  # terraform/preview's service runs in the base's cluster

@@ -29,6 +29,7 @@ from prenv.aws.preview import LivePreview
 from prenv.aws.shared_db import DataApi, PrSecrets, find_server
 from prenv.aws.state_bucket import StateBucket
 from prenv.core import naming
+from prenv.core.cleanup import REPOSITORY_TAG, WORKSPACE_TAG
 from prenv.core.config import Config, backend_settings, load
 from prenv.core.domain import Command, Context
 from prenv.core.errors import Cancelled, ConfigError, FailureReason, PrenvError, UsageError
@@ -748,9 +749,9 @@ def shared_database(ports: Ports, config: Config) -> SharedDatabase:
 def preview_tags(tgt: Target) -> dict[str, str]:
     """The tags every resource of the preview carries (terraform/preview's default_tags)."""
     return {
-        "prenv:repository": tgt.names.repository,
+        REPOSITORY_TAG: tgt.names.repository,
         "prenv:pr": str(tgt.names.pr_number),
-        "prenv:workspace": tgt.names.workspace,
+        WORKSPACE_TAG: tgt.names.workspace,
         "prenv:managed-by": "prenv",
     }
 
