@@ -1,8 +1,10 @@
 """The S3 state bucket, read and annotated by prenv (through the AWS adapter).
 
 Terraform owns the state objects (`<workspace_key_prefix>/<workspace>/<key>`) and their lock files
-(`... .tflock`); prenv never writes or deletes them here. Beside them prenv keeps two small records per
-workspace, which Terraform's workspace listing ignores (it only counts keys ending in `/<key>`):
+(`... .tflock`); prenv never writes or deletes them here, and reads a state object only to learn whether
+the workspace exists and what it still holds (`read_state`, for the engine). Beside them prenv keeps two
+small records per workspace, which Terraform's workspace listing ignores (it only counts keys ending in
+`/<key>`):
 
 - `prenv-deployed.json`, the deploy record: written by every `prenv deploy`, also when nothing
   changed, so "idle" means "no deploy for that long", not "no infrastructure change"; it also
@@ -120,6 +122,10 @@ class StateBucket:
         listing.pages = pages
         return listing
 
+    def preview_workspaces(self) -> list[str]:
+        """Every preview's workspace (with a state, named by the workspace pattern), for the cap."""
+        return [preview.workspace for preview in self.list_previews().previews]
+
     def workspace_keys(self, workspace: str) -> list[str]:
         """The keys of every object of `workspace` (its state, lock and records)."""
         return [key for key, _ in self._objects(self._key(workspace, ""))[0]]
@@ -158,14 +164,25 @@ class StateBucket:
             modified=modified,
         )
 
-    def read_deploy(self, workspace: str) -> dict[str, Any] | None:
-        """The deploy record's contents (None when there is none, or it is not a JSON object)."""
+    def _read_if_any(self, key: str) -> bytes | None:
+        """The object's body; None when there is no such object (or its latest version is a delete marker)."""
         try:
-            body = self._read(self._key(workspace, DEPLOYED))
+            return self._read(key)
         except AwsError as exc:
             if exc.code == "NoSuchKey":
                 return None
             raise
+
+    def read_state(self, workspace: str) -> bytes | None:
+        """The body of `workspace`'s state object as Terraform last wrote it (read-only); None when the
+        workspace has no state, which is what makes Terraform's S3 backend count it as a workspace."""
+        return self._read_if_any(self._key(workspace, self.config.backend.key))
+
+    def read_deploy(self, workspace: str) -> dict[str, Any] | None:
+        """The deploy record's contents (None when there is none, or it is not a JSON object)."""
+        body = self._read_if_any(self._key(workspace, DEPLOYED))
+        if body is None:
+            return None
         try:
             data = json.loads(body)
         except ValueError:

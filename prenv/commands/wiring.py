@@ -436,6 +436,7 @@ def engine(ports: Ports, config: Config, tgt: Target, *, err: TextIO | None = No
         backend=ports.backend,
         head_sha=tgt.ctx.head_sha,
         image=tgt.ctx.image,
+        states=ports.bucket,
     )
 
 

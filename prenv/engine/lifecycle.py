@@ -2,8 +2,15 @@
 reading the outputs, releasing a stale lock.
 
 This module decides the order of the Terraform calls and what is safe; `terraform.py` runs them. The
-one rule it exists to keep: a workspace is deleted only after a destroy left `terraform state list`
-empty. Nothing else deletes state.
+one rule it exists to keep: a workspace is deleted only after a destroy left its state empty (what
+`terraform state list` would print: nothing). Nothing else deletes state.
+
+Every Terraform process that loads the provider costs seconds, so the engine starts no process for what
+the state bucket answers (`StateStore`): whether the workspace exists (its state object does), and what
+its state still holds. A deploy is `init`, `workspace select -or-create` only for a new workspace, `plan`,
+`show -json`, `apply` of that plan (when it changes anything), `output -json`; a destroy is `init`,
+`destroy`, `workspace delete`. Where the bucket cannot answer (no store, a read that fails, a state
+format prenv does not know), Terraform is asked as before: `workspace list`, `state list`.
 """
 
 from __future__ import annotations
@@ -15,9 +22,9 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from prenv.core import naming
+from prenv.core import naming, tfstate
 from prenv.core import plan as planmod
 from prenv.core.config import Config
 from prenv.core.domain import DeployOutcome, DestroyOutcome, Output, PlanOutcome
@@ -29,6 +36,27 @@ _FIRST_INIT = threading.Lock()
 _VARIABLE = re.compile(r'^\s*variable\s+"([A-Za-z_][A-Za-z0-9_-]*)"', re.MULTILINE)
 
 TerraformFactory = Callable[[Path, Path], Terraform]  # (root, data_dir) -> Terraform
+
+
+class StateStore(Protocol):
+    """Where the S3 backend keeps the workspaces' states (`prenv.aws.state_bucket.StateBucket`)."""
+
+    def read_state(self, workspace: str) -> bytes | None:
+        """The state object's body; None when the workspace has none. Raises what a failed read raises."""
+        ...
+
+    def preview_workspaces(self) -> list[str]:
+        """Every workspace with a state that the workspace pattern names a preview."""
+        ...
+
+
+@dataclass(frozen=True)
+class StoredState:
+    """What the state bucket says of one workspace's state."""
+
+    answered: bool  # False: the bucket could not be read (or there is no store): ask Terraform
+    exists: bool = False  # its state object exists, so the workspace does
+    document: Mapping[str, Any] | None = None  # the state, when the object is a JSON object
 
 
 def declared_variables(root: Path) -> set[str] | None:
@@ -76,6 +104,7 @@ class Engine:
     backend: Mapping[str, str]  # the -backend-config settings (`prenv.core.config.backend_settings`)
     head_sha: str = ""
     image: str = ""
+    states: StateStore | None = None  # None: Terraform is asked what the bucket would answer
 
     def __post_init__(self) -> None:
         self.root = self.config.root_path(self.base_dir).resolve()
@@ -125,16 +154,51 @@ class Engine:
 
     # --- lifecycle --------------------------------------------------------------------------------
 
+    def stored_state(self) -> StoredState:
+        """The workspace's state as the bucket holds it (one S3 read, no Terraform process). A read that
+        fails is no answer: Terraform is asked instead, and reports the problem if there is one."""
+        if self.states is None:
+            return StoredState(answered=False)
+        try:
+            body = self.states.read_state(self.names.workspace)
+        except PrenvError:
+            return StoredState(answered=False)
+        if body is None:
+            return StoredState(answered=True)
+        return StoredState(answered=True, exists=True, document=tfstate.parse(body))
+
+    def _exists(self) -> bool:
+        """Whether the workspace exists: its state object does (the S3 backend's own definition), else
+        as `terraform workspace list` says."""
+        stored = self.stored_state()
+        if stored.answered:
+            return stored.exists
+        return self.names.workspace in self.tf.workspaces()
+
+    def _previews(self) -> list[str]:
+        """Every workspace of the bucket, for the cap (the bucket's listing, else Terraform's)."""
+        if self.states is not None:
+            try:
+                return self.states.preview_workspaces()
+            except PrenvError:
+                pass
+        return self.tf.workspaces()
+
     def plan(self) -> tuple[PlanOutcome, Path, bool]:
-        """init, select-or-create the workspace, save a plan. Returns the plan, its file and 'has changes'."""
+        """init, the workspace (created when it has no state), save a plan, read it as JSON. Returns the
+        plan, its file and 'has changes'. The human-readable plan is `plan`'s own output."""
         self.init()
         if self.config.max_previews:
-            self.check_cap(self.tf.workspaces())
-        self.tf.select_workspace(self.names.workspace, create=True)
+            self.check_cap(self._previews())
+        stored = self.stored_state()
+        if not (stored.answered and stored.exists):
+            # `select -or-create`, not `new`: a workspace created meanwhile by another run is used as is.
+            self.tf.select_workspace(self.names.workspace, create=True)
+        self.tf.workspace = self.names.workspace
         plan_file = self.work_dir / "preview.tfplan"
-        changed = self.tf.plan(plan_file, self.var_file())
+        changed, output = self.tf.plan(plan_file, self.var_file())
         document = self.tf.show_json(plan_file)
-        text = self.tf.show_text(plan_file)
+        text = planmod.human_plan(output)
         return PlanOutcome(summary=planmod.summarize(document), plan_text=text), plan_file, changed
 
     def check_cap(self, workspaces: list[str]) -> None:
@@ -173,19 +237,43 @@ class Engine:
     def read_outputs(self) -> dict[str, Any] | None:
         """The workspace's `output -json`, or None when it has no workspace. Read-only: creates nothing."""
         self.init()
-        if self.names.workspace not in self.tf.workspaces():
+        if not self._exists():
             return None
-        self.tf.select_workspace(self.names.workspace, create=False)
+        self.tf.workspace = self.names.workspace
         return self.tf.outputs()
+
+    def remaining(self) -> list[str]:
+        """What the workspace's state still holds, as `terraform state list` prints it.
+
+        Read from the state object when the bucket answers, which is as safe as `state list`:
+        - `state list` takes no lock either: it reads the same object (GetObject of the same key, through
+          the same credentials), so both see the same state. S3 reads are strongly consistent, so the
+          read after Terraform's `destroy` exited sees the state that destroy wrote last (the digest the
+          backend once kept in DynamoDB guarded against S3's former eventual consistency; prenv's
+          backend locks with a lock file and has no DynamoDB table).
+        - A state is never seen half-written: the backend writes it with one PutObject, which S3 makes
+          visible whole or not at all. A run holding the lock meanwhile (a deploy of a reopened PR)
+          leaves the previous state visible to both until it writes; what happens after the read is
+          caught by `workspace delete` itself, which takes the lock and refuses a state that holds
+          resources (prenv never passes -force).
+        - The serial and lineage are not needed: they order writes of one workspace and tell workspaces
+          apart, and this is the newest write of this workspace's own object.
+        - Anything the state tracks counts (data sources and deposed objects too, as in `state list`); a
+          document prenv cannot read (another format, not JSON, the object gone or unreadable) is not
+          guessed at: `terraform state list` is asked.
+        """
+        stored = self.stored_state()
+        found = tfstate.remaining(stored.document) if stored.exists else None
+        return self.tf.state_list() if found is None else found
 
     def destroy(self) -> DestroyOutcome:
         """Destroy the workspace's resources; delete the workspace only when its state is then empty."""
         self.init()
-        if self.names.workspace not in self.tf.workspaces():
+        if not self._exists():
             return DestroyOutcome(existed=False)
-        self.tf.select_workspace(self.names.workspace, create=False)
+        self.tf.workspace = self.names.workspace
         reported = self.tf.destroy(self.var_file())
-        remaining = self.tf.state_list()
+        remaining = self.remaining()
         if remaining:
             shown = ", ".join(remaining[:5]) + (" ..." if len(remaining) > 5 else "")
             raise TerraformError(
@@ -201,11 +289,11 @@ class Engine:
         """Release the state lock `lock_id` of this workspace; Terraform releases only the lock with that
         ID (any other lock, or none, is an error), so a lock a running job holds is never taken by guess."""
         self.init()
-        if self.names.workspace not in self.tf.workspaces():
+        if not self._exists():
             raise PrenvError(
                 f"workspace {self.names.workspace} does not exist, so it holds no lock",
                 reason=FailureReason.UNLOCK_FAILED,
                 hint="check the PR number",
             )
-        self.tf.select_workspace(self.names.workspace, create=False)
+        self.tf.workspace = self.names.workspace
         self.tf.force_unlock(lock_id)

@@ -7,7 +7,8 @@ group. Failures are raised as `TerraformError` with a `failure-reason`.
 
 Each workspace gets its own data directory (`TF_DATA_DIR`), so several workspaces of one root can be
 planned, applied or destroyed at the same time (as `prenv cleanup` does) without sharing the
-"current workspace" file.
+"current workspace" file. The workspace a call works in is named by `TF_WORKSPACE` (Terraform's own
+override of the selected one), so no call is spent selecting it.
 """
 
 from __future__ import annotations
@@ -119,6 +120,9 @@ class Terraform:
     root: Path
     binary: str
     env: Mapping[str, str]
+    # The workspace of every call (TF_WORKSPACE) but `init`, `workspace select` and `workspace delete`;
+    # empty: the one the data directory selected.
+    workspace: str = ""
     lock_timeout: timedelta = timedelta(minutes=2)
     data_dir: Path | None = None
     verbose: bool = False
@@ -129,7 +133,9 @@ class Terraform:
     def environment(self) -> dict[str, str]:
         env = dict(self.env)
         env.update({"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"})
-        env.pop("TF_WORKSPACE", None)  # the workspace is selected explicitly
+        env.pop("TF_WORKSPACE", None)  # the workspace is ours to name
+        if self.workspace:
+            env["TF_WORKSPACE"] = self.workspace
         env.pop("TF_CLI_ARGS", None)  # arguments are ours alone
         # The AWS provider and the S3 backend append this to their User-Agent (prenv's runs, in CloudTrail);
         # a suffix the caller's environment already sets is kept in front of ours (composed, not configured).
@@ -233,8 +239,15 @@ class Terraform:
         return [line.strip("* ").strip() for line in out.splitlines() if line.strip("* ").strip()]
 
     def select_workspace(self, name: str, *, create: bool) -> None:
+        """Select `name` in the data directory (creating it when `create`). Terraform refuses to select
+        while TF_WORKSPACE names one, so this call runs without it."""
         args = ["workspace", "select", "-no-color"] + (["-or-create"] if create else []) + [name]
-        self.run(args, reason=FailureReason.WORKSPACE_FAILED, what=f"terraform workspace select {name}")
+        self.run(
+            args,
+            reason=FailureReason.WORKSPACE_FAILED,
+            what=f"terraform workspace select {name}",
+            env={"TF_WORKSPACE": ""},  # Terraform treats an empty TF_WORKSPACE as unset
+        )
 
     def delete_workspace(self, name: str) -> None:
         """Delete a workspace; Terraform itself refuses when its state still holds resources (no -force).
@@ -248,8 +261,9 @@ class Terraform:
             env={"TF_WORKSPACE": "default"},
         )
 
-    def plan(self, plan_file: Path, var_file: Path | None, *, destroy: bool = False) -> bool:
-        """Save a plan to `plan_file`; True when it has changes (exit code 2 of -detailed-exitcode)."""
+    def plan(self, plan_file: Path, var_file: Path | None, *, destroy: bool = False) -> tuple[bool, str]:
+        """Save a plan to `plan_file`. Returns True when it has changes (exit code 2 of -detailed-exitcode),
+        and Terraform's output (the human-readable plan, `prenv.core.plan.human_plan` cuts it out)."""
         args = [
             "plan",
             "-input=false",
@@ -267,7 +281,7 @@ class Terraform:
             ok=(0, 2),
             hint="fix the Terraform error above and push again",
         )
-        return result.returncode == 2
+        return result.returncode == 2, result.stdout
 
     def show_json(self, plan_file: Path) -> dict[str, Any]:
         out = self.run(
@@ -277,11 +291,6 @@ class Terraform:
         ).stdout
         data: dict[str, Any] = json.loads(out)
         return data
-
-    def show_text(self, plan_file: Path) -> str:
-        return self.run(
-            ["show", "-no-color", str(plan_file)], reason=FailureReason.PLAN_FAILED, what="terraform show"
-        ).stdout
 
     def apply(self, plan_file: Path) -> None:
         self.run(

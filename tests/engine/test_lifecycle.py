@@ -1,0 +1,180 @@
+"""The engine's calls when the state bucket answers, and when it cannot (Terraform is asked instead).
+
+Terraform's answers are canned here (the runner seam of `Terraform`); tests/commands/test_lifecycle.py
+runs the same sequences with real Terraform against moto. The state store is a stand-in of the port
+(`StateStore`), so a bucket that cannot be read, or a state format prenv does not know, can be shown.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from prenv.aws.client import AwsError
+from prenv.core import config as config_mod
+from prenv.core.errors import FailureReason
+from prenv.core.naming import names_for
+from prenv.engine.lifecycle import Engine
+from prenv.engine.terraform import Terraform, TerraformError
+
+EMPTY = json.dumps({"version": 4, "serial": 3, "lineage": "l", "outputs": {}, "resources": []}).encode()
+HOLDING = json.dumps(
+    {
+        "version": 4,
+        "resources": [{"mode": "managed", "type": "aws_s3_bucket", "name": "data", "instances": [{}]}],
+    }
+).encode()
+PLAN_OUTPUT = (
+    "data.aws_vpc.default: Reading...\ndata.aws_vpc.default: Read complete after 0s [id=vpc-1]\n\n"
+    "Terraform will perform the following actions:\n\nPlan: 1 to add, 0 to change, 0 to destroy.\n"
+)
+
+
+class Store:
+    """A state store answering each read with the next of `bodies` (a body, None: no object, or an error)."""
+
+    def __init__(self, *bodies: bytes | Exception | None) -> None:
+        self.bodies: Iterator[bytes | Exception | None] = iter(bodies)
+        self.reads = 0
+
+    def read_state(self, workspace: str) -> bytes | None:
+        self.reads += 1
+        body = next(self.bodies)
+        if isinstance(body, Exception):
+            raise body
+        return body
+
+    def preview_workspaces(self) -> list[str]:
+        return []
+
+
+class Terraforms:
+    """Canned answers per Terraform command; records (TF_WORKSPACE, command) of every call."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def __call__(self, argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        words = [a for a in argv[1:] if not a.startswith("-") or a in ("-json", "-or-create")]
+        command = " ".join(w for w in words if "/" not in w)
+        self.calls.append((kwargs["env"].get("TF_WORKSPACE", ""), command))
+        answers = {
+            "plan": (2, PLAN_OUTPUT),
+            "show -json": (0, "{}"),
+            "output -json": (0, "{}"),
+            "workspace list": (0, "  default\n* pr-7\n"),
+            "state list": (0, ""),
+            "destroy": (0, "Destroy complete! Resources: 1 destroyed.\n"),
+        }
+        code, out = answers.get(command, (0, ""))
+        return subprocess.CompletedProcess(argv, code, out, "")
+
+
+def engine(tmp_path: Path, store: Store | None, runner: Terraforms) -> Engine:
+    root = tmp_path / "root"
+    root.mkdir(exist_ok=True)
+    (root / "main.tf").write_text('variable "pr_number" {}\n')
+    (root / ".terraform.lock.hcl").write_text("")
+    config = config_mod.parse(
+        f"backend: {{bucket: b, region: us-east-1}}\nterraform: {{root: {root}}}\n",
+        path=str(tmp_path / "prenv.yml"),
+    )
+
+    def factory(root: Path, data_dir: Path) -> Terraform:
+        return Terraform(root=root, binary="terraform", env={}, data_dir=data_dir, runner=runner)
+
+    return Engine(
+        config=config,
+        names=names_for(7, "o/r"),
+        terraform_factory=factory,
+        base_dir=tmp_path,
+        backend={"bucket": "b"},
+        states=store,
+    )
+
+
+UNREADABLE = AwsError("AWS S3 GetObject failed", code="AccessDenied", reason=FailureReason.AWS_REQUEST_FAILED)
+
+
+@pytest.mark.parametrize(
+    ("store", "workspace_calls"),
+    [
+        (Store(EMPTY), []),  # the workspace exists: nothing to select, TF_WORKSPACE names it
+        (Store(None), [("", "workspace select -or-create pr-7")]),  # created only when it has no state
+        (Store(UNREADABLE), [("", "workspace select -or-create pr-7")]),  # no answer: as before
+        (None, [("", "workspace select -or-create pr-7")]),
+    ],
+    ids=["exists", "no state", "bucket unreadable", "no store"],
+)
+def test_plan_creates_the_workspace_only_when_it_has_no_state(
+    tmp_path: Path, store: Store | None, workspace_calls: list[tuple[str, str]]
+) -> None:
+    runner = Terraforms()
+    with engine(tmp_path, store, runner) as eng:
+        outcome, _, changed = eng.plan()
+    assert changed
+    assert runner.calls == [
+        ("default", "init"),
+        *workspace_calls,
+        ("pr-7", "plan"),
+        ("pr-7", "show -json"),  # the only show: the human plan is plan's own output
+    ]
+    assert outcome.plan_text == (
+        "Terraform will perform the following actions:\n\nPlan: 1 to add, 0 to change, 0 to destroy.\n"
+    )
+
+
+def test_destroy_reads_the_state_object_instead_of_state_list(tmp_path: Path) -> None:
+    runner, store = Terraforms(), Store(HOLDING, EMPTY)
+    with engine(tmp_path, store, runner) as eng:
+        outcome = eng.destroy()
+    assert (outcome.existed, outcome.destroyed, outcome.workspace_deleted) == (True, 1, True)
+    assert runner.calls == [("default", "init"), ("pr-7", "destroy"), ("default", "workspace delete pr-7")]
+    assert store.reads == 2  # before: does it exist; after: is it empty
+
+
+def test_a_state_that_still_holds_resources_keeps_the_workspace(tmp_path: Path) -> None:
+    runner = Terraforms()
+    with engine(tmp_path, Store(HOLDING, HOLDING), runner) as eng, pytest.raises(TerraformError) as info:
+        eng.destroy()
+    assert info.value.reason is FailureReason.DESTROY_FAILED
+    assert info.value.message == "terraform destroy left 1 resource(s) in workspace pr-7: aws_s3_bucket.data"
+    assert "workspace delete pr-7" not in [command for _, command in runner.calls]
+
+
+@pytest.mark.parametrize(
+    "after",
+    [UNREADABLE, b'{"version": 5, "resources": []}', b"not json", None],
+    ids=["unreadable", "unknown version", "not JSON", "gone meanwhile"],
+)
+def test_without_an_answer_from_the_bucket_terraform_says_whether_the_state_is_empty(
+    tmp_path: Path, after: bytes | Exception | None
+) -> None:
+    runner = Terraforms()
+    with engine(tmp_path, Store(HOLDING, after), runner) as eng:
+        assert eng.destroy().workspace_deleted
+    assert runner.calls == [
+        ("default", "init"),
+        ("pr-7", "destroy"),
+        ("pr-7", "state list"),
+        ("default", "workspace delete pr-7"),
+    ]
+
+
+def test_an_unreadable_bucket_asks_terraform_whether_the_workspace_exists(tmp_path: Path) -> None:
+    runner = Terraforms()
+    with engine(tmp_path, Store(UNREADABLE, UNREADABLE), runner) as eng:
+        assert eng.destroy().workspace_deleted
+    assert runner.calls[:2] == [("default", "init"), ("", "workspace list")]
+
+
+def test_nothing_to_destroy_is_one_init(tmp_path: Path) -> None:
+    runner = Terraforms()
+    with engine(tmp_path, Store(None), runner) as eng:
+        assert not eng.destroy().existed
+    assert runner.calls == [("default", "init")]
