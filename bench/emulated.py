@@ -25,8 +25,9 @@ class Repo:
 
 
 @contextmanager
-def light_repo(config: str) -> Iterator[Repo]:
-    """A repository whose `.github/prenv.yml` is the state bucket plus `config`, with moto running."""
+def light_repo(config: str, extra: Path | None = None) -> Iterator[Repo]:
+    """A repository whose `.github/prenv.yml` is the state bucket plus `config`, with moto running; its
+    root is the light root, plus the `.tf` files of the directory `extra`."""
     work = Path(tempfile.mkdtemp(prefix="prenv-bench-"))
     emu = emulator.start_emulator()
     try:
@@ -37,6 +38,8 @@ def light_repo(config: str) -> Iterator[Repo]:
         emulator.create_bucket(emu, BUCKET)
         repo = work / "repo"
         shutil.copytree(LIGHT, repo / "root")
+        for tf_file in sorted(extra.glob("*.tf")) if extra else []:
+            shutil.copy(tf_file, repo / "root" / tf_file.name)
         (repo / ".github").mkdir(parents=True)
         (repo / ".github" / "prenv.yml").write_text(
             f"backend: {{bucket: {BUCKET}, region: us-east-1}}\n{config}"

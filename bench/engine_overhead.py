@@ -2,6 +2,7 @@
 
 Runs the light sandbox root against an embedded moto server, alternating the two sequences so that
 both see the same machine load, and prints the ratio of the median wall times. Target: <= 1.10.
+`least_workflow.py` compares prenv with the fewest calls a workflow could make instead.
 
     python bench/engine_overhead.py [--rounds 5]
     python bench/engine_overhead.py --quick     # one round, no warm-up: that it runs (CI)
@@ -72,9 +73,11 @@ def terraform_sequence(pr: int, env: dict[str, str], root: Path, bucket: str, wo
         }.items()
     ]
     lock = "-lock-timeout=30s"
-    steps: list[tuple[list[str], tuple[int, ...]]] = [
-        (["init", "-input=false", "-no-color", lock, *backend], (0,)),  # with TF_WORKSPACE=default
-        (["workspace", "select", "-no-color", "-or-create", names.workspace], (0,)),
+    ws = names.workspace
+    # (arguments, accepted exit codes, TF_WORKSPACE); prenv reads the state object where these are not.
+    steps: list[tuple[list[str], tuple[int, ...], str]] = [
+        (["init", "-input=false", "-no-color", lock, *backend], (0,), "default"),
+        (["workspace", "select", "-no-color", "-or-create", ws], (0,), ""),
         (
             [
                 "plan",
@@ -86,21 +89,17 @@ def terraform_sequence(pr: int, env: dict[str, str], root: Path, bucket: str, wo
                 f"-var-file={var_file}",
             ],
             (0, 2),
+            ws,
         ),
-        (["show", "-json", "-no-color", str(plan)], (0,)),
-        (["show", "-no-color", str(plan)], (0,)),
-        (["apply", "-input=false", "-no-color", "-auto-approve", lock, str(plan)], (0,)),
-        (["output", "-json", "-no-color"], (0,)),
-        (["init", "-input=false", "-no-color", lock, *backend], (0,)),
-        (["workspace", "list", "-no-color"], (0,)),
-        (["workspace", "select", "-no-color", names.workspace], (0,)),
-        (["destroy", "-input=false", "-no-color", "-auto-approve", lock, f"-var-file={var_file}"], (0,)),
-        (["state", "list"], (0,)),
-        (["workspace", "delete", "-no-color", lock, names.workspace], (0,)),  # with TF_WORKSPACE=default
+        (["show", "-json", "-no-color", str(plan)], (0,), ws),
+        (["apply", "-input=false", "-no-color", "-auto-approve", lock, str(plan)], (0,), ws),
+        (["init", "-input=false", "-no-color", lock, *backend], (0,), "default"),
+        (["destroy", "-input=false", "-no-color", "-auto-approve", lock, f"-var-file={var_file}"], (0,), ws),
+        (["workspace", "delete", "-no-color", lock, ws], (0,), "default"),
     ]
     start = time.perf_counter()
-    for args, ok in steps:
-        env = {**tf_env, "TF_WORKSPACE": "default"} if args[0] == "init" or args[1] == "delete" else tf_env
+    for args, ok, workspace in steps:
+        env = {**tf_env, "TF_WORKSPACE": workspace} if workspace else tf_env
         run(["terraform", *args], env, root, ok)
     return time.perf_counter() - start
 

@@ -1,10 +1,10 @@
 """A Terraform state document as the S3 backend stores it, read without Terraform (pure).
 
-prenv reads a workspace's state object to learn what `terraform workspace list` and `terraform state list`
-would say about it, without starting a Terraform process for either: the object exists (the workspace
-exists: the S3 backend's workspace listing is the list of those objects), and its resource instances (what
-`terraform state list` prints). A document this module does not know (another state version, not a JSON
-object) is not guessed at: `remaining()` answers None and the caller asks Terraform.
+prenv reads a workspace's state object to learn what Terraform would say about it, without starting a
+Terraform process: the object exists (the workspace exists: the S3 backend's workspace listing is the
+list of those objects), its resource instances (what `terraform state list` prints), its outputs (what
+`terraform output -json` prints). A document this module does not know (another state version, not a
+JSON object) is not guessed at: `remaining()` and `outputs()` answer None and the caller asks Terraform.
 """
 
 from __future__ import annotations
@@ -55,3 +55,18 @@ def remaining(document: Mapping[str, Any] | None) -> list[str] | None:
                 return None
             found.append(address + _index(instance.get("index_key")))
     return found
+
+
+def outputs(document: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The root module's outputs as `terraform output -json` prints them (`value`, `type`, `sensitive`
+    of each; the state leaves `sensitive` out when it is false); None when the document is not a
+    version-4 state this function can read."""
+    if document is None or document.get("version") != STATE_VERSION:
+        return None
+    found = document.get("outputs", {})
+    if not isinstance(found, dict) or not all(isinstance(doc, dict) for doc in found.values()):
+        return None
+    return {
+        name: {"sensitive": bool(doc.get("sensitive")), "type": doc.get("type"), "value": doc.get("value")}
+        for name, doc in found.items()
+    }

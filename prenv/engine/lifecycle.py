@@ -6,11 +6,11 @@ one rule it exists to keep: a workspace is deleted only after a destroy left its
 `terraform state list` would print: nothing). Nothing else deletes state.
 
 Every Terraform process that loads the provider costs seconds, so the engine starts no process for what
-the state bucket answers (`StateStore`): whether the workspace exists (its state object does), and what
-its state still holds. A deploy is `init`, `workspace select -or-create` only for a new workspace, `plan`,
-`show -json`, `apply` of that plan (when it changes anything), `output -json`; a destroy is `init`,
+the state bucket answers (`StateStore`): whether the workspace exists (its state object does), what
+its state still holds, its outputs. A deploy is `init`, `workspace select -or-create` only for a new
+workspace, `plan`, `show -json`, `apply` of that plan (when it changes anything); a destroy is `init`,
 `destroy`, `workspace delete`. Where the bucket cannot answer (no store, a read that fails, a state
-format prenv does not know), Terraform is asked as before: `workspace list`, `state list`.
+format prenv does not know), Terraform is asked: `workspace list`, `state list`, `output -json`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import re
 import tempfile
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -167,13 +168,27 @@ class Engine:
             return StoredState(answered=True)
         return StoredState(answered=True, exists=True, document=tfstate.parse(body))
 
-    def _exists(self) -> bool:
+    def init_reading_state(self) -> StoredState:
+        """`init`, and meanwhile the read of the workspace's state: the S3 client's start-up and the read
+        overlap Terraform's (init works as if `default` were selected, and writes no state of ours)."""
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            stored = pool.submit(self.stored_state)
+            self.init()
+            return stored.result()
+
+    def _exists(self, stored: StoredState) -> bool:
         """Whether the workspace exists: its state object does (the S3 backend's own definition), else
         as `terraform workspace list` says."""
-        stored = self.stored_state()
         if stored.answered:
             return stored.exists
         return self.names.workspace in self.tf.workspaces()
+
+    def outputs(self, stored: StoredState | None = None) -> dict[str, Any]:
+        """The root's outputs as `output -json` prints them, from the state object (`stored`, else read
+        now): that is where `terraform output` reads them. `output -json` when the bucket cannot answer."""
+        stored = stored or self.stored_state()
+        found = tfstate.outputs(stored.document) if stored.exists else None
+        return self.tf.outputs() if found is None else found
 
     def _previews(self) -> list[str]:
         """Every workspace of the bucket, for the cap (the bucket's listing, else Terraform's)."""
@@ -187,10 +202,9 @@ class Engine:
     def plan(self) -> tuple[PlanOutcome, Path, bool]:
         """init, the workspace (created when it has no state), save a plan, read it as JSON. Returns the
         plan, its file and 'has changes'. The human-readable plan is `plan`'s own output."""
-        self.init()
+        stored = self.init_reading_state()
         if self.config.max_previews:
             self.check_cap(self._previews())
-        stored = self.stored_state()
         if not (stored.answered and stored.exists):
             # `select -or-create`, not `new`: a workspace created meanwhile by another run is used as is.
             self.tf.select_workspace(self.names.workspace, create=True)
@@ -219,12 +233,13 @@ class Engine:
         )
 
     def apply(self, outcome: PlanOutcome, plan_file: Path, changed: bool) -> DeployOutcome:
-        """Apply exactly the saved plan (nothing when it has no changes) and read the outputs."""
+        """Apply exactly the saved plan (nothing when it has no changes) and read the outputs (from the
+        state the apply wrote: S3 reads are strongly consistent)."""
         if changed:
             self.tf.apply(plan_file)
         outputs = tuple(
             Output(name=name, value=doc.get("value"), sensitive=bool(doc.get("sensitive")))
-            for name, doc in sorted(self.tf.outputs().items())
+            for name, doc in sorted(self.outputs().items())
         )
         url = next(
             (str(o.value) for o in outputs if o.name == self.config.terraform.url_output and not o.sensitive),
@@ -235,9 +250,16 @@ class Engine:
         )
 
     def read_outputs(self) -> dict[str, Any] | None:
-        """The workspace's `output -json`, or None when it has no workspace. Read-only: creates nothing."""
+        """The workspace's outputs as `output -json` prints them, or None when it has no workspace.
+        Read-only: creates nothing. From the state object alone when the bucket answers (no Terraform)."""
+        stored = self.stored_state()
+        if stored.answered and not stored.exists:
+            return None
+        found = tfstate.outputs(stored.document) if stored.exists else None
+        if found is not None:
+            return found
         self.init()
-        if not self._exists():
+        if not self._exists(stored):
             return None
         self.tf.workspace = self.names.workspace
         return self.tf.outputs()
@@ -268,8 +290,7 @@ class Engine:
 
     def destroy(self) -> DestroyOutcome:
         """Destroy the workspace's resources; delete the workspace only when its state is then empty."""
-        self.init()
-        if not self._exists():
+        if not self._exists(self.init_reading_state()):
             return DestroyOutcome(existed=False)
         self.tf.workspace = self.names.workspace
         reported = self.tf.destroy(self.var_file())
@@ -288,8 +309,7 @@ class Engine:
     def unlock(self, lock_id: str) -> None:
         """Release the state lock `lock_id` of this workspace; Terraform releases only the lock with that
         ID (any other lock, or none, is an error), so a lock a running job holds is never taken by guess."""
-        self.init()
-        if not self._exists():
+        if not self._exists(self.init_reading_state()):
             raise PrenvError(
                 f"workspace {self.names.workspace} does not exist, so it holds no lock",
                 reason=FailureReason.UNLOCK_FAILED,

@@ -21,16 +21,15 @@ def _objects(boto: Any, bucket: str) -> list[str]:
 
 # The Terraform calls of each command, with the workspace each runs in (TF_WORKSPACE): the least the job
 # needs. No `workspace list` or `select` (the state bucket says whether the workspace exists), one `show`
-# (the human-readable plan is plan's own output), no `state list` (the bucket holds the state).
+# (the human-readable plan is plan's own output), no `state list` or `output` (the bucket holds the state).
 FIRST_DEPLOY = [
     ("default", "init"),
     ("", "workspace select -or-create pr-12"),  # only because the workspace has no state yet
     ("pr-12", "plan"),
     ("pr-12", "show -json"),
     ("pr-12", "apply -auto-approve"),
-    ("pr-12", "output -json"),
 ]
-REDEPLOY = [("default", "init"), ("pr-12", "plan"), ("pr-12", "show -json"), ("pr-12", "output -json")]
+REDEPLOY = [("default", "init"), ("pr-12", "plan"), ("pr-12", "show -json")]
 DESTROY = [("default", "init"), ("pr-12", "destroy -auto-approve"), ("default", "workspace delete pr-12")]
 
 

@@ -74,3 +74,28 @@ def test_what_terraform_writes_after_a_destroy_is_empty() -> None:
         tfstate.remaining(tfstate.parse(json.dumps({**after, "resources": [], "check_results": []}).encode()))
         == []
     )
+
+
+def test_outputs_as_output_json_prints_them() -> None:
+    document = {
+        **state(),
+        "outputs": {
+            "url": {"value": "http://x/", "type": "string"},
+            "arn": {"value": "arn:x", "type": "string", "sensitive": True},
+            "ports": {"value": [1, 2], "type": ["list", "number"]},
+        },
+    }
+    assert tfstate.outputs(document) == {
+        "url": {"sensitive": False, "type": "string", "value": "http://x/"},
+        "arn": {"sensitive": True, "type": "string", "value": "arn:x"},
+        "ports": {"sensitive": False, "type": ["list", "number"], "value": [1, 2]},
+    }
+    assert tfstate.outputs(state()) == {}
+
+
+@pytest.mark.parametrize(
+    "document",
+    [None, {**state(), "version": 3}, {**state(), "outputs": []}, {**state(), "outputs": {"a": 1}}],
+)
+def test_outputs_it_cannot_read_are_no_answer(document: Any) -> None:
+    assert tfstate.outputs(document) is None

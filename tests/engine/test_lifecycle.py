@@ -60,7 +60,9 @@ class Terraforms:
         self.calls: list[tuple[str, str]] = []
 
     def __call__(self, argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-        words = [a for a in argv[1:] if not a.startswith("-") or a in ("-json", "-or-create")]
+        words = [
+            a for a in argv[1:] if not a.startswith("-") or a in ("-json", "-or-create", "-auto-approve")
+        ]
         command = " ".join(w for w in words if "/" not in w)
         self.calls.append((kwargs["env"].get("TF_WORKSPACE", ""), command))
         answers = {
@@ -69,7 +71,7 @@ class Terraforms:
             "output -json": (0, "{}"),
             "workspace list": (0, "  default\n* pr-7\n"),
             "state list": (0, ""),
-            "destroy": (0, "Destroy complete! Resources: 1 destroyed.\n"),
+            "destroy -auto-approve": (0, "Destroy complete! Resources: 1 destroyed.\n"),
         }
         code, out = answers.get(command, (0, ""))
         return subprocess.CompletedProcess(argv, code, out, "")
@@ -134,7 +136,11 @@ def test_destroy_reads_the_state_object_instead_of_state_list(tmp_path: Path) ->
     with engine(tmp_path, store, runner) as eng:
         outcome = eng.destroy()
     assert (outcome.existed, outcome.destroyed, outcome.workspace_deleted) == (True, 1, True)
-    assert runner.calls == [("default", "init"), ("pr-7", "destroy"), ("default", "workspace delete pr-7")]
+    assert runner.calls == [
+        ("default", "init"),
+        ("pr-7", "destroy -auto-approve"),
+        ("default", "workspace delete pr-7"),
+    ]
     assert store.reads == 2  # before: does it exist; after: is it empty
 
 
@@ -160,7 +166,7 @@ def test_without_an_answer_from_the_bucket_terraform_says_whether_the_state_is_e
         assert eng.destroy().workspace_deleted
     assert runner.calls == [
         ("default", "init"),
-        ("pr-7", "destroy"),
+        ("pr-7", "destroy -auto-approve"),
         ("pr-7", "state list"),
         ("default", "workspace delete pr-7"),
     ]
@@ -178,3 +184,57 @@ def test_nothing_to_destroy_is_one_init(tmp_path: Path) -> None:
     with engine(tmp_path, Store(None), runner) as eng:
         assert not eng.destroy().existed
     assert runner.calls == [("default", "init")]
+
+
+WITH_OUTPUTS = json.dumps(
+    {
+        "version": 4,
+        "outputs": {
+            "url": {"value": "http://pr-7.example/", "type": "string"},
+            "arn": {"value": "arn:aws:ssm:us-east-1:1:parameter/x", "type": "string", "sensitive": True},
+        },
+        "resources": [],
+    }
+).encode()
+
+
+@pytest.mark.parametrize(
+    ("after", "calls"),
+    [(WITH_OUTPUTS, []), (UNREADABLE, [("pr-7", "output -json")])],
+    ids=["from the state object", "bucket unreadable"],
+)
+def test_the_outputs_after_apply_come_from_the_state_the_apply_wrote(
+    tmp_path: Path, after: bytes | Exception, calls: list[tuple[str, str]]
+) -> None:
+    runner = Terraforms()
+    with engine(tmp_path, Store(None, after), runner) as eng:
+        planned, plan_file, changed = eng.plan()
+        runner.calls.clear()
+        outcome = eng.apply(planned, plan_file, changed)
+    assert runner.calls == [("pr-7", "apply -auto-approve"), *calls]
+    if not calls:
+        assert outcome.url == "http://pr-7.example/"
+        assert [(o.name, o.sensitive) for o in outcome.outputs] == [("arn", True), ("url", False)]
+
+
+@pytest.mark.parametrize(
+    ("stored", "found", "calls"),
+    [
+        (WITH_OUTPUTS, "http://pr-7.example/", []),  # the state object alone: no Terraform at all
+        (None, None, []),
+        (
+            UNREADABLE,
+            None,  # the canned `output -json` is {}
+            [("default", "init"), ("", "workspace list"), ("pr-7", "output -json")],
+        ),
+    ],
+    ids=["from the state object", "no workspace", "bucket unreadable"],
+)
+def test_reading_the_outputs(
+    tmp_path: Path, stored: bytes | Exception | None, found: str | None, calls: list[tuple[str, str]]
+) -> None:
+    runner = Terraforms()
+    with engine(tmp_path, Store(stored), runner) as eng:
+        outputs = eng.read_outputs()
+    assert runner.calls == calls
+    assert (outputs or {}).get("url", {}).get("value") == found

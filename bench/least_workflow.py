@@ -1,0 +1,279 @@
+"""prenv against the least a hand-written workflow runs: the same preview deployed and destroyed by
+`prenv deploy` + `prenv destroy`, and by the fewest Terraform calls a workflow could make.
+
+Each event (PR opened, PR closed) is a job of its own on a fresh runner: a fresh Terraform data
+directory (`init` again), one process per call. The least a workflow runs:
+
+    opened: init, workspace new pr-N, apply -auto-approve
+    closed: init, destroy -auto-approve (TF_WORKSPACE=pr-N), workspace delete pr-N
+
+prenv adds what it is for: the plan saved and applied as commented (plan + apply in two processes),
+`show -json` for the summary (the outputs and the state checks come from the state object). The two
+sequences alternate (ABBA order) on the light root against an embedded moto server; Terraform goes
+through a wrapper that logs each call, so the per-call table shows where the time goes. Prints the
+ratio of the medians (target <= 1.20) and fails when prenv makes a Terraform call beyond its own list
+(the count is not noise; the times are).
+
+    python bench/least_workflow.py [--rounds 5]
+    python bench/least_workflow.py --quick     # one round, no warm-up: that it runs (CI)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from emulated import BUCKET, light_repo  # noqa: E402 - after the path set-up above
+
+from prenv.core import naming  # noqa: E402
+from tests.helpers import TerraformCall, recording_terraform, terraform_calls  # noqa: E402
+
+REPOSITORY = "bench/app"
+TARGET = 1.20
+# prenv's Terraform calls per event on a new PR; anything beyond is a regression, whatever the timing.
+PRENV_CALLS = {
+    "open": [
+        "init",
+        "workspace select -or-create",
+        "plan",
+        "show -json",
+        "apply -auto-approve",
+    ],
+    "close": ["init", "destroy -auto-approve", "workspace delete"],
+}
+
+
+@dataclass
+class Sequence:
+    """One PR opened then closed: wall time per event, and the Terraform calls of each."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    calls: dict[str, list[TerraformCall]] = field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        return sum(self.seconds.values())
+
+    def terraform(self, event: str) -> float:
+        """The seconds spent in Terraform calls during `event`."""
+        return sum(call.seconds for call in self.calls[event])
+
+
+@dataclass
+class Bench:
+    env: dict[str, str]  # the run's environment, Terraform being the logging wrapper
+    repo: Path
+    work: Path
+    log: Path
+
+    @property
+    def root(self) -> Path:
+        return self.repo / "root"
+
+    def run(self, argv: list[str], env: dict[str, str], cwd: Path, ok: tuple[int, ...] = (0,)) -> None:
+        done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, check=False)
+        if done.returncode not in ok:
+            sys.exit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+
+    def event(self, sequence: Sequence, name: str, job: Callable[[], None]) -> None:
+        before = len(terraform_calls(self.log))
+        start = time.perf_counter()
+        job()
+        sequence.seconds[name] = time.perf_counter() - start
+        sequence.calls[name] = terraform_calls(self.log, since=before)
+
+    def prenv(self, pr: int) -> Sequence:
+        sequence = Sequence()
+        for name, command in (("open", "deploy"), ("close", "destroy")):
+            # A job of its own: the data directory prenv keeps in the checkout is not there yet.
+            shutil.rmtree(self.root / ".terraform" / "prenv", ignore_errors=True)
+            argv = [sys.executable, "-m", "prenv", command, "--pr", str(pr)]
+
+            def job(argv: list[str] = argv) -> None:
+                self.run(argv, self.env, self.repo)
+
+            self.event(sequence, name, job)
+        return sequence
+
+    def workflow(self, pr: int) -> Sequence:
+        names = naming.names_for(pr, REPOSITORY)
+        workspace = names.workspace
+        var_file = self.work / f"vars-{pr}.json"
+        var_file.write_text(
+            json.dumps(
+                {
+                    "pr_number": pr,
+                    "workspace": workspace,
+                    "name_prefix": names.name_prefix,
+                    "repository": REPOSITORY,
+                }
+            )
+        )
+        backend = [
+            f"-backend-config={key}={value}"
+            for key, value in {
+                "bucket": BUCKET,
+                "region": "us-east-1",
+                "key": "preview.tfstate",
+                "workspace_key_prefix": "prenv",
+                "use_lockfile": "true",
+                "encrypt": "true",
+                "use_path_style": "true",
+            }.items()
+        ]
+        lock = "-lock-timeout=30s"
+        terraform = self.env["PRENV_TERRAFORM"]
+        jobs = {
+            "open": [
+                (["init", "-input=false", "-no-color", lock, *backend], ""),
+                (["workspace", "new", "-no-color", lock, workspace], ""),
+                (["apply", "-input=false", "-no-color", "-auto-approve", lock, f"-var-file={var_file}"], ""),
+            ],
+            "close": [
+                (["init", "-input=false", "-no-color", lock, *backend], ""),
+                (
+                    ["destroy", "-input=false", "-no-color", "-auto-approve", lock, f"-var-file={var_file}"],
+                    workspace,
+                ),
+                (["workspace", "delete", "-no-color", lock, workspace], ""),
+            ],
+        }
+        sequence = Sequence()
+        for name, steps in jobs.items():
+            data_dir = self.work / "workflow-data"
+            shutil.rmtree(data_dir, ignore_errors=True)  # a job of its own: a fresh runner
+
+            def job(steps: list[tuple[list[str], str]] = steps, data_dir: Path = data_dir) -> None:
+                for args, tf_workspace in steps:
+                    env = {**self.env, "TF_IN_AUTOMATION": "1", "TF_DATA_DIR": str(data_dir)}
+                    env.pop("TF_WORKSPACE", None)
+                    if tf_workspace:
+                        env["TF_WORKSPACE"] = tf_workspace
+                    self.run([terraform, *args], env, self.root)
+
+            self.event(sequence, name, job)
+        return sequence
+
+
+def kind(call: TerraformCall) -> str:
+    """The call without the workspace it names: `init`, `workspace new`, `show -json`, ..."""
+    words = call.command.split()
+    return " ".join(words[:-1]) if words[0] == "workspace" else call.command
+
+
+def check_calls(sequences: list[Sequence]) -> list[str]:
+    """Each event where prenv's calls differ from `PRENV_CALLS`, one line each."""
+    problems = []
+    for sequence in sequences:
+        for event, calls in sequence.calls.items():
+            made = [kind(c) for c in calls]
+            if made != PRENV_CALLS[event]:
+                problems.append(f"{event}: prenv ran {made}, expected {PRENV_CALLS[event]}")
+    return problems
+
+
+def per_call(sequences: list[Sequence], event: str) -> dict[str, list[float]]:
+    """call -> its seconds, every call of `event` in every sequence."""
+    seconds: dict[str, list[float]] = defaultdict(list)
+    for sequence in sequences:
+        for call in sequence.calls[event]:
+            seconds[kind(call)].append(call.seconds)
+    return seconds
+
+
+def print_table(with_prenv: list[Sequence], workflow: list[Sequence]) -> None:
+    print("\nwhere the time goes, mean seconds per call (x calls per event, when not 1):")
+    print("| event | call | prenv | least workflow |")
+    print("|---|---|---|---|")
+
+    def cell(found: dict[str, list[float]], command: str, sequences: int) -> str:
+        if command not in found:
+            return "-"
+        count = len(found[command]) / sequences
+        return f"{statistics.mean(found[command]):.2f}" + (f" (x{count:g})" if count != 1 else "")
+
+    for event in ("open", "close"):
+        ours, theirs = per_call(with_prenv, event), per_call(workflow, event)
+        for command in list(ours) + [c for c in theirs if c not in ours]:
+            print(
+                f"| {event} | `{command}` | {cell(ours, command, len(with_prenv))} "
+                f"| {cell(theirs, command, len(workflow))} |"
+            )
+        for label, ours_s, theirs_s in (
+            (
+                "all Terraform calls",
+                [q.terraform(event) for q in with_prenv],
+                [q.terraform(event) for q in workflow],
+            ),
+            (
+                "the job (wall time)",
+                [q.seconds[event] for q in with_prenv],
+                [q.seconds[event] for q in workflow],
+            ),
+            (
+                "the rest (prenv's Python, S3 reads; the workflow's process starts)",
+                [q.seconds[event] - q.terraform(event) for q in with_prenv],
+                [q.seconds[event] - q.terraform(event) for q in workflow],
+            ),
+        ):
+            print(f"| {event} | {label} | {statistics.mean(ours_s):.2f} | {statistics.mean(theirs_s):.2f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="one round, no warm-up: that it runs (CI)")
+    args = parser.parse_args()
+    rounds = 1 if args.quick else args.rounds
+    load_before = os.getloadavg()
+    config = f"terraform: {{root: root, lock_timeout: 30s}}\nrepository: {REPOSITORY}\n"
+    with light_repo(config) as setup:
+        wrapper, log = recording_terraform(setup.work / "bin", shutil.which("terraform") or "terraform")
+        bench = Bench({**setup.env, "PRENV_TERRAFORM": str(wrapper)}, setup.path, setup.work, log)
+        if not args.quick:
+            # One of each first, so provider start-up and file caches are not billed to the first round.
+            bench.prenv(900)
+            bench.workflow(901)
+        with_prenv: list[Sequence] = []
+        workflow: list[Sequence] = []
+        for i in range(rounds):
+            first_prenv = i % 2 == 0  # ABBA: neither always runs first
+            if first_prenv:
+                with_prenv.append(bench.prenv(10 + i))
+            workflow.append(bench.workflow(100 + i))
+            if not first_prenv:
+                with_prenv.append(bench.prenv(10 + i))
+    load_after = os.getloadavg()
+    ours = statistics.median(s.total for s in with_prenv)
+    theirs = statistics.median(s.total for s in workflow)
+    print(f"rounds: {rounds} (alternating; light root against moto; one job per event, fresh data directory)")
+    print(
+        f"machine: {os.cpu_count()} cores; load average {load_before[0]:.1f} before, "
+        f"{load_after[0]:.1f} after (1 min)"
+    )
+    print(f"prenv deploy + destroy:  median {ours:.2f}s  ({', '.join(f'{s.total:.2f}' for s in with_prenv)})")
+    print(f"least workflow:          median {theirs:.2f}s  ({', '.join(f'{s.total:.2f}' for s in workflow)})")
+    print(f"ratio prenv / least workflow: {ours / theirs:.3f}  (target <= {TARGET:.2f})")
+    print_table(with_prenv, workflow)
+    if args.quick:
+        print("quick mode: the figures above are not the benchmark's (run it without --quick)")
+    problems = check_calls(with_prenv)
+    if problems:
+        sys.exit("prenv made other Terraform calls than its list:\n" + "\n".join(problems))
+
+
+if __name__ == "__main__":
+    main()
