@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -61,11 +62,16 @@ class Sequence:
     """One PR opened then closed: wall time per event, and the Terraform calls of each."""
 
     seconds: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds of the event's processes
     calls: dict[str, list[TerraformCall]] = field(default_factory=dict)
 
     @property
     def total(self) -> float:
         return sum(self.seconds.values())
+
+    @property
+    def total_cpu(self) -> float:
+        return sum(self.cpu.values())
 
     def terraform(self, event: str) -> float:
         """The seconds spent in Terraform calls during `event`."""
@@ -90,9 +96,10 @@ class Bench:
 
     def event(self, sequence: Sequence, name: str, job: Callable[[], None]) -> None:
         before = len(terraform_calls(self.log))
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), children_cpu()
         job()
         sequence.seconds[name] = time.perf_counter() - start
+        sequence.cpu[name] = children_cpu() - cpu
         sequence.calls[name] = terraform_calls(self.log, since=before)
 
     def prenv(self, pr: int) -> Sequence:
@@ -168,6 +175,13 @@ class Bench:
         return sequence
 
 
+def children_cpu() -> float:
+    """User + system CPU seconds of this process's finished children and theirs (prenv, Terraform, the
+    providers); the emulator runs in this process and is not counted."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def kind(call: TerraformCall) -> str:
     """The call without the workspace it names: `init`, `workspace new`, `show -json`, ..."""
     words = call.command.split()
@@ -185,25 +199,34 @@ def check_calls(sequences: list[Sequence]) -> list[str]:
     return problems
 
 
-def per_call(sequences: list[Sequence], event: str) -> dict[str, list[float]]:
-    """call -> its seconds, every call of `event` in every sequence."""
-    seconds: dict[str, list[float]] = defaultdict(list)
+def per_call(sequences: list[Sequence], event: str) -> dict[str, list[TerraformCall]]:
+    """call -> every call of that kind during `event`, in every sequence."""
+    found: dict[str, list[TerraformCall]] = defaultdict(list)
     for sequence in sequences:
         for call in sequence.calls[event]:
-            seconds[kind(call)].append(call.seconds)
-    return seconds
+            found[kind(call)].append(call)
+    return found
+
+
+def _pair(wall: list[float], cpu: list[float]) -> str:
+    return f"{statistics.mean(wall):.2f} / {statistics.mean(cpu):.2f}"
 
 
 def print_table(with_prenv: list[Sequence], workflow: list[Sequence]) -> None:
-    print("\nwhere the time goes, mean seconds per call (x calls per event, when not 1):")
+    print("\nwhere the time goes: mean wall seconds / CPU seconds (x calls per event, when not 1)")
     print("| event | call | prenv | least workflow |")
     print("|---|---|---|---|")
 
-    def cell(found: dict[str, list[float]], command: str, sequences: int) -> str:
+    def cell(found: dict[str, list[TerraformCall]], command: str, sequences: int) -> str:
         if command not in found:
             return "-"
-        count = len(found[command]) / sequences
-        return f"{statistics.mean(found[command]):.2f}" + (f" (x{count:g})" if count != 1 else "")
+        calls = found[command]
+        count = len(calls) / sequences
+        text = _pair([c.seconds for c in calls], [c.cpu for c in calls])
+        return text + (f" (x{count:g})" if count != 1 else "")
+
+    def terraform_cpu(sequence: Sequence, event: str) -> float:
+        return sum(call.cpu for call in sequence.calls[event])
 
     for event in ("open", "close"):
         ours, theirs = per_call(with_prenv, event), per_call(workflow, event)
@@ -212,24 +235,20 @@ def print_table(with_prenv: list[Sequence], workflow: list[Sequence]) -> None:
                 f"| {event} | `{command}` | {cell(ours, command, len(with_prenv))} "
                 f"| {cell(theirs, command, len(workflow))} |"
             )
-        for label, ours_s, theirs_s in (
-            (
-                "all Terraform calls",
-                [q.terraform(event) for q in with_prenv],
-                [q.terraform(event) for q in workflow],
+        rows: dict[str, Callable[[Sequence, str], tuple[float, float]]] = {
+            "all Terraform calls": lambda q, e: (q.terraform(e), terraform_cpu(q, e)),
+            "the job": lambda q, e: (q.seconds[e], q.cpu[e]),
+            "the rest (prenv's Python and S3 reads; the workflow's process starts)": lambda q, e: (
+                q.seconds[e] - q.terraform(e),
+                q.cpu[e] - terraform_cpu(q, e),
             ),
-            (
-                "the job (wall time)",
-                [q.seconds[event] for q in with_prenv],
-                [q.seconds[event] for q in workflow],
-            ),
-            (
-                "the rest (prenv's Python, S3 reads; the workflow's process starts)",
-                [q.seconds[event] - q.terraform(event) for q in with_prenv],
-                [q.seconds[event] - q.terraform(event) for q in workflow],
-            ),
-        ):
-            print(f"| {event} | {label} | {statistics.mean(ours_s):.2f} | {statistics.mean(theirs_s):.2f} |")
+        }
+        for label, measure in rows.items():
+            cells = []
+            for sequences in (with_prenv, workflow):
+                values = [measure(q, event) for q in sequences]
+                cells.append(_pair([v[0] for v in values], [v[1] for v in values]))
+            print(f"| {event} | {label} | {cells[0]} | {cells[1]} |")
 
 
 def main() -> None:
@@ -267,6 +286,12 @@ def main() -> None:
     print(f"prenv deploy + destroy:  median {ours:.2f}s  ({', '.join(f'{s.total:.2f}' for s in with_prenv)})")
     print(f"least workflow:          median {theirs:.2f}s  ({', '.join(f'{s.total:.2f}' for s in workflow)})")
     print(f"ratio prenv / least workflow: {ours / theirs:.3f}  (target <= {TARGET:.2f})")
+    cpu_ours = statistics.median(s.total_cpu for s in with_prenv)
+    cpu_theirs = statistics.median(s.total_cpu for s in workflow)
+    print(
+        f"CPU seconds of the processes, medians: prenv {cpu_ours:.2f}, least workflow {cpu_theirs:.2f}: "
+        f"ratio {cpu_ours / cpu_theirs:.3f} (less sensitive to the machine's load than wall time)"
+    )
     print_table(with_prenv, workflow)
     if args.quick:
         print("quick mode: the figures above are not the benchmark's (run it without --quick)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -85,6 +86,7 @@ class TerraformCall:
 
     start: float
     end: float
+    cpu: float  # user + system CPU seconds of Terraform and the processes it waited for (providers)
     workspace: str  # TF_WORKSPACE of the call ("" when unset or empty)
     args: tuple[str, ...]
 
@@ -102,8 +104,8 @@ class TerraformCall:
 
 def recording_terraform(directory: Path, terraform: str) -> tuple[Path, Path]:
     """A wrapper of the `terraform` executable (for PRENV_TERRAFORM) that logs every call it passes on:
-    start and end time, TF_WORKSPACE and the arguments, one line per call (`terraform_calls` reads it).
-    Returns the wrapper and its log."""
+    start and end time, CPU time (bash's `times`: the wrapper's children), TF_WORKSPACE and the arguments,
+    one line per call (`terraform_calls` reads it). Returns the wrapper and its log."""
     directory.mkdir(parents=True, exist_ok=True)
     wrapper, log = directory / "terraform", directory / "terraform-calls.log"
     log.touch()
@@ -113,8 +115,13 @@ def recording_terraform(directory: Path, terraform: str) -> tuple[Path, Path]:
         "start=$EPOCHREALTIME\n"
         f'"{terraform}" "$@"\n'
         "status=$?\n"
+        "end=$EPOCHREALTIME\n"
+        # `times`: the shell's CPU, then its children's (user, system), as in `0m1.250s 0m0.130s`.
+        f'times > "{log}.$$"\n'
+        f'{{ read -r _; read -r user system; }} < "{log}.$$"\n'
+        f'rm -f "{log}.$$"\n'
         "tab=$'\\t'\n"
-        'line="$start$tab$EPOCHREALTIME$tab${TF_WORKSPACE-}"\n'
+        'line="$start$tab$end$tab$user $system$tab${TF_WORKSPACE-}"\n'
         'for arg in "$@"; do line+="$tab$arg"; done\n'
         f"printf '%s\\n' \"$line\" >> '{log}'\n"
         'exit "$status"\n',
@@ -128,6 +135,7 @@ def terraform_calls(log: Path, *, since: int = 0) -> list[TerraformCall]:
     """The calls `recording_terraform`'s wrapper logged, from the `since`-th on, in the order they ended."""
     calls = []
     for line in log.read_text(encoding="utf-8").splitlines()[since:]:
-        start, end, workspace, *args = line.split("\t")
-        calls.append(TerraformCall(float(start), float(end), workspace, tuple(args)))
+        start, end, cpu, workspace, *args = line.split("\t")
+        seconds = sum(int(m) * 60 + float(s) for m, s in re.findall(r"(\d+)m([\d.]+)s", cpu))
+        calls.append(TerraformCall(float(start), float(end), seconds, workspace, tuple(args)))
     return calls
