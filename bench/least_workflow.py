@@ -185,7 +185,8 @@ def children_cpu() -> float:
 def kind(call: TerraformCall) -> str:
     """The call without the workspace it names: `init`, `workspace new`, `show -json`, ..."""
     words = call.command.split()
-    return " ".join(words[:-1]) if words[0] == "workspace" else call.command
+    named = words[0] == "workspace" and words[1] in ("new", "select", "delete")
+    return " ".join(words[:-1]) if named else call.command
 
 
 def check_calls(sequences: list[Sequence]) -> list[str]:
