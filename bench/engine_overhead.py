@@ -75,9 +75,10 @@ def terraform_sequence(pr: int, env: dict[str, str], root: Path, bucket: str, wo
     lock = "-lock-timeout=30s"
     ws = names.workspace
     # (arguments, accepted exit codes, TF_WORKSPACE); prenv reads the state object where these are not.
+    # `plan` creates the new workspace (TF_WORKSPACE names it); typed by hand, `show -json` runs after the
+    # apply, where prenv runs it beside the apply.
     steps: list[tuple[list[str], tuple[int, ...], str]] = [
         (["init", "-input=false", "-no-color", lock, *backend], (0,), "default"),
-        (["workspace", "select", "-no-color", "-or-create", ws], (0,), ""),
         (
             [
                 "plan",

@@ -36,11 +36,15 @@ def run(services: Services, pr: str | None, *, sha: str = "", image: str = "") -
     reporter = wiring.reporter(ports, config, tgt, out=services.out, record=record)
     planned: PlanOutcome | None = None
     reporter.started(tgt.ctx)
+
+    def report_plan(outcome: PlanOutcome) -> None:  # while the plan is applied (`Engine.deploy`)
+        nonlocal planned
+        planned = outcome
+        reporter.planned(tgt.ctx, outcome)
+
     try:
         with wiring.engine(ports, config, tgt) as eng:
-            planned, plan_file, changed = eng.plan()
-            reporter.planned(tgt.ctx, planned)
-            outcome = eng.apply(planned, plan_file, changed)
+            outcome = eng.deploy(report_plan)
             if config.health_check.enabled and outcome.url:
                 wait_healthy(outcome.url, config.health_check)
     except PrenvError as error:

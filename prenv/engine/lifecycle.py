@@ -7,10 +7,11 @@ one rule it exists to keep: a workspace is deleted only after a destroy left its
 
 Every Terraform process that loads the provider costs seconds, so the engine starts no process for what
 the state bucket answers (`StateStore`): whether the workspace exists (its state object does), what
-its state still holds, its outputs. A deploy is `init`, `workspace select -or-create` only for a new
-workspace, `plan`, `show -json`, `apply` of that plan (when it changes anything); a destroy is `init`,
-`destroy`, `workspace delete`. Where the bucket cannot answer (no store, a read that fails, a state
-format prenv does not know), Terraform is asked: `workspace list`, `state list`, `output -json`.
+its state still holds, its outputs. A deploy is `init`, `plan` (which creates a new workspace: see
+`save_plan`), then `apply` of that plan (when it changes anything) with `show -json` of the same plan
+beside it (see `deploy`); a destroy is `init`, `destroy`, `workspace delete`. Where the bucket cannot
+answer (no store, a read that fails, a state format prenv does not know), Terraform is asked:
+`workspace list`, `state list`, `output -json`.
 """
 
 from __future__ import annotations
@@ -58,6 +59,15 @@ class StoredState:
     answered: bool  # False: the bucket could not be read (or there is no store): ask Terraform
     exists: bool = False  # its state object exists, so the workspace does
     document: Mapping[str, Any] | None = None  # the state, when the object is a JSON object
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    """A plan `terraform plan -out` saved: its file, whether it changes anything, and plan's output."""
+
+    file: Path
+    changed: bool
+    output: str
 
 
 def declared_variables(root: Path) -> set[str] | None:
@@ -199,21 +209,66 @@ class Engine:
                 pass
         return self.tf.workspaces()
 
-    def plan(self) -> tuple[PlanOutcome, Path, bool]:
-        """init, the workspace (created when it has no state), save a plan, read it as JSON. Returns the
-        plan, its file and 'has changes'. The human-readable plan is `plan`'s own output."""
-        stored = self.init_reading_state()
+    def save_plan(self) -> SavedPlan:
+        """init, then save a plan of the workspace to a file.
+
+        No call creates or selects the workspace: TF_WORKSPACE names it, and the S3 backend's own
+        `StateMgr`, which every command opening a workspace's state goes through, creates a workspace it
+        does not list (under the state lock: it takes the lock, re-reads, writes an empty state only when
+        there is none, so a workspace another run created meanwhile is used as is). That is the code
+        `terraform workspace new` runs; the reopen and deleted-workspace tests hold it.
+        """
+        self.init()
         if self.config.max_previews:
             self.check_cap(self._previews())
-        if not (stored.answered and stored.exists):
-            # `select -or-create`, not `new`: a workspace created meanwhile by another run is used as is.
-            self.tf.select_workspace(self.names.workspace, create=True)
         self.tf.workspace = self.names.workspace
         plan_file = self.work_dir / "preview.tfplan"
         changed, output = self.tf.plan(plan_file, self.var_file())
-        document = self.tf.show_json(plan_file)
-        text = planmod.human_plan(output)
-        return PlanOutcome(summary=planmod.summarize(document), plan_text=text), plan_file, changed
+        return SavedPlan(file=plan_file, changed=changed, output=output)
+
+    def read_plan(self, saved: SavedPlan) -> PlanOutcome:
+        """The saved plan as the reports show it: its summary (`show -json`) and the human-readable plan
+        (`plan`'s own output, cut by `prenv.core.plan.human_plan`)."""
+        document = self.tf.show_json(saved.file)
+        return PlanOutcome(summary=planmod.summarize(document), plan_text=planmod.human_plan(saved.output))
+
+    def plan(self) -> tuple[PlanOutcome, Path, bool]:
+        """init, save a plan, read it (nothing applied: `prenv plan`). Returns the plan, its file and
+        'has changes'."""
+        saved = self.save_plan()
+        return self.read_plan(saved), saved.file, saved.changed
+
+    def deploy(self, planned: Callable[[PlanOutcome], None]) -> DeployOutcome:
+        """Save a plan and apply exactly it; `planned` is told the plan (`read_plan`) while it applies.
+
+        The apply of the saved plan starts as soon as the plan is saved, and `show -json` of the same
+        plan file runs beside it (two processes that each load the provider: seconds of a deploy).
+        That is as safe as reading the plan first, because nothing read from the plan decides whether
+        it is applied: the summary, the risky changes and the human-readable plan are reported, not
+        gates (a deploy applies every plan it saved; the `plan` exit code alone says whether there is
+        anything to apply). Were a gate ever added (refusing to replace a stateful resource, say), it
+        must run between `save_plan` and the apply, from the plan file, not here.
+
+        Whatever happens to `show -json` or to `planned`, the apply is waited for before anything is
+        raised, so no Terraform runs on after the deploy returns; a failed apply is the error raised
+        (the preview's state is what matters), else the first error of the plan's reading."""
+        saved = self.save_plan()
+        if not saved.changed:
+            outcome = self.read_plan(saved)
+            planned(outcome)
+            return self.deployed(outcome, applied=False)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prenv-apply") as pool:
+            applying = pool.submit(self.tf.apply, saved.file)
+            try:
+                outcome = self.read_plan(saved)
+                planned(outcome)
+            except BaseException:
+                failed = applying.exception()  # waits for the apply to end
+                if failed is not None:
+                    raise failed from None
+                raise
+            applying.result()
+        return self.deployed(outcome, applied=True)
 
     def check_cap(self, workspaces: list[str]) -> None:
         """Refuse a new preview when `max_previews` previews already exist (an existing one may update)."""
@@ -237,6 +292,10 @@ class Engine:
         state the apply wrote: S3 reads are strongly consistent)."""
         if changed:
             self.tf.apply(plan_file)
+        return self.deployed(outcome, applied=changed)
+
+    def deployed(self, outcome: PlanOutcome, *, applied: bool) -> DeployOutcome:
+        """The deploy's outcome: the plan, and the outputs read from the state the apply wrote."""
         outputs = tuple(
             Output(name=name, value=doc.get("value"), sensitive=bool(doc.get("sensitive")))
             for name, doc in sorted(self.outputs().items())
@@ -246,7 +305,7 @@ class Engine:
             "",
         )
         return DeployOutcome(
-            summary=outcome.summary, plan_text=outcome.plan_text, applied=changed, url=url, outputs=outputs
+            summary=outcome.summary, plan_text=outcome.plan_text, applied=applied, url=url, outputs=outputs
         )
 
     def read_outputs(self) -> dict[str, Any] | None:

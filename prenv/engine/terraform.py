@@ -17,6 +17,7 @@ import json
 import re
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -129,6 +130,8 @@ class Terraform:
     show: Printer = _no_print
     runner: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run
     calls: list[Result] = field(default_factory=list)
+    # Two calls may run at once (a deploy reads its plan beside the apply): their output is shown whole.
+    _showing: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def environment(self) -> dict[str, str]:
         env = dict(self.env)
@@ -179,7 +182,8 @@ class Terraform:
         title = "terraform " + " ".join(a for a in args if not a.startswith("-backend-config="))
         failed = result.returncode not in ok
         if failed or self.verbose:
-            self.show(title, (result.stdout + result.stderr).rstrip())
+            with self._showing:
+                self.show(title, (result.stdout + result.stderr).rstrip())
         if failed:
             error = self._classify(result, reason=reason, what=what, hint=hint)
             error.detail_shown = True

@@ -20,17 +20,22 @@ def _objects(boto: Any, bucket: str) -> list[str]:
 
 
 # The Terraform calls of each command, with the workspace each runs in (TF_WORKSPACE): the least the job
-# needs. No `workspace list` or `select` (the state bucket says whether the workspace exists), one `show`
-# (the human-readable plan is plan's own output), no `state list` or `output` (the bucket holds the state).
+# needs. No `workspace list`, `select` or `new` (TF_WORKSPACE names it; `plan` creates a new one), one
+# `show` (the human-readable plan is plan's own output) run beside the apply, no `state list` or `output`
+# (the bucket holds the state).
 FIRST_DEPLOY = [
     ("default", "init"),
-    ("", "workspace select -or-create pr-12"),  # only because the workspace has no state yet
     ("pr-12", "plan"),
+    ("pr-12", "apply -auto-approve"),  # and, at the same time, the next (in any order: `ordered`)
     ("pr-12", "show -json"),
-    ("pr-12", "apply -auto-approve"),
 ]
 REDEPLOY = [("default", "init"), ("pr-12", "plan"), ("pr-12", "show -json")]
 DESTROY = [("default", "init"), ("pr-12", "destroy -auto-approve"), ("default", "workspace delete pr-12")]
+
+
+def ordered(calls: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A deploy's calls, the two that run at once (after init and plan) sorted."""
+    return calls[:2] + sorted(calls[2:])
 
 
 def test_deploy_redeploy_destroy(
@@ -50,7 +55,10 @@ def test_deploy_redeploy_destroy(
     assert first.exit_code == 0, first.stderr
     assert "Plan: 3 to add, 0 to change, 0 to destroy." in first.stdout
     assert f"Preview URL: http://{names.name_prefix}.preview.invalid/" in first.stdout
-    assert calls == FIRST_DEPLOY
+    assert ordered(calls) == FIRST_DEPLOY
+    show, apply = sorted(terraform_calls(log)[-2:], key=lambda c: c.command != "show -json")
+    assert show.start < apply.end  # they ran at the same time
+    assert apply.start < show.end
     assert _objects(boto, state_bucket) == ["prenv/pr-12/prenv-deployed.json", "prenv/pr-12/preview.tfstate"]
     marker = json.loads(
         boto("s3").get_object(Bucket=state_bucket, Key="prenv/pr-12/prenv-deployed.json")["Body"].read()
@@ -85,7 +93,7 @@ def test_deploy_redeploy_destroy(
     reopened, calls = calls_of("deploy", "--pr", "12")
     assert reopened.exit_code == 0, reopened.stdout + reopened.stderr
     assert "Plan: 3 to add, 0 to change, 0 to destroy." in reopened.stdout
-    assert calls == FIRST_DEPLOY
+    assert ordered(calls) == FIRST_DEPLOY
     closed, calls = calls_of("destroy", "--pr", "12")
     assert closed.exit_code == 0, closed.stderr
     assert calls == DESTROY

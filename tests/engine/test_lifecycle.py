@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -104,31 +105,24 @@ UNREADABLE = AwsError("AWS S3 GetObject failed", code="AccessDenied", reason=Fai
 
 
 @pytest.mark.parametrize(
-    ("store", "workspace_calls"),
-    [
-        (Store(EMPTY), []),  # the workspace exists: nothing to select, TF_WORKSPACE names it
-        (Store(None), [("", "workspace select -or-create pr-7")]),  # created only when it has no state
-        (Store(UNREADABLE), [("", "workspace select -or-create pr-7")]),  # no answer: as before
-        (None, [("", "workspace select -or-create pr-7")]),
-    ],
+    "store",
+    [Store(EMPTY), Store(None), Store(UNREADABLE), None],
     ids=["exists", "no state", "bucket unreadable", "no store"],
 )
-def test_plan_creates_the_workspace_only_when_it_has_no_state(
-    tmp_path: Path, store: Store | None, workspace_calls: list[tuple[str, str]]
-) -> None:
+def test_plan_names_the_workspace_and_never_creates_it(tmp_path: Path, store: Store | None) -> None:
     runner = Terraforms()
     with engine(tmp_path, store, runner) as eng:
         outcome, _, changed = eng.plan()
     assert changed
     assert runner.calls == [
         ("default", "init"),
-        *workspace_calls,
-        ("pr-7", "plan"),
+        ("pr-7", "plan"),  # creates a workspace the backend does not list (tests/commands: for real)
         ("pr-7", "show -json"),  # the only show: the human plan is plan's own output
     ]
     assert outcome.plan_text == (
         "Terraform will perform the following actions:\n\nPlan: 1 to add, 0 to change, 0 to destroy.\n"
     )
+    assert store is None or store.reads == 0  # whether the workspace exists no longer matters
 
 
 def test_destroy_reads_the_state_object_instead_of_state_list(tmp_path: Path) -> None:
@@ -207,7 +201,7 @@ def test_the_outputs_after_apply_come_from_the_state_the_apply_wrote(
     tmp_path: Path, after: bytes | Exception, calls: list[tuple[str, str]]
 ) -> None:
     runner = Terraforms()
-    with engine(tmp_path, Store(None, after), runner) as eng:
+    with engine(tmp_path, Store(after), runner) as eng:  # the plan reads no state
         planned, plan_file, changed = eng.plan()
         runner.calls.clear()
         outcome = eng.apply(planned, plan_file, changed)
@@ -238,3 +232,81 @@ def test_reading_the_outputs(
         outputs = eng.read_outputs()
     assert runner.calls == calls
     assert (outputs or {}).get("url", {}).get("value") == found
+
+
+class Concurrent(Terraforms):
+    """Terraforms whose apply waits (up to a minute) until `show -json` has started, so a deploy that
+    ran them one after the other fails; `fail` makes a command exit 1 with an error."""
+
+    def __init__(self, *, plan_code: int = 2, fail: str = "") -> None:
+        super().__init__()
+        self.plan_code, self.fail = plan_code, fail
+        self.show_started = threading.Event()
+        self.ended: list[str] = []
+
+    def __call__(self, argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        done = super().__call__(argv, **kwargs)
+        command = self.calls[-1][1]
+        if command == "show -json":
+            self.show_started.set()
+        if command == "apply -auto-approve" and not self.show_started.wait(timeout=60):
+            done = subprocess.CompletedProcess(argv, 1, "", "Error: show -json did not run beside it\n")
+        if command == "plan":
+            done = subprocess.CompletedProcess(argv, self.plan_code, PLAN_OUTPUT, "")
+        if command == self.fail:
+            done = subprocess.CompletedProcess(argv, 1, "", f"Error: {command} broke\n")
+        self.ended.append(command)
+        return done
+
+
+def test_deploy_reads_the_plan_while_it_is_applied(tmp_path: Path) -> None:
+    runner, told = Concurrent(), []
+    with engine(tmp_path, Store(WITH_OUTPUTS), runner) as eng:
+        outcome = eng.deploy(told.append)
+    assert outcome.applied
+    assert outcome.url == "http://pr-7.example/"
+    assert [t.plan_text for t in told] == [outcome.plan_text]
+    assert runner.calls[:2] == [("default", "init"), ("pr-7", "plan")]
+    assert sorted(runner.calls[2:]) == [("pr-7", "apply -auto-approve"), ("pr-7", "show -json")]
+
+
+def test_a_plan_without_changes_is_read_and_not_applied(tmp_path: Path) -> None:
+    runner, told = Concurrent(plan_code=0), []
+    with engine(tmp_path, Store(WITH_OUTPUTS), runner) as eng:
+        outcome = eng.deploy(told.append)
+    assert not outcome.applied
+    assert len(told) == 1
+    assert runner.calls == [("default", "init"), ("pr-7", "plan"), ("pr-7", "show -json")]
+
+
+def test_a_failed_apply_is_the_error_and_the_plan_was_reported(tmp_path: Path) -> None:
+    runner, told = Concurrent(fail="apply -auto-approve"), []
+    with engine(tmp_path, Store(), runner) as eng, pytest.raises(TerraformError) as info:
+        eng.deploy(told.append)
+    assert info.value.reason is FailureReason.APPLY_FAILED
+    assert info.value.message == "terraform apply failed: apply -auto-approve broke"
+    assert len(told) == 1
+
+
+def test_a_failed_read_of_the_plan_waits_for_the_apply(tmp_path: Path) -> None:
+    runner, told = Concurrent(fail="show -json"), []
+    with engine(tmp_path, Store(), runner) as eng, pytest.raises(TerraformError) as info:
+        eng.deploy(told.append)
+    assert info.value.reason is FailureReason.PLAN_FAILED
+    assert told == []
+    assert "apply -auto-approve" in runner.ended  # no Terraform runs on after the deploy failed
+
+
+def test_a_report_that_fails_waits_for_the_apply_and_a_failed_apply_wins(tmp_path: Path) -> None:
+    def broken(outcome: object) -> None:
+        raise RuntimeError("the reporter broke")
+
+    runner = Concurrent()
+    with engine(tmp_path, Store(), runner) as eng, pytest.raises(RuntimeError, match="the reporter broke"):
+        eng.deploy(broken)
+    assert "apply -auto-approve" in runner.ended
+
+    runner = Concurrent(fail="apply -auto-approve")
+    with engine(tmp_path, Store(), runner) as eng, pytest.raises(TerraformError) as info:
+        eng.deploy(broken)
+    assert info.value.reason is FailureReason.APPLY_FAILED
