@@ -218,7 +218,10 @@ class Engine:
         there is none, so a workspace another run created meanwhile is used as is). That is the code
         `terraform workspace new` runs; the reopen and deleted-workspace tests hold it.
         """
-        self.init()
+        # The read's answer is not needed (`plan` creates a missing workspace); it sets up the S3 client
+        # (boto3's import and configuration: a few tenths of a second) while Terraform's init runs, for
+        # the read of the outputs once the apply has written them.
+        self.init_reading_state()
         if self.config.max_previews:
             self.check_cap(self._previews())
         self.tf.workspace = self.names.workspace
