@@ -10,11 +10,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from prenv.core.config import Backend, backend_settings
 from prenv.sandbox import emulator
 
 ROOT = Path(__file__).resolve().parent.parent
 LIGHT = ROOT / "prenv" / "sandbox" / "example_root"
 BUCKET = "bench-state"
+
+
+def backend_args() -> list[str]:
+    """The `-backend-config` arguments a workflow typed by hand passes: prenv's own for the bench's bucket."""
+    settings = backend_settings(Backend(bucket=BUCKET, region="us-east-1"), custom_endpoint=True)
+    return [f"-backend-config={key}={value}" for key, value in settings.items()]
 
 
 @dataclass

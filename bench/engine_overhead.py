@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from emulated import BUCKET, light_repo
+from emulated import backend_args, light_repo
 
 from prenv.core import naming
 
@@ -40,7 +40,7 @@ def prenv_sequence(pr: int, env: dict[str, str], repo: Path) -> float:
     return time.perf_counter() - start
 
 
-def terraform_sequence(pr: int, env: dict[str, str], root: Path, bucket: str, work: Path) -> float:
+def terraform_sequence(pr: int, env: dict[str, str], root: Path, work: Path) -> float:
     """The same Terraform calls prenv makes, typed out by hand."""
     names = naming.names_for(pr, REPOSITORY)
     var_file = work / f"vars-{pr}.json"
@@ -60,18 +60,7 @@ def terraform_sequence(pr: int, env: dict[str, str], root: Path, bucket: str, wo
         "TF_IN_AUTOMATION": "1",
         "TF_DATA_DIR": str(root / ".terraform" / "bare" / names.workspace),
     }
-    backend = [
-        f"-backend-config={k}={v}"
-        for k, v in {
-            "bucket": bucket,
-            "region": "us-east-1",
-            "key": "preview.tfstate",
-            "workspace_key_prefix": "prenv",
-            "use_lockfile": "true",
-            "encrypt": "true",
-            "use_path_style": "true",
-        }.items()
-    ]
+    backend = backend_args()
     lock = "-lock-timeout=30s"
     ws = names.workspace
     # (arguments, accepted exit codes, TF_WORKSPACE); prenv reads the state object where these are not.
@@ -112,16 +101,16 @@ def main() -> None:
     args = parser.parse_args()
     rounds = 1 if args.quick else args.rounds
     with light_repo(f"terraform: {{root: root, lock_timeout: 30s}}\nrepository: {REPOSITORY}\n") as setup:
-        env, repo, work, bucket = setup.env, setup.path, setup.work, BUCKET
+        env, repo, work = setup.env, setup.path, setup.work
         root = repo / "root"
         if not args.quick:
             # One warm-up of each, so provider start-up and file caches are not billed to the first one.
             prenv_sequence(900, env, repo)
-            terraform_sequence(901, env, root, bucket, work)
+            terraform_sequence(901, env, root, work)
         with_prenv, bare = [], []
         for i in range(rounds):
             with_prenv.append(prenv_sequence(10 + i, env, repo))
-            bare.append(terraform_sequence(100 + i, env, root, bucket, work))
+            bare.append(terraform_sequence(100 + i, env, root, work))
         ratio = statistics.median(with_prenv) / statistics.median(bare)
         print(f"rounds: {rounds} (alternating; light root against moto)")
         print(

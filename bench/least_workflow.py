@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from emulated import BUCKET, light_repo  # noqa: E402 - after the path set-up above
+from emulated import backend_args, light_repo  # noqa: E402 - after the path set-up above
 
 from prenv.core import naming  # noqa: E402
 from tests.helpers import TerraformCall, recording_terraform, terraform_calls  # noqa: E402
@@ -130,18 +130,7 @@ class Bench:
                 }
             )
         )
-        backend = [
-            f"-backend-config={key}={value}"
-            for key, value in {
-                "bucket": BUCKET,
-                "region": "us-east-1",
-                "key": "preview.tfstate",
-                "workspace_key_prefix": "prenv",
-                "use_lockfile": "true",
-                "encrypt": "true",
-                "use_path_style": "true",
-            }.items()
-        ]
+        backend = backend_args()
         lock = "-lock-timeout=30s"
         terraform = self.env["PRENV_TERRAFORM"]
         jobs = {
