@@ -100,7 +100,8 @@ def _apply_base(services: Services, base: Path, work: Path, say: Callable[[str],
     var_file = work / "base.tfvars.json"
     var_file.write_text(json.dumps({"repository": REPOSITORY}), encoding="utf-8")
     plan_file = work / "base.tfplan"
-    if tf.plan(plan_file, var_file):
+    changed, _ = tf.plan(plan_file, var_file)
+    if changed:
         tf.apply(plan_file)
     say(f"Base ready in {time.monotonic() - start:.0f}s.")
 
