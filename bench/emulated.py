@@ -10,11 +10,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from prenv.core.config import Backend, backend_settings
 from prenv.sandbox import emulator
 
 ROOT = Path(__file__).resolve().parent.parent
 LIGHT = ROOT / "prenv" / "sandbox" / "example_root"
 BUCKET = "bench-state"
+
+
+def backend_args() -> list[str]:
+    """The `-backend-config` arguments a workflow typed by hand passes: prenv's own for the bench's bucket."""
+    settings = backend_settings(Backend(bucket=BUCKET, region="us-east-1"), custom_endpoint=True)
+    return [f"-backend-config={key}={value}" for key, value in settings.items()]
 
 
 @dataclass
@@ -25,8 +32,9 @@ class Repo:
 
 
 @contextmanager
-def light_repo(config: str) -> Iterator[Repo]:
-    """A repository whose `.github/prenv.yml` is the state bucket plus `config`, with moto running."""
+def light_repo(config: str, extra: Path | None = None) -> Iterator[Repo]:
+    """A repository whose `.github/prenv.yml` is the state bucket plus `config`, with moto running; its
+    root is the light root, plus the `.tf` files of the directory `extra`."""
     work = Path(tempfile.mkdtemp(prefix="prenv-bench-"))
     emu = emulator.start_emulator()
     try:
@@ -37,6 +45,8 @@ def light_repo(config: str) -> Iterator[Repo]:
         emulator.create_bucket(emu, BUCKET)
         repo = work / "repo"
         shutil.copytree(LIGHT, repo / "root")
+        for tf_file in sorted(extra.glob("*.tf")) if extra else []:
+            shutil.copy(tf_file, repo / "root" / tf_file.name)
         (repo / ".github").mkdir(parents=True)
         (repo / ".github" / "prenv.yml").write_text(
             f"backend: {{bucket: {BUCKET}, region: us-east-1}}\n{config}"

@@ -2,6 +2,7 @@
 
 Runs the light sandbox root against an embedded moto server, alternating the two sequences so that
 both see the same machine load, and prints the ratio of the median wall times. Target: <= 1.10.
+`least_workflow.py` compares prenv with the fewest calls a workflow could make instead.
 
     python bench/engine_overhead.py [--rounds 5]
     python bench/engine_overhead.py --quick     # one round, no warm-up: that it runs (CI)
@@ -18,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from emulated import BUCKET, light_repo
+from emulated import backend_args, light_repo
 
 from prenv.core import naming
 
@@ -39,7 +40,7 @@ def prenv_sequence(pr: int, env: dict[str, str], repo: Path) -> float:
     return time.perf_counter() - start
 
 
-def terraform_sequence(pr: int, env: dict[str, str], root: Path, bucket: str, work: Path) -> float:
+def terraform_sequence(pr: int, env: dict[str, str], root: Path, work: Path) -> float:
     """The same Terraform calls prenv makes, typed out by hand."""
     names = naming.names_for(pr, REPOSITORY)
     var_file = work / f"vars-{pr}.json"
@@ -59,22 +60,14 @@ def terraform_sequence(pr: int, env: dict[str, str], root: Path, bucket: str, wo
         "TF_IN_AUTOMATION": "1",
         "TF_DATA_DIR": str(root / ".terraform" / "bare" / names.workspace),
     }
-    backend = [
-        f"-backend-config={k}={v}"
-        for k, v in {
-            "bucket": bucket,
-            "region": "us-east-1",
-            "key": "preview.tfstate",
-            "workspace_key_prefix": "prenv",
-            "use_lockfile": "true",
-            "encrypt": "true",
-            "use_path_style": "true",
-        }.items()
-    ]
+    backend = backend_args()
     lock = "-lock-timeout=30s"
-    steps: list[tuple[list[str], tuple[int, ...]]] = [
-        (["init", "-input=false", "-no-color", lock, *backend], (0,)),  # with TF_WORKSPACE=default
-        (["workspace", "select", "-no-color", "-or-create", names.workspace], (0,)),
+    ws = names.workspace
+    # (arguments, accepted exit codes, TF_WORKSPACE); prenv reads the state object where these are not.
+    # `plan` creates the new workspace (TF_WORKSPACE names it); typed by hand, `show -json` runs after the
+    # apply, where prenv runs it beside the apply.
+    steps: list[tuple[list[str], tuple[int, ...], str]] = [
+        (["init", "-input=false", "-no-color", lock, *backend], (0,), "default"),
         (
             [
                 "plan",
@@ -86,21 +79,17 @@ def terraform_sequence(pr: int, env: dict[str, str], root: Path, bucket: str, wo
                 f"-var-file={var_file}",
             ],
             (0, 2),
+            ws,
         ),
-        (["show", "-json", "-no-color", str(plan)], (0,)),
-        (["show", "-no-color", str(plan)], (0,)),
-        (["apply", "-input=false", "-no-color", "-auto-approve", lock, str(plan)], (0,)),
-        (["output", "-json", "-no-color"], (0,)),
-        (["init", "-input=false", "-no-color", lock, *backend], (0,)),
-        (["workspace", "list", "-no-color"], (0,)),
-        (["workspace", "select", "-no-color", names.workspace], (0,)),
-        (["destroy", "-input=false", "-no-color", "-auto-approve", lock, f"-var-file={var_file}"], (0,)),
-        (["state", "list"], (0,)),
-        (["workspace", "delete", "-no-color", lock, names.workspace], (0,)),  # with TF_WORKSPACE=default
+        (["show", "-json", "-no-color", str(plan)], (0,), ws),
+        (["apply", "-input=false", "-no-color", "-auto-approve", lock, str(plan)], (0,), ws),
+        (["init", "-input=false", "-no-color", lock, *backend], (0,), "default"),
+        (["destroy", "-input=false", "-no-color", "-auto-approve", lock, f"-var-file={var_file}"], (0,), ws),
+        (["workspace", "delete", "-no-color", lock, ws], (0,), "default"),
     ]
     start = time.perf_counter()
-    for args, ok in steps:
-        env = {**tf_env, "TF_WORKSPACE": "default"} if args[0] == "init" or args[1] == "delete" else tf_env
+    for args, ok, workspace in steps:
+        env = {**tf_env, "TF_WORKSPACE": workspace} if workspace else tf_env
         run(["terraform", *args], env, root, ok)
     return time.perf_counter() - start
 
@@ -112,16 +101,16 @@ def main() -> None:
     args = parser.parse_args()
     rounds = 1 if args.quick else args.rounds
     with light_repo(f"terraform: {{root: root, lock_timeout: 30s}}\nrepository: {REPOSITORY}\n") as setup:
-        env, repo, work, bucket = setup.env, setup.path, setup.work, BUCKET
+        env, repo, work = setup.env, setup.path, setup.work
         root = repo / "root"
         if not args.quick:
             # One warm-up of each, so provider start-up and file caches are not billed to the first one.
             prenv_sequence(900, env, repo)
-            terraform_sequence(901, env, root, bucket, work)
+            terraform_sequence(901, env, root, work)
         with_prenv, bare = [], []
         for i in range(rounds):
             with_prenv.append(prenv_sequence(10 + i, env, repo))
-            bare.append(terraform_sequence(100 + i, env, root, bucket, work))
+            bare.append(terraform_sequence(100 + i, env, root, work))
         ratio = statistics.median(with_prenv) / statistics.median(bare)
         print(f"rounds: {rounds} (alternating; light root against moto)")
         print(

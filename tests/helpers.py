@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -86,3 +87,68 @@ def light_config(bucket: str, root: Path, **extra: Any) -> dict[str, Any]:
         else:
             document[key] = value
     return document
+
+
+# Arguments that say what a Terraform call does (the rest are paths and settings).
+_MEANINGFUL_FLAGS = ("-json", "-or-create", "-auto-approve", "-destroy")
+
+
+@dataclass(frozen=True)
+class TerraformCall:
+    """One call of Terraform, as `recording_terraform`'s wrapper logged it."""
+
+    start: float
+    end: float
+    cpu: float  # user + system CPU seconds of Terraform and the processes it waited for (providers)
+    workspace: str  # TF_WORKSPACE of the call ("" when unset or empty)
+    args: tuple[str, ...]
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+    @property
+    def command(self) -> str:
+        """`plan`, `show -json`, `workspace select -or-create pr-3`: no paths, no settings."""
+        return " ".join(
+            a for a in self.args if (a in _MEANINGFUL_FLAGS or not a.startswith("-")) and "/" not in a
+        )
+
+
+def recording_terraform(directory: Path, terraform: str) -> tuple[Path, Path]:
+    """A wrapper of the `terraform` executable (for PRENV_TERRAFORM) that logs every call it passes on:
+    start and end time, CPU time (bash's `times`: the wrapper's children), TF_WORKSPACE and the arguments,
+    one line per call (`terraform_calls` reads it). Returns the wrapper and its log."""
+    directory.mkdir(parents=True, exist_ok=True)
+    wrapper, log = directory / "terraform", directory / "terraform-calls.log"
+    log.touch()
+    # One printf per line: calls of concurrent runs append whole lines.
+    wrapper.write_text(
+        "#!/usr/bin/env bash\n"
+        "start=$EPOCHREALTIME\n"
+        f'"{terraform}" "$@"\n'
+        "status=$?\n"
+        "end=$EPOCHREALTIME\n"
+        # `times`: the shell's CPU, then its children's (user, system), as in `0m1.250s 0m0.130s`.
+        f'times > "{log}.$$"\n'
+        f'{{ read -r _; read -r user system; }} < "{log}.$$"\n'
+        f'rm -f "{log}.$$"\n'
+        "tab=$'\\t'\n"
+        'line="$start$tab$end$tab$user $system$tab${TF_WORKSPACE-}"\n'
+        'for arg in "$@"; do line+="$tab$arg"; done\n'
+        f"printf '%s\\n' \"$line\" >> '{log}'\n"
+        'exit "$status"\n',
+        encoding="utf-8",
+    )
+    wrapper.chmod(0o755)
+    return wrapper, log
+
+
+def terraform_calls(log: Path, *, since: int = 0) -> list[TerraformCall]:
+    """The calls `recording_terraform`'s wrapper logged, from the `since`-th on, in the order they ended."""
+    calls = []
+    for line in log.read_text(encoding="utf-8").splitlines()[since:]:
+        start, end, cpu, workspace, *args = line.split("\t")
+        seconds = sum(int(m) * 60 + float(s) for m, s in re.findall(r"(\d+)m([\d.]+)s", cpu))
+        calls.append(TerraformCall(float(start), float(end), seconds, workspace, tuple(args)))
+    return calls

@@ -1,8 +1,10 @@
 """The S3 state bucket, read and annotated by prenv (through the AWS adapter).
 
 Terraform owns the state objects (`<workspace_key_prefix>/<workspace>/<key>`) and their lock files
-(`... .tflock`); prenv never writes or deletes them here. Beside them prenv keeps two small records per
-workspace, which Terraform's workspace listing ignores (it only counts keys ending in `/<key>`):
+(`... .tflock`); prenv never writes or deletes them here, and reads a state object only to learn whether
+the workspace exists and what it still holds (`state_body`, for the engine). Beside them prenv keeps small
+records per workspace, which Terraform's workspace listing ignores (it only counts keys ending in
+`/<key>`):
 
 - `prenv-deployed.json`, the deploy record: written by every `prenv deploy`, also when nothing
   changed, so "idle" means "no deploy for that long", not "no infrastructure change"; it also
@@ -129,6 +131,10 @@ class StateBucket:
         listing.pages = pages
         return listing
 
+    def preview_workspaces(self) -> list[str]:
+        """Every preview's workspace (with a state, named by the workspace pattern), for the cap."""
+        return [preview.workspace for preview in self.list_previews().previews]
+
     def workspace_keys(self, workspace: str) -> list[str]:
         """The keys of every object of `workspace` (its state, lock and records)."""
         return [key for key, _ in self._objects(self._key(workspace, ""))[0]]
@@ -175,19 +181,31 @@ class StateBucket:
         body = {"seeded_at": datetime.now(UTC).isoformat(timespec="seconds"), **details}
         self._write(self._key(workspace, SEEDED), body)
 
-    def _read_json(self, key: str) -> dict[str, Any] | None:
-        """The JSON object at `key` (None when there is none, or it is not a JSON object)."""
+    def _read_if_any(self, key: str) -> bytes | None:
+        """The object's body; None when there is no such object (or its latest version is a delete marker)."""
         try:
-            body = self._read(key)
+            return self._read(key)
         except AwsError as exc:
             if exc.code == "NoSuchKey":
                 return None
             raise
+
+    def _read_json(self, key: str) -> dict[str, Any] | None:
+        """The JSON object at `key` (None when there is none, or it is not a JSON object)."""
+        body = self._read_if_any(key)
+        if body is None:
+            return None
         try:
             data = json.loads(body)
         except ValueError:
             return None
         return data if isinstance(data, dict) else None
+
+    def state_body(self, workspace: str) -> bytes | None:
+        """The body of `workspace`'s state object as Terraform last wrote it (read-only); None when the
+        workspace has no state, which is what makes Terraform's S3 backend count it as a workspace (a
+        body that is not JSON still means the workspace exists: the engine asks Terraform about it)."""
+        return self._read_if_any(self._key(workspace, self.config.backend.key))
 
     def read_state(self, workspace: str) -> dict[str, Any] | None:
         """The workspace's Terraform state (read only; None when it has none)."""

@@ -15,7 +15,7 @@ from prenv.commands.wiring import Ports, Services, Target
 from prenv.core import cleanup
 from prenv.core.config import Config
 from prenv.core.contract import SEED_STEP
-from prenv.core.domain import Command, DeployOutcome, PlanOutcome
+from prenv.core.domain import Command, Context, DeployOutcome, PlanOutcome
 from prenv.core.errors import Cancelled, ExitStatus, FailureReason, PrenvError
 from prenv.core.event import PullRequestEvent, comment_options
 from prenv.core.phases import Stopwatch
@@ -44,6 +44,28 @@ _APPLYING = (
 )
 _APPLIED = "the changes were applied, so the preview is up; only the rest of the deploy was cut short"
 _AGAIN = "push a commit or comment `/prenv deploy` to deploy again (no `prenv unlock` needed)"
+
+
+@dataclass
+class _Progress:
+    """How far the deploy got, told by `Engine.deploy` as it goes: the plan is reported while it applies
+    (the apply starts as soon as the plan is saved), so what a cancellation left is known by whether
+    the apply had started, or ended, not by whether the plan was reported."""
+
+    reporter: Reporter
+    ctx: Context
+    planned: PlanOutcome | None = None
+    phase: str = _UNCHANGED  # what a cancellation left of the preview
+
+    def report_plan(self, outcome: PlanOutcome) -> None:
+        self.planned = outcome
+        self.reporter.planned(self.ctx, outcome)
+
+    def applying(self) -> None:  # just before the apply starts
+        self.phase = _APPLYING
+
+    def applied(self) -> None:  # from the apply's thread, once the apply ended without an error
+        self.phase = _APPLIED
 
 
 def _report_untracked(ports: wiring.Ports, config: Config, tgt: wiring.Target, error: PrenvError) -> None:
@@ -172,10 +194,9 @@ def run(
     reseed = reseed or RESEED in comment_options(tgt.event, "deploy")
     record = wiring.deploy_record(ports, config, tgt)
     reporter = wiring.reporter(ports, config, tgt, out=services.out, record=record)
-    planned: PlanOutcome | None = None
     watch = Stopwatch(services.clock)
     reporter.started(tgt.ctx)
-    phase = _UNCHANGED
+    progress = _Progress(reporter, tgt.ctx)
     eng: Engine | None = None
     try:
         seeded = SeedRecord(ports, tgt, seeding=seed_now(ports, config, tgt, reseed=reseed))
@@ -184,26 +205,27 @@ def run(
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="prenv-database") as pool,
         ):
             slept = wake_if_asleep(ports, tgt, out=services.out)  # issue 17: a push wakes a sleeping preview
-            planned, plan_file, changed = eng.plan(prepare=_database_step(ports, config, tgt, watch, pool))
-            reporter.planned(tgt.ctx, planned)
-            phase = _APPLYING if changed else _UNCHANGED
-            outcome = eng.apply(planned, plan_file, changed)
-            phase = _APPLIED
+            outcome = eng.deploy(
+                progress.report_plan,
+                prepare=_database_step(ports, config, tgt, watch, pool),
+                applying=progress.applying,
+                applied=progress.applied,
+            )
             _warn_unmarked_secrets(services, outcome)
             _wait_ready(ports, config, tgt, outcome, reporter=reporter, seeded=seeded, watch=watch)
     except KeyboardInterrupt:  # a signal while no Terraform command ran
-        error = wiring.cancelled(phase, hint=_AGAIN)
-        reporter.failed(tgt.ctx, error, planned)
+        error = wiring.cancelled(progress.phase, hint=_AGAIN)
+        reporter.failed(tgt.ctx, error, progress.planned)
         raise error from None
     except Cancelled as error:
-        wiring.explain_cancel(error, phase, hint=_AGAIN)
+        wiring.explain_cancel(error, progress.phase, hint=_AGAIN)
         wiring.release_own_lock(ports, tgt, eng, error)
-        reporter.failed(tgt.ctx, error, planned)
+        reporter.failed(tgt.ctx, error, progress.planned)
         raise
     except PrenvError as error:
         if error.reason is FailureReason.APPLY_FAILED:
             _report_untracked(ports, config, tgt, error)
-        reporter.failed(tgt.ctx, error, planned)
+        reporter.failed(tgt.ctx, error, progress.planned)
         raise
     seeded.write()
     # Issue 17: what the preview costs, and the ledger the deploy record keeps.

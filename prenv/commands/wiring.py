@@ -515,7 +515,7 @@ def release_own_lock(ports: Ports, tgt: Target, eng: Engine | None, error: Cance
         lock = ports.bucket.read_lock(tgt.names.workspace, datetime.now(UTC))
         created = datetime.fromisoformat(lock.created.replace("Z", "+00:00"))
         if lock.id and lock.who == local_user() and created.timestamp() >= error.since - 1:
-            eng.tf.force_unlock(lock.id, after_cancel=True)
+            eng.release_after_cancel(lock.id)
             error.message = error.message.replace(
                 "but its lock may still be held", f"and prenv released the lock {lock.id} it left"
             )
@@ -592,6 +592,7 @@ def engine(
         bundled_root=bundled_root,
         watch=watch,
         seed=seed,
+        states=ports.bucket,
     )
 
 

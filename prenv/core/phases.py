@@ -1,10 +1,12 @@
 """The phases of a deploy and how long each took: the job summary, the deploy record and `prenv status`
 show them, and docs/time-to-url.md models them.
 
-    init       terraform init (S3 backend), workspace select or create
+    init       terraform init (S3 backend) and the read of the workspace's state beside it; in shared mode
+               the workspace's creation when it has none (otherwise `plan` creates it)
     database   shared mode: the PR's database, role and secret (the server was woken during init)
-    plan       plan, show
-    apply      apply of the saved plan, outputs
+    plan       terraform plan -out (and its show -json when there is nothing to apply, or in `prenv plan`)
+    apply      apply of the saved plan, with show -json of that plan and its report running beside it
+               (the phase ends when both have), then the outputs (read from the state object)
     readiness  what the deploy waits for after the apply (the health check)
 
 Pure: the clock is given (`Stopwatch(clock)`), so tests fix every duration.

@@ -1,4 +1,5 @@
-"""`terraform show -json <plan>` -> a summary of the changes (pure).
+"""`terraform show -json <plan>` -> a summary of the changes, and `terraform plan`'s output -> the
+human-readable plan (pure).
 
 Counts follow Terraform's own "Plan: X to add, Y to change, Z to destroy" (a replacement counts as one
 add and one destroy) and add the counts Terraform prints separately: replacements, imports and moves.
@@ -6,6 +7,7 @@ add and one destroy) and add the counts Terraform prints separately: replacement
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -204,3 +206,41 @@ def summarize(plan: Mapping[str, Any]) -> PlanSummary:
         errored=bool(plan.get("errored")),
         drift=len(plan.get("resource_drift") or []),
     )
+
+
+# What `terraform plan` prints around the plan that `terraform show <plan file>` prints (Terraform >= 1.5
+# renders both from the same plan; under TF_IN_AUTOMATION the plan adds no "apply it with" trailer):
+# - before it, one progress line per object read or refreshed: `<address>: Refreshing state... [id=...]`,
+#   `data.x.y: Reading...`, `... Read complete after 0s`, `... Still reading... [10s elapsed]`, and the
+#   state lock's `Acquiring state lock. This may take a few moments...` when the lock is slow to come;
+# - after it, the warnings (`Warning: <summary>` after a blank line) and the lock's `Releasing ...` line.
+_INDEX = r'\[(?:\d+|"(?:[^"\\]|\\.)*")\]'
+_NAME = r"[A-Za-z_][\w-]*"
+_ADDRESS = (
+    rf"(?:module\.{_NAME}(?:{_INDEX})?\.)*(?:data\.|ephemeral\.)?{_NAME}\.{_NAME}(?:{_INDEX})?"
+    r"(?: \(deposed object \w+\))?"
+)
+_PROGRESS = re.compile(rf"^{_ADDRESS}: \S")
+_LOCK_LINE = re.compile(r"^(?:Acquiring|Releasing) state lock\. This may take a few moments\.\.\.$")
+_DIAGNOSTIC = re.compile(r"^(?:Warning|Error): ")
+
+
+def human_plan(output: str) -> str:
+    """The plan `terraform show <plan file>` would print, cut from `terraform plan -no-color`'s own
+    output (so a deploy runs one `show`, the JSON one): without the progress lines before it and the
+    warnings after it. Lines between the first and the last line of the plan are kept as they are."""
+    lines = output.splitlines()
+    start = 0
+    while start < len(lines) and (
+        not lines[start].strip() or _PROGRESS.match(lines[start]) or _LOCK_LINE.match(lines[start])
+    ):
+        start += 1
+    end = len(lines)
+    for i in range(start + 1, len(lines)):
+        if _DIAGNOSTIC.match(lines[i]) and not lines[i - 1].strip():
+            end = i
+            break
+    body = [line for line in lines[start:end] if not _LOCK_LINE.match(line)]
+    while body and not body[-1].strip():
+        body.pop()
+    return "\n".join(body) + "\n" if body else ""

@@ -10,7 +10,8 @@ to it once, and prenv waits for its graceful stop): a call that a signal interru
 
 Each workspace gets its own data directory (`TF_DATA_DIR`), so several workspaces of one root can be
 planned, applied or destroyed at the same time (as `prenv cleanup` does) without sharing the
-"current workspace" file.
+"current workspace" file. The workspace a call works in is named by `TF_WORKSPACE` (Terraform's own
+override of the selected one), so no call is spent selecting it.
 """
 
 from __future__ import annotations
@@ -174,6 +175,9 @@ class Terraform:
     root: Path
     binary: str
     env: Mapping[str, str]
+    # The workspace of every call (TF_WORKSPACE) but `init`, `workspace select` and `workspace delete`;
+    # empty: the one the data directory selected.
+    workspace: str = ""
     lock_timeout: timedelta = timedelta(minutes=2)
     data_dir: Path | None = None
     verbose: bool = False
@@ -184,11 +188,16 @@ class Terraform:
     _held: list[tuple[str, str]] | None = None  # output shown when `holding()` ends
     cancellation: Cancellation = field(default_factory=lambda: CANCELLATION)
     user_agent: str = USER_AGENT  # appended to the AWS provider's User-Agent (prenv setup: its own)
+    # Two calls may run at once (a deploy reads its plan beside the apply): their output is shown whole,
+    # and held or shown under this lock.
+    _showing: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def environment(self) -> dict[str, str]:
         env = dict(self.env)
         env.update({"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"})
-        env.pop("TF_WORKSPACE", None)  # the workspace is selected explicitly
+        env.pop("TF_WORKSPACE", None)  # the workspace is ours to name
+        if self.workspace:
+            env["TF_WORKSPACE"] = self.workspace
         env.pop("TF_CLI_ARGS", None)  # arguments are ours alone
         # The AWS provider and the S3 backend append this to their User-Agent (prenv's runs, in CloudTrail);
         # a suffix the caller's environment already sets is kept in front of ours (composed, not configured).
@@ -200,24 +209,27 @@ class Terraform:
 
     @contextmanager
     def holding(self) -> Iterator[None]:
-        """Output shown (with `--verbose`) by the calls inside is shown when the block ends (or at once
-        with a failure), so the values it may hold can be masked first."""
-        self._held = []
+        """Output shown by the calls inside (with `--verbose`, or of a failure) is shown when the block
+        ends, so the values it may hold can be masked first. A failure's output is held too: its error
+        leaves the block at once (and so shows it), unless a call beside it is still running (a deploy's
+        apply beside its `show -json`), whose values are masked before anything is shown. Calls in
+        other threads started inside the block must end inside it."""
+        with self._showing:
+            self._held = []
         try:
             yield
         finally:
-            self._release()
-
-    def _release(self) -> None:
-        held, self._held = self._held or [], None
-        for title, text in held:
-            self.show(title, text)
+            with self._showing:
+                held, self._held = self._held or [], None
+                for title, text in held:
+                    self.show(title, text)
 
     def _show(self, title: str, text: str) -> None:
-        if self._held is not None:
-            self._held.append((title, text))
-        else:
-            self.show(title, text)
+        with self._showing:
+            if self._held is not None:
+                self._held.append((title, text))
+            else:
+                self.show(title, text)
 
     def run(
         self,
@@ -269,21 +281,17 @@ class Terraform:
                 progress.finished(args[0], returncode)
         result = Result(tuple(argv), done.returncode, done.stdout, done.stderr, time.monotonic() - start)
         self.calls.append(result)
+        # Machine-readable output (`show -json`, `output -json`) holds every value, sensitive ones too:
+        # it is never shown, only what Terraform wrote to stderr.
+        shown = result.stderr if "-json" in args else result.stdout + result.stderr
         if self.cancellation.requested and not after_cancel:
-            self._release()
-            self.show(title, (result.stdout + result.stderr).rstrip())
+            self._show(title, shown.rstrip())
             cancelled = cancelled_during(self.cancellation, what, result)
             cancelled.since = started
             cancelled.detail_shown = True
             raise cancelled
         failed = result.returncode not in ok
-        # Machine-readable output (`show -json`, `output -json`) holds every value, sensitive ones too:
-        # it is never shown, only what Terraform wrote to stderr.
-        shown = result.stderr if "-json" in args else result.stdout + result.stderr
-        if failed:
-            self._release()
-            self.show(title, shown.rstrip())
-        elif self.verbose and shown.strip():
+        if failed or (self.verbose and shown.strip()):
             self._show(title, shown.rstrip())
         if failed:
             error = self._classify(result, reason=reason, what=what, hint=hint)
@@ -348,8 +356,15 @@ class Terraform:
         return [line.strip("* ").strip() for line in out.splitlines() if line.strip("* ").strip()]
 
     def select_workspace(self, name: str, *, create: bool) -> None:
+        """Select `name` in the data directory (creating it when `create`). Terraform refuses to select
+        while TF_WORKSPACE names one, so this call runs without it."""
         args = ["workspace", "select", "-no-color"] + (["-or-create"] if create else []) + [name]
-        self.run(args, reason=FailureReason.WORKSPACE_FAILED, what=f"terraform workspace select {name}")
+        self.run(
+            args,
+            reason=FailureReason.WORKSPACE_FAILED,
+            what=f"terraform workspace select {name}",
+            env={"TF_WORKSPACE": ""},  # Terraform treats an empty TF_WORKSPACE as unset
+        )
 
     def delete_workspace(self, name: str) -> None:
         """Delete a workspace; Terraform itself refuses when its state still holds resources (no -force).
@@ -363,8 +378,9 @@ class Terraform:
             env={"TF_WORKSPACE": "default"},
         )
 
-    def plan(self, plan_file: Path, var_file: Path | None, *, destroy: bool = False) -> bool:
-        """Save a plan to `plan_file`; True when it has changes (exit code 2 of -detailed-exitcode)."""
+    def plan(self, plan_file: Path, var_file: Path | None, *, destroy: bool = False) -> tuple[bool, str]:
+        """Save a plan to `plan_file`. Returns True when it has changes (exit code 2 of -detailed-exitcode),
+        and Terraform's output (the human-readable plan, `prenv.core.plan.human_plan` cuts it out)."""
         args = [
             "plan",
             "-input=false",
@@ -382,7 +398,7 @@ class Terraform:
             ok=(0, 2),
             hint="fix the Terraform error above and push again",
         )
-        return result.returncode == 2
+        return result.returncode == 2, result.stdout
 
     def show_json(self, plan_file: Path) -> dict[str, Any]:
         out = self.run(
@@ -392,11 +408,6 @@ class Terraform:
         ).stdout
         data: dict[str, Any] = json.loads(out)
         return data
-
-    def show_text(self, plan_file: Path) -> str:
-        return self.run(
-            ["show", "-no-color", str(plan_file)], reason=FailureReason.PLAN_FAILED, what="terraform show"
-        ).stdout
 
     def apply(self, plan_file: Path) -> None:
         self.run(

@@ -93,8 +93,13 @@ class TerraformProgress:
     _stop: threading.Event | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    # One command is followed at a time: a deploy runs `show -json` beside its apply, and the apply
+    # (started first) is the one to follow; the other's lines are shown (`show_lines`) but not counted.
+
     def started(self, command: str) -> None:
         with self._lock:
+            if self.command:
+                return
             self.command, self.began, self.done = command, self.log.clock(), 0
             self.working = {}
         if self.heartbeat:
@@ -106,7 +111,7 @@ class TerraformProgress:
             self.log.raw(f"{'':9}| {text}")
         match = _EVENT.match(text)
         with self._lock:
-            if match:
+            if match and command == self.command:
                 address, event = match["address"], match["event"]
                 if event in _DONE:
                     self.done += 1
@@ -116,11 +121,13 @@ class TerraformProgress:
         self.tick()
 
     def finished(self, command: str, returncode: int) -> None:
-        if self._stop is not None:
-            self._stop.set()
-            self._stop = None
         with self._lock:
+            if command != self.command:
+                return
             self.command = ""
+            stop, self._stop = self._stop, None
+        if stop is not None:
+            stop.set()
 
     def tick(self) -> None:
         """Say how far the command is, if nothing was written for `interval` seconds."""

@@ -126,9 +126,9 @@ def test_failures_are_classified(tmp_path: Path, method: Any, reason: FailureRea
 
 
 def test_plan_arguments_and_environment(tmp_path: Path) -> None:
-    runner = Recorder(2)
+    runner = Recorder(2, "the plan")
     tf = make(tmp_path, runner)
-    assert tf.plan(tmp_path / "out.tfplan", tmp_path / "vars.json") is True
+    assert tf.plan(tmp_path / "out.tfplan", tmp_path / "vars.json") == (True, "the plan")
     call = runner.calls[0]
     assert call["argv"] == [
         "/usr/bin/terraform",
@@ -153,7 +153,7 @@ def test_plan_arguments_and_environment(tmp_path: Path) -> None:
 
 
 def test_no_changes_is_not_an_error(tmp_path: Path) -> None:
-    assert make(tmp_path, Recorder(0)).plan(tmp_path / "p", None) is False
+    assert make(tmp_path, Recorder(0)).plan(tmp_path / "p", None) == (False, "")
 
 
 @pytest.mark.parametrize(
@@ -206,7 +206,27 @@ def test_init_runs_as_if_default_were_selected(tmp_path: Path) -> None:
     assert runner.calls[0]["env"]["TF_WORKSPACE"] == "default"  # the selected one may be gone
     runner = Recorder(0)
     make(tmp_path, runner).state_list()
-    assert "TF_WORKSPACE" not in runner.calls[0]["env"]  # elsewhere the selected workspace counts
+    assert "TF_WORKSPACE" not in runner.calls[0]["env"]  # no workspace named: the selected one counts
+
+
+def test_the_named_workspace_is_tf_workspace_except_where_terraform_refuses_it(tmp_path: Path) -> None:
+    runner = Recorder(0, "{}")
+    tf = make(tmp_path, runner, workspace="pr-3")  # the caller's TF_WORKSPACE ("x") is replaced
+    tf.init({"bucket": "b"})
+    tf.plan(tmp_path / "p", None)
+    tf.outputs()
+    tf.select_workspace("pr-3", create=True)
+    tf.delete_workspace("pr-3")
+    seen = [(call["argv"][1], call["env"]["TF_WORKSPACE"]) for call in runner.calls]
+    # init: the named workspace may not exist yet; select: refused while TF_WORKSPACE is set (empty is
+    # unset to Terraform); delete: refused for the selected workspace.
+    assert seen == [
+        ("init", "default"),
+        ("plan", "pr-3"),
+        ("output", "pr-3"),
+        ("workspace", ""),
+        ("workspace", "default"),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -86,6 +86,26 @@ def test_a_silent_command_gets_heartbeats() -> None:
     ]
 
 
+def test_a_command_beside_the_followed_one_is_not_followed() -> None:
+    """A deploy runs `show -json` beside its apply: the apply, started first, stays the one reported."""
+    log, out, clock = _log()
+    progress = TerraformProgress(log, interval=10.0, heartbeat=False)
+    progress.started("apply")
+    progress.line("apply", APPLY[0])
+    progress.started("show")
+    progress.line("show", "aws_vpc.other: Creation complete after 1s [id=vpc-2]")
+    progress.finished("show", 0)
+    clock.now += 11
+    progress.tick()
+    assert out.getvalue().splitlines() == [
+        "[   11s] terraform apply: applying for 11s; 0 resources done, aws_vpc.this for 11s"
+    ]
+    progress.finished("apply", 0)
+    clock.now += 30
+    progress.tick()
+    assert len(out.getvalue().splitlines()) == 1
+
+
 def test_show_lines_prints_each_of_terraforms_lines() -> None:
     log, out, _ = _log()
     progress = TerraformProgress(log, show_lines=True, heartbeat=False)
