@@ -112,7 +112,8 @@ class _SetupRun:
 
     def apply(self, tf: Terraform, var_file: Path, name: str) -> dict[str, Any]:
         plan = self.scratch / f"{name}.tfplan"
-        if tf.plan(plan, var_file):
+        changed, _ = tf.plan(plan, var_file)
+        if changed:
             self.say(f"applying terraform/{name} (the AWS provider's waits: a few minutes)")
             tf.apply(plan)
         else:

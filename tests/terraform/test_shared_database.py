@@ -76,7 +76,8 @@ class SharedStack:
     def state(self, pr: int) -> str:
         """`terraform show -json` of PR `pr`'s workspace: the state prenv's apply left."""
         root = self.work / "terraform" / "preview"
-        env = {**self.env, "TF_DATA_DIR": str(root / ".terraform" / "prenv" / f"pr-{pr}")}
+        data_dir = root / ".terraform" / "prenv" / f"pr-{pr}"
+        env = {**self.env, "TF_DATA_DIR": str(data_dir), "TF_WORKSPACE": f"pr-{pr}"}
         return terraform(["show", "-json", "-no-color"], root, env).stdout
 
     def databases(self) -> list[str]:

@@ -52,9 +52,11 @@ class Stack:
         return run_cli(list(argv), env=self.env, cwd=self.work)
 
     def outputs(self, pr: int) -> dict[str, Any]:
-        """`terraform output` of PR `pr`'s workspace, in the data directory prenv's engine uses."""
+        """`terraform output` of PR `pr`'s workspace, in the data directory prenv's engine uses (which
+        selects no workspace: prenv names it with TF_WORKSPACE)."""
         root = self.work / "terraform" / "preview"
-        env = {**self.env, "TF_DATA_DIR": str(root / ".terraform" / "prenv" / f"pr-{pr}")}
+        data_dir = root / ".terraform" / "prenv" / f"pr-{pr}"
+        env = {**self.env, "TF_DATA_DIR": str(data_dir), "TF_WORKSPACE": self.names(pr).workspace}
         document = json.loads(terraform(["output", "-json"], root, env).stdout)
         return {name: entry["value"] for name, entry in document.items()}
 
