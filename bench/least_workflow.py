@@ -253,7 +253,12 @@ def main() -> None:
     config = f"terraform: {{root: root, lock_timeout: 30s}}\nrepository: {REPOSITORY}\n"
     with light_repo(config) as setup:
         wrapper, log = recording_terraform(setup.work / "bin", shutil.which("terraform") or "terraform")
-        bench = Bench({**setup.env, "PRENV_TERRAFORM": str(wrapper)}, setup.path, setup.work, log)
+        env = {**setup.env, "PRENV_TERRAFORM": str(wrapper)}
+        # The action installs prenv with pip, which compiles its modules; a machine that forbids bytecode
+        # caches (PYTHONDONTWRITEBYTECODE, set on this one) would bill prenv for compiling every module
+        # of an editable install on every run.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        bench = Bench(env, setup.path, setup.work, log)
         if not args.quick:
             # One of each first, so provider start-up and file caches are not billed to the first round.
             bench.prenv(900)

@@ -14,6 +14,7 @@ credentials, no region or no connection is `aws-unavailable`. A request botocore
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -145,13 +146,17 @@ class Aws:
     def __init__(self, factory: ClientFactory | None = None, **clients: Any) -> None:
         self._factory = factory
         self._clients: dict[str, Any] = dict(clients)
+        # Threads share the adapter (a deploy reads S3 beside terraform init): one client per service,
+        # made once (a boto3 client takes tenths of a second to set up; made clients are thread-safe).
+        self._making = threading.Lock()
 
     def client(self, service: str) -> Any:
-        if service not in self._clients:
-            if self._factory is None:
-                raise RuntimeError(f"no {service} client was given and no factory to make one")
-            self._clients[service] = self._factory(service)
-        return self._clients[service]
+        with self._making:
+            if service not in self._clients:
+                if self._factory is None:
+                    raise RuntimeError(f"no {service} client was given and no factory to make one")
+                self._clients[service] = self._factory(service)
+            return self._clients[service]
 
     def call(self, what: str, service: str, operation: str, /, *, hint: str = "", **kwargs: Any) -> Any:
         """One call of `service` (`operation` as boto3 names it), classified."""

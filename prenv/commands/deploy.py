@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from prenv.aws import orphans
 from prenv.aws.client import AwsError
 from prenv.commands import costing, ready, wiring
-from prenv.commands.wake import wake_if_asleep
+from prenv.commands.wake import read_sleep, wake
 from prenv.commands.wiring import Ports, Services, Target
 from prenv.core import cleanup
 from prenv.core.config import Config
@@ -19,6 +19,7 @@ from prenv.core.domain import Command, Context, DeployOutcome, PlanOutcome
 from prenv.core.errors import Cancelled, ExitStatus, FailureReason, PrenvError
 from prenv.core.event import PullRequestEvent, comment_options
 from prenv.core.phases import Stopwatch
+from prenv.core.sleep import SleepRecord
 from prenv.engine.health import wait_healthy
 from prenv.engine.lifecycle import Engine
 from prenv.engine.shared_db import SharedDatabase
@@ -202,12 +203,23 @@ def run(
         seeded = SeedRecord(ports, tgt, seeding=seed_now(ports, config, tgt, reseed=reseed))
         with (
             wiring.engine(ports, config, tgt, watch=watch, seed=seeded.seeding) as eng,
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="prenv-database") as pool,
+            ThreadPoolExecutor(max_workers=2, thread_name_prefix="prenv-beside-init") as pool,
         ):
-            slept = wake_if_asleep(ports, tgt, out=services.out)  # issue 17: a push wakes a sleeping preview
+            # Issue 17: a push wakes a sleeping preview, before the plan (which would otherwise see it
+            # scaled to zero). Its record is read while terraform init runs; the wake itself follows init.
+            asleep = pool.submit(read_sleep, ports, tgt)
+            woke: list[SleepRecord] = []
+
+            def wake_if_asleep() -> None:
+                record = asleep.result()
+                if record is not None:
+                    wake(ports, tgt, record, out=services.out)
+                    woke.append(record)
+
             outcome = eng.deploy(
                 progress.report_plan,
                 prepare=_database_step(ports, config, tgt, watch, pool),
+                before_plan=wake_if_asleep,
                 applying=progress.applying,
                 applied=progress.applied,
             )
@@ -230,7 +242,7 @@ def run(
     seeded.write()
     # Issue 17: what the preview costs, and the ledger the deploy record keeps.
     outcome = costing.priced(
-        ports, config, outcome, record, now=services.clock(), slept_at=slept.slept_at if slept else None
+        ports, config, outcome, record, now=services.clock(), slept_at=woke[0].slept_at if woke else None
     )
     outcome = replace(outcome, phases=watch.result())
     try:

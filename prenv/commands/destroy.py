@@ -29,8 +29,10 @@ def pre_destroy(ports: Ports, config: Config, tgt: Target, eng: Engine, err: Tex
     how it failed ("" when it succeeded or there was nothing to run it in). With
     hooks.pre_destroy_blocking a failure stops the destroy (`pre-destroy-failed`)."""
     command = config.hooks.pre_destroy
+    if not command:
+        return ""
     outputs = eng.read_outputs()
-    if not command or outputs is None:
+    if outputs is None:
         return ""
     location = locate(outputs, tgt.names, default_region=wiring.default_region(ports, config))
     preview = find_service(LivePreview(location=location, aws=ports.aws(location.region)))

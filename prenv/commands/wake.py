@@ -4,8 +4,9 @@ The database is started and waited for, the service scaled back to its count bef
 for until its tasks run, then readiness from AWS and the health check when configured, as after a deploy
 (`prenv.engine.sleep`, `prenv.engine.health`). The sleep record goes, and the deploy record is written
 again: a wake counts as activity for cleanup, and it settles the cost ledger at the asleep rate. A push
-wakes a preview too: `prenv deploy` calls `wake_if_asleep` before it plans. `/prenv wake` on a PR runs
-this command (same permission rule as the other comment commands, .github/workflows/preview.yml).
+wakes a preview too: `prenv deploy` calls `wake` before it plans (having read the sleep record while
+`terraform init` ran). `/prenv wake` on a PR runs this command (same permission rule as the other
+comment commands, .github/workflows/preview.yml).
 """
 
 from __future__ import annotations
@@ -40,20 +41,14 @@ def read_sleep(ports: Ports, tgt: Target) -> SleepRecord | None:
         ) from None
 
 
-def wake_if_asleep(
-    ports: Ports, tgt: Target, *, out: TextIO, waits: Waits | None = None
-) -> SleepRecord | None:
-    """Before a deploy: wake the preview when it sleeps (the apply then meets an available database).
-    Returns the sleep record it woke from, or None."""
-    record = read_sleep(ports, tgt)
-    if record is None:
-        return None
+def wake(ports: Ports, tgt: Target, record: SleepRecord, *, out: TextIO, waits: Waits | None = None) -> None:
+    """Before a deploy's plan: wake the preview that sleeps as `record` says (the apply then meets an
+    available database), and drop the record."""
     out.write(f"PR #{tgt.ctx.pr_number}'s preview is asleep: waking it before the deploy\n")
     for line in wake_up(ports.aws(record.region), record, waits or Waits()):
         out.write(f"  {line}\n")
     out.flush()
     ports.bucket.drop_sleep(tgt.names.workspace)
-    return record
 
 
 def _outputs(ports: Ports, config: Config, tgt: Target) -> tuple[Output, ...]:

@@ -269,9 +269,12 @@ class Engine:
                 pass
         return self.tf.workspaces()
 
-    def _open_workspace(self, prepare: Callable[[], None] | None) -> None:
-        """init (phase `init`), then `prepare` (shared mode: the PR's database; it times itself as the
-        phase `database`); from then on every call works in the PR's workspace (TF_WORKSPACE).
+    def _open_workspace(
+        self, prepare: Callable[[], None] | None, before_plan: Callable[[], None] | None = None
+    ) -> None:
+        """init (phase `init`), then `before_plan` (a deploy: wake a sleeping preview, whose record was
+        read beside init), then `prepare` (shared mode: the PR's database; it times itself as the phase
+        `database`); from then on every call works in the PR's workspace (TF_WORKSPACE).
 
         Without `prepare` no call creates or selects the workspace: the S3 backend's own `StateMgr`,
         which `plan` opens the workspace's state through, creates a workspace it does not list (under
@@ -294,6 +297,8 @@ class Engine:
                 self.check_cap(self._previews())
             if prepare is not None and not (stored.answered and stored.exists):
                 self.tf.select_workspace(self.names.workspace, create=True)
+        if before_plan is not None:
+            before_plan()
         if prepare is not None:
             prepare()
         self.tf.workspace = self.names.workspace
@@ -339,12 +344,15 @@ class Engine:
         planned: Callable[[PlanOutcome], None],
         *,
         prepare: Callable[[], None] | None = None,
+        before_plan: Callable[[], None] | None = None,
         applying: Callable[[], None] = lambda: None,
         applied: Callable[[], None] = lambda: None,
     ) -> DeployOutcome:
         """Save a plan and apply exactly it; `planned` is told the plan (`_read_plan`) while it applies.
-        `prepare` as in `plan`; `applying` is called just before the apply starts and `applied` once it
-        ended without an error (from the apply's thread), so the caller knows what a cancellation left.
+        `prepare` as in `plan`; `before_plan` runs once init has ended, before `prepare` and the plan,
+        and creates no workspace (a deploy wakes a sleeping preview there); `applying` is called just
+        before the apply starts and `applied` once it ended without an error (from the apply's thread),
+        so the caller knows what a cancellation left.
 
         The apply of the saved plan starts as soon as the plan is saved, and `show -json` of the same
         plan file runs beside it (two processes that each load the provider: seconds of a deploy).
@@ -368,7 +376,7 @@ class Engine:
         -json`, `planned`) both ended, then the outputs (with nothing to apply: the outputs). The phases
         follow each other, so their sum is still the deploy's time; `show -json` is timed inside
         `apply` when it runs beside the apply."""
-        self._open_workspace(prepare)
+        self._open_workspace(prepare, before_plan)
         with self.tf.holding():
             saved = self._save_plan()
             if not saved.changed:

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import os
 import pwd
+import select
 import signal
 import socket
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,15 +147,13 @@ class Cancellation:
 
     def _wait(self, child: subprocess.Popen[bytes]) -> int:
         escalated_at: float | None = None
-        while True:
-            try:
-                return child.wait(timeout=_POLL)
-            except subprocess.TimeoutExpired:
-                pass
-            if self.escalated and escalated_at is None:
-                escalated_at = time.monotonic()
-            if escalated_at is not None and time.monotonic() - escalated_at > ESCALATION_GRACE:
-                _kill_group(child)
+        with _exit_waiter(child) as exited:
+            while not exited(_POLL):
+                if self.escalated and escalated_at is None:
+                    escalated_at = time.monotonic()
+                if escalated_at is not None and time.monotonic() - escalated_at > ESCALATION_GRACE:
+                    _kill_group(child)
+        return child.wait()
 
     def run(
         self,
@@ -190,6 +189,32 @@ class Cancellation:
                 finally:
                     self._forget(child)
                 return subprocess.CompletedProcess(list(argv), code, _read(out), _read(err))
+
+
+@contextmanager
+def _exit_waiter(child: subprocess.Popen[bytes]) -> Iterator[Callable[[float], bool]]:
+    """A function that waits up to its argument's seconds for `child` to exit and says whether it has.
+
+    On Linux it waits on a pidfd, which is readable the moment the child exits; `Popen.wait(timeout)`
+    polls in sleeps of up to 50 ms, which every Terraform call of a deploy would add to its time.
+    """
+    try:
+        pidfd = os.pidfd_open(child.pid)
+    except (AttributeError, OSError):  # not Linux (or too old a kernel): Popen's own polling
+
+        def polled(timeout: float) -> bool:
+            try:
+                child.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                return False
+            return True
+
+        yield polled
+        return
+    try:
+        yield lambda timeout: bool(select.select([pidfd], [], [], timeout)[0])
+    finally:
+        os.close(pidfd)
 
 
 def _read(handle: IO[bytes]) -> str:

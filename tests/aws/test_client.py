@@ -3,7 +3,10 @@ clear line (a request prenv built wrong stays a bug)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -108,3 +111,25 @@ def test_listings_are_classified_page_by_page() -> None:
         list(aws.pages("ECS ListClusters", "ecs", "list_clusters"))
     assert caught.value.message.startswith("cannot reach AWS for ECS ListClusters: Could not connect")
     assert caught.value.reason == "aws-unavailable"
+
+
+def test_threads_that_ask_for_one_service_at_once_share_one_client() -> None:
+    # A deploy reads S3 beside terraform init while the main thread may read it too: one client is made.
+    made: list[str] = []
+    gate = threading.Barrier(4)
+
+    def factory(service: str) -> object:
+        made.append(service)
+        time.sleep(0.05)  # a boto3 client takes a while to set up: the others ask meanwhile
+        return object()
+
+    aws = Aws(factory)
+
+    def ask() -> object:
+        gate.wait()
+        return aws.client("s3")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        clients = list(pool.map(lambda _: ask(), range(4)))
+    assert made == ["s3"]
+    assert all(c is clients[0] for c in clients)

@@ -62,6 +62,20 @@ def _child_log(tmp_path: Path) -> Path:
     return tmp_path / "interrupts"
 
 
+@pytest.fixture(params=["pidfd", "polling"], autouse=True)
+def exit_waiter(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test with both ways of waiting for a child: a pidfd (Linux) and Popen's polling (elsewhere)."""
+    if request.param == "polling":
+        monkeypatch.delattr(process.os, "pidfd_open", raising=False)
+    return str(request.param)
+
+
+def test_a_child_is_waited_for_and_its_exit_code_and_output_kept(tmp_path: Path) -> None:
+    code = "import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)"
+    done = Cancellation().run([sys.executable, "-c", code], cwd=tmp_path, env=None)
+    assert (done.returncode, done.stdout, done.stderr) == (3, "out\n", "err\n")
+
+
 def test_one_signal_reaches_the_child_once_and_is_waited_for(tmp_path: Path) -> None:
     cancellation = Cancellation()
     _signal_when_ready(cancellation, _child_log(tmp_path), signal.SIGTERM)
