@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from emulated import light_repo  # noqa: E402 - after the path set-up above
+from emulated import AWS_WAITS, light_repo  # noqa: E402 - after the path set-up above
 
 from prenv import cli  # noqa: E402
 from prenv.commands.cleanup import pull_states  # noqa: E402
@@ -42,7 +42,6 @@ from tests.github.conftest import TOKEN  # noqa: E402
 from tests.github.fake import FakeGitHub, fake_github  # noqa: E402
 
 REPOSITORY = "bench/cleanup"
-AWS_WAITS = Path(__file__).resolve().parent / "aws_waits"
 
 
 def prenv(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:

@@ -15,6 +15,7 @@ from prenv.sandbox import emulator
 
 ROOT = Path(__file__).resolve().parent.parent
 LIGHT = ROOT / "prenv" / "sandbox" / "example_root"
+AWS_WAITS = Path(__file__).resolve().parent / "aws_waits"  # `.tf` files: creates and destroys that wait
 BUCKET = "bench-state"
 
 

@@ -17,6 +17,13 @@ ratio of the medians (target <= 1.20) and fails when prenv makes a Terraform cal
 
     python bench/least_workflow.py [--rounds 5]
     python bench/least_workflow.py --quick     # one round, no warm-up: that it runs (CI)
+    python bench/least_workflow.py --aws-waits 60,30 --rounds 3
+
+`--aws-waits CREATE,DESTROY` adds `aws_waits/wait.tf` to the root: its create waits CREATE seconds and
+its destroy DESTROY seconds, as AWS's own do (an ECS service reaching a steady state, an RDS instance
+becoming available; both far longer on AWS), in processes that use no CPU. Against moto the light root
+is all fixed costs (each Terraform process that loads the AWS provider: about 3 s here); this shows the
+same calls where the job also waits on AWS, as a preview's does.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from emulated import backend_args, light_repo  # noqa: E402 - after the path set-up above
+from emulated import AWS_WAITS, backend_args, light_repo  # noqa: E402 - after the path set-up above
 
 from prenv.core import naming  # noqa: E402
 from tests.helpers import TerraformCall, recording_terraform, terraform_calls  # noqa: E402
@@ -85,6 +92,7 @@ class Bench:
     repo: Path
     work: Path
     log: Path
+    variables: dict[str, int]  # the root's own variables (--aws-waits), in prenv's config too
 
     @property
     def root(self) -> Path:
@@ -127,6 +135,7 @@ class Bench:
                     "workspace": workspace,
                     "name_prefix": names.name_prefix,
                     "repository": REPOSITORY,
+                    **self.variables,
                 }
             )
         )
@@ -163,6 +172,16 @@ class Bench:
 
             self.event(sequence, name, job)
         return sequence
+
+
+def aws_waits(parser: argparse.ArgumentParser, given: str) -> dict[str, int]:
+    """The root's wait variables of `--aws-waits CREATE,DESTROY` (none without it)."""
+    if not given:
+        return {}
+    create, _, destroy = given.partition(",")
+    if not (create.isdigit() and destroy.isdigit()) or int(create) > 600 or int(destroy) > 600:
+        parser.error(f"--aws-waits: {given!r}; write two whole seconds up to 600, such as 60,30")
+    return {"create_wait_seconds": int(create), "destroy_wait_seconds": int(destroy)}
 
 
 def children_cpu() -> float:
@@ -247,18 +266,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="one round, no warm-up: that it runs (CI)")
+    parser.add_argument(
+        "--aws-waits",
+        default="",
+        metavar="CREATE,DESTROY",
+        help="add a create and a destroy that wait these seconds, as AWS's do (such as 60,30)",
+    )
     args = parser.parse_args()
     rounds = 1 if args.quick else args.rounds
+    variables = aws_waits(parser, args.aws_waits)
     load_before = os.getloadavg()
-    config = f"terraform: {{root: root, lock_timeout: 30s}}\nrepository: {REPOSITORY}\n"
-    with light_repo(config) as setup:
+    settings = ", ".join(f"{name}: {value}" for name, value in variables.items())
+    config = (
+        f"terraform: {{root: root, lock_timeout: 30s, variables: {{{settings}}}}}\nrepository: {REPOSITORY}\n"
+    )
+    root = "light root" + (
+        f" + waits as AWS's ({variables['create_wait_seconds']} s per create, "
+        f"{variables['destroy_wait_seconds']} s per destroy)"
+        if variables
+        else ""
+    )
+    with light_repo(config, AWS_WAITS if variables else None) as setup:
         wrapper, log = recording_terraform(setup.work / "bin", shutil.which("terraform") or "terraform")
         env = {**setup.env, "PRENV_TERRAFORM": str(wrapper)}
         # The action installs prenv with pip, which compiles its modules; a machine that forbids bytecode
         # caches (PYTHONDONTWRITEBYTECODE, set on this one) would bill prenv for compiling every module
         # of an editable install on every run.
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        bench = Bench(env, setup.path, setup.work, log)
+        bench = Bench(env, setup.path, setup.work, log, variables)
         if not args.quick:
             # One of each first, so provider start-up and file caches are not billed to the first round.
             bench.prenv(900)
@@ -275,7 +310,7 @@ def main() -> None:
     load_after = os.getloadavg()
     ours = statistics.median(s.total for s in with_prenv)
     theirs = statistics.median(s.total for s in workflow)
-    print(f"rounds: {rounds} (alternating; light root against moto; one job per event, fresh data directory)")
+    print(f"rounds: {rounds} (alternating; {root} against moto; one job per event, fresh data directory)")
     print(
         f"machine: {os.cpu_count()} cores; load average {load_before[0]:.1f} before, "
         f"{load_after[0]:.1f} after (1 min)"
