@@ -109,7 +109,7 @@ def _apply_base(
     var_file = work / "base.tfvars.json"
     var_file.write_text(json.dumps({"repository": REPOSITORY}), encoding="utf-8")
     plan_file = work / "base.tfplan"
-    changed, _ = tf.plan(plan_file, var_file)
+    changed = tf.plan(plan_file, var_file).changed
     if changed:
         tf.apply(plan_file)
     log.step(f"base ready in {log.elapsed() - start:.0f}s: {progress.done} resources created")

@@ -112,8 +112,7 @@ class _SetupRun:
 
     def apply(self, tf: Terraform, var_file: Path, name: str) -> dict[str, Any]:
         plan = self.scratch / f"{name}.tfplan"
-        changed, _ = tf.plan(plan, var_file)
-        if changed:
+        if tf.plan(plan, var_file).changed:
             self.say(f"applying terraform/{name} (the AWS provider's waits: a few minutes)")
             tf.apply(plan)
         else:

@@ -39,7 +39,7 @@ from prenv.core.phases import Stopwatch
 from prenv.core.prices import bundled_prices
 from prenv.core.secrets import plan_secrets
 from prenv.engine.dirlock import DirectoryLock
-from prenv.engine.terraform import Terraform, TerraformError
+from prenv.engine.terraform import SavedPlan, Terraform, TerraformError
 
 _FIRST_INIT = threading.Lock()
 _VARIABLE = re.compile(r'^\s*variable\s+"([A-Za-z_][A-Za-z0-9_-]*)"', re.MULTILINE)
@@ -66,15 +66,6 @@ class StoredState:
     answered: bool  # False: the bucket could not be read (or there is no store): ask Terraform
     exists: bool = False  # its state object exists, so the workspace does
     document: Mapping[str, Any] | None = None  # the state, when the object is a JSON object
-
-
-@dataclass(frozen=True)
-class SavedPlan:
-    """A plan `terraform plan -out` saved: its file, whether it changes anything, and plan's output."""
-
-    file: Path
-    changed: bool
-    output: str
 
 
 def declared_variables(root: Path) -> set[str] | None:
@@ -308,8 +299,7 @@ class Engine:
         plan's output once the plan's secrets are masked (`_read_plan`)."""
         plan_file = self.work_dir / "preview.tfplan"
         with self._phase("plan"):
-            changed, output = self.tf.plan(plan_file, self.var_file())
-        return SavedPlan(file=plan_file, changed=changed, output=output)
+            return self.tf.plan(plan_file, self.var_file())
 
     def _read_plan(self, saved: SavedPlan) -> PlanOutcome:
         """The saved plan as the reports show it, from one `show -json`: its summary, its secrets (told to

@@ -167,6 +167,16 @@ def run_streaming(
     return subprocess.CompletedProcess(list(argv), process.returncode, "".join(lines), "".join(errors))
 
 
+@dataclass(frozen=True)
+class SavedPlan:
+    """A plan `terraform plan -out` saved: its file, whether it changes anything, and plan's output.
+    Not a bool: mypy's truthy-bool check refuses `if tf.plan(...)` (a tuple here was always true)."""
+
+    file: Path
+    changed: bool
+    output: str
+
+
 @dataclass
 class Terraform:
     """Runs one Terraform root directory with `binary` (`find_binary()`) and the environment prenv was
@@ -378,9 +388,9 @@ class Terraform:
             env={"TF_WORKSPACE": "default"},
         )
 
-    def plan(self, plan_file: Path, var_file: Path | None, *, destroy: bool = False) -> tuple[bool, str]:
-        """Save a plan to `plan_file`. Returns True when it has changes (exit code 2 of -detailed-exitcode),
-        and Terraform's output (the human-readable plan, `prenv.core.plan.human_plan` cuts it out)."""
+    def plan(self, plan_file: Path, var_file: Path | None, *, destroy: bool = False) -> SavedPlan:
+        """Save a plan to `plan_file`: whether it has changes (exit code 2 of -detailed-exitcode), and
+        Terraform's output (the human-readable plan, `prenv.core.plan.human_plan` cuts it out)."""
         args = [
             "plan",
             "-input=false",
@@ -398,7 +408,7 @@ class Terraform:
             ok=(0, 2),
             hint="fix the Terraform error above and push again",
         )
-        return result.returncode == 2, result.stdout
+        return SavedPlan(file=plan_file, changed=result.returncode == 2, output=result.stdout)
 
     def show_json(self, plan_file: Path) -> dict[str, Any]:
         out = self.run(

@@ -14,6 +14,7 @@ from prenv.commands.wiring import read_environment, terraform_binary
 from prenv.core.errors import FailureReason, PrenvError
 from prenv.engine.terraform import (
     LockInfo,
+    SavedPlan,
     Terraform,
     TerraformError,
     find_binary,
@@ -128,7 +129,9 @@ def test_failures_are_classified(tmp_path: Path, method: Any, reason: FailureRea
 def test_plan_arguments_and_environment(tmp_path: Path) -> None:
     runner = Recorder(2, "the plan")
     tf = make(tmp_path, runner)
-    assert tf.plan(tmp_path / "out.tfplan", tmp_path / "vars.json") == (True, "the plan")
+    assert tf.plan(tmp_path / "out.tfplan", tmp_path / "vars.json") == SavedPlan(
+        tmp_path / "out.tfplan", changed=True, output="the plan"
+    )
     call = runner.calls[0]
     assert call["argv"] == [
         "/usr/bin/terraform",
@@ -153,7 +156,9 @@ def test_plan_arguments_and_environment(tmp_path: Path) -> None:
 
 
 def test_no_changes_is_not_an_error(tmp_path: Path) -> None:
-    assert make(tmp_path, Recorder(0)).plan(tmp_path / "p", None) == (False, "")
+    assert make(tmp_path, Recorder(0)).plan(tmp_path / "p", None) == SavedPlan(
+        tmp_path / "p", changed=False, output=""
+    )
 
 
 @pytest.mark.parametrize(
