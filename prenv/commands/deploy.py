@@ -19,7 +19,6 @@ from prenv.core.domain import Command, Context, DeployOutcome, PlanOutcome
 from prenv.core.errors import Cancelled, ExitStatus, FailureReason, PrenvError
 from prenv.core.event import PullRequestEvent, comment_options
 from prenv.core.phases import Stopwatch
-from prenv.core.sleep import SleepRecord
 from prenv.engine.health import wait_healthy
 from prenv.engine.lifecycle import Engine
 from prenv.engine.shared_db import SharedDatabase
@@ -208,13 +207,11 @@ def run(
             # Issue 17: a push wakes a sleeping preview, before the plan (which would otherwise see it
             # scaled to zero). Its record is read while terraform init runs; the wake itself follows init.
             asleep = pool.submit(read_sleep, ports, tgt)
-            woke: list[SleepRecord] = []
 
             def wake_if_asleep() -> None:
                 record = asleep.result()
                 if record is not None:
                     wake(ports, tgt, record, out=services.out)
-                    woke.append(record)
 
             outcome = eng.deploy(
                 progress.report_plan,
@@ -240,9 +237,10 @@ def run(
         reporter.failed(tgt.ctx, error, progress.planned)
         raise
     seeded.write()
+    slept = asleep.result()  # the deploy got here, so the preview was woken if it slept
     # Issue 17: what the preview costs, and the ledger the deploy record keeps.
     outcome = costing.priced(
-        ports, config, outcome, record, now=services.clock(), slept_at=woke[0].slept_at if woke else None
+        ports, config, outcome, record, now=services.clock(), slept_at=slept.slept_at if slept else None
     )
     outcome = replace(outcome, phases=watch.result())
     try:
