@@ -15,16 +15,6 @@ variable "destroy_wait_seconds" {
   }
 }
 
-resource "terraform_data" "destroy_wait" {
-  input = var.destroy_wait_seconds
-
-  provisioner "local-exec" {
-    when        = destroy
-    interpreter = ["sleep"]
-    command     = tostring(self.input)
-  }
-}
-
 variable "create_wait_seconds" {
   description = "How long creating this preview waits, as AWS's creations do."
   type        = number
@@ -36,11 +26,17 @@ variable "create_wait_seconds" {
   }
 }
 
-resource "terraform_data" "create_wait" {
-  input = var.create_wait_seconds
+resource "terraform_data" "waits" {
+  input = { create = var.create_wait_seconds, destroy = var.destroy_wait_seconds }
 
   provisioner "local-exec" {
     interpreter = ["sleep"]
-    command     = tostring(self.input)
+    command     = tostring(self.input.create)
+  }
+
+  provisioner "local-exec" {
+    when        = destroy
+    interpreter = ["sleep"]
+    command     = tostring(self.input.destroy)
   }
 }
